@@ -1,0 +1,293 @@
+"""Input validation shared by every gradient implementation.
+
+Every public function that takes ``thetas``, ``X``, ``Y`` or ``lam`` checks them here *before any
+arithmetic*, so that a bad input gets one error that says what was expected and what was got,
+instead of a broadcasting error (or, worse, a silently wrong number) deep inside a matrix product.
+
+The checks are cheap next to a cost evaluation: shapes and dtypes are O(1); finiteness of ``X`` is
+tested with one dot product of ``X`` with itself (NaN and ±inf propagate through it), and only when
+that is not finite is the element-wise test run to tell overflow of huge finite values from a real
+NaN/inf. At the course size (5000 × 400) that costs ~0.14 ms, against ~0.36 ms for
+``np.isfinite(X).all()`` and ~4 ms for the cost and gradient themselves.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "check_sizes",
+    "check_thetas",
+    "check_X",
+    "check_Y",
+    "check_lam",
+    "check_problem",
+    "float_dtype",
+]
+
+
+def _describe(a: Any) -> str:
+    """A short description of ``a`` for error messages: type, shape and dtype where it has them."""
+    if isinstance(a, np.ndarray):
+        return f"array of shape {a.shape} and dtype {a.dtype}"
+    return f"{type(a).__name__} {a!r}"[:120]
+
+
+def check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
+    """Validate layer sizes ``(s_1, ..., s_L)``: at least two layers, each a positive integer.
+
+    Parameters
+    ----------
+    sizes : sequence of int, length L >= 2
+        ``sizes[0]`` inputs, ``sizes[-1]`` labels (output units).
+
+    Returns
+    -------
+    tuple of int
+        The sizes as plain Python ints.
+
+    Raises
+    ------
+    TypeError
+        If ``sizes`` is not a sequence of integers.
+    ValueError
+        If fewer than two layers are given or a size is < 1.
+    """
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
+        raise TypeError(
+            f"sizes must be a sequence of layer sizes such as (400, 25, 10); got {_describe(sizes)}"
+        )
+    out = []
+    for i, s in enumerate(sizes):
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (numbers.Integral, np.integer)):
+            raise TypeError(f"sizes[{i}] must be an integer; got {_describe(s)}")
+        if s < 1:
+            raise ValueError(f"sizes[{i}] must be at least 1 unit; got {int(s)} in sizes={tuple(sizes)}")
+        out.append(int(s))
+    if len(out) < 2:
+        raise ValueError(
+            f"a network needs at least 2 layers (inputs and outputs); got sizes={tuple(out)}"
+        )
+    return tuple(out)
+
+
+def _as_real_array(a: Any, name: str, *, allow_complex: bool = False) -> np.ndarray:
+    """Convert ``a`` to an ndarray of a real (or, if allowed, complex) floating dtype.
+
+    Integers and booleans are promoted to float64; float32 stays float32; anything else
+    (strings, objects, datetimes) is a ``TypeError``.
+    """
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a numeric array; could not convert {_describe(a)}: {exc}") from None
+    kind = arr.dtype.kind
+    if kind in "biu":
+        return arr.astype(np.float64)
+    if kind == "f":
+        if arr.dtype.itemsize < 4:  # float16: too coarse for gradients, promote
+            return arr.astype(np.float32)
+        return arr
+    if kind == "c":
+        if allow_complex:
+            return arr
+        raise TypeError(
+            f"{name} must be real; got complex dtype {arr.dtype} "
+            "(the complex step has its own cost path: gradtrio.finite_diff.complex_step_gradient)"
+        )
+    raise TypeError(f"{name} must be a numeric array; got dtype {arr.dtype} ({_describe(arr)})")
+
+
+def _all_finite(arr: np.ndarray) -> bool:
+    """True when every entry of ``arr`` is finite (fast path: one dot product, see module doc)."""
+    if arr.size == 0:
+        return True
+    flat = arr.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = np.dot(flat, flat) if arr.dtype.kind == "f" else np.sum(flat)
+    if np.isfinite(s):
+        return True
+    return bool(np.isfinite(arr).all())
+
+
+def _first_nonfinite(arr: np.ndarray) -> str:
+    idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+    return f"{arr[idx]} at index {idx}"
+
+
+def float_dtype(*arrays: np.ndarray) -> np.dtype:
+    """The floating dtype a computation on ``arrays`` runs in (float64 unless all are float32)."""
+    dt = np.result_type(*arrays)
+    if dt.kind not in "fc":
+        return np.dtype(np.float64)
+    return dt
+
+
+def check_thetas(
+    thetas: Sequence[Any],
+    sizes: Sequence[int] | None = None,
+    *,
+    allow_complex: bool = False,
+    check_finite: bool = True,
+) -> list[np.ndarray]:
+    """Validate a list of weight matrices against the layer sizes.
+
+    Parameters
+    ----------
+    thetas : sequence of array_like, length L-1
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, the bias in column 0.
+    sizes : sequence of int, optional
+        Expected layer sizes. When omitted they are read off the shapes, which must chain
+        (the rows of ``thetas[l]`` are the units that ``thetas[l+1]`` takes, plus its bias).
+    allow_complex : bool
+        Accept complex matrices (the complex-step path).
+    check_finite : bool
+        Refuse NaN and ±inf.
+
+    Returns
+    -------
+    list of ndarray
+        The matrices as floating arrays (no copy where none is needed).
+    """
+    if isinstance(thetas, np.ndarray) or not isinstance(thetas, Sequence):
+        raise TypeError(
+            "thetas must be a list of weight matrices, one per layer (use gradtrio.network.roll to "
+            f"turn a flat vector into one); got {_describe(thetas)}"
+        )
+    if len(thetas) == 0:
+        raise ValueError("thetas is empty: a network needs at least one weight matrix")
+    mats = [_as_real_array(t, f"Theta({l + 1})", allow_complex=allow_complex) for l, t in enumerate(thetas)]
+    for l, t in enumerate(mats):
+        if t.ndim != 2:
+            raise ValueError(f"Theta({l + 1}) must be a 2-D matrix; got shape {t.shape}")
+    if sizes is None:
+        sizes = (mats[0].shape[1] - 1,) + tuple(t.shape[0] for t in mats)
+        if sizes[0] < 1:
+            raise ValueError(f"Theta(1) has shape {mats[0].shape}: it needs a bias column and at least one input column")
+    sizes = check_sizes(sizes)
+    if len(mats) != len(sizes) - 1:
+        raise ValueError(
+            f"sizes={sizes} needs {len(sizes) - 1} weight matrices; got {len(mats)}"
+        )
+    for l, t in enumerate(mats):
+        expected = (sizes[l + 1], sizes[l] + 1)
+        if t.shape != expected:
+            hint = ""
+            if t.shape == (sizes[l + 1], sizes[l]):
+                hint = " (the bias column is missing: column 0 holds the bias)"
+            elif t.shape == (expected[1], expected[0]):
+                hint = " (it looks transposed)"
+            raise ValueError(
+                f"Theta({l + 1}) must have shape {expected} = (s_{l + 2}, s_{l + 1} + 1) for "
+                f"sizes={sizes}; got {t.shape}{hint}"
+            )
+        if check_finite and not _all_finite(t):
+            raise ValueError(f"Theta({l + 1}) must be finite; found {_first_nonfinite(t)}")
+    return mats
+
+
+def check_X(X: Any, n_features: int | None = None, *, allow_complex: bool = False,
+            check_finite: bool = True) -> np.ndarray:
+    """Validate the design matrix.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n_features)
+        One example a row, m >= 1.
+    n_features : int, optional
+        The number of input units ``sizes[0]``.
+
+    Returns
+    -------
+    ndarray of shape (m, n_features)
+    """
+    X = _as_real_array(X, "X", allow_complex=allow_complex)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D array of shape (m examples, n features); got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError("X has zero examples: the cost is an average over examples and needs m >= 1")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"X must have {n_features} columns, one per input unit (sizes[0] = {n_features}); "
+            f"got shape {X.shape}"
+        )
+    if check_finite and not _all_finite(X):
+        raise ValueError(f"X must be finite; found {_first_nonfinite(X)}")
+    return X
+
+
+def check_Y(Y: Any, m: int, num_labels: int) -> np.ndarray:
+    """Validate one-hot labels.
+
+    Parameters
+    ----------
+    Y : array_like of shape (m, num_labels)
+        Row i is the one-hot code of example i's class (exactly one 1, the rest 0).
+
+    Returns
+    -------
+    ndarray of shape (m, num_labels)
+    """
+    Y = _as_real_array(Y, "Y")
+    if Y.ndim == 1:
+        raise ValueError(
+            f"Y must be one-hot of shape ({m}, {num_labels}); got a 1-D array of shape {Y.shape} "
+            f"(class indices? convert them with gradtrio.network.one_hot(y, {num_labels}))"
+        )
+    if Y.shape != (m, num_labels):
+        raise ValueError(
+            f"Y must be one-hot of shape (m, K) = ({m}, {num_labels}) to match X and the output "
+            f"layer; got shape {Y.shape}"
+        )
+    binary = (Y == 0) | (Y == 1)
+    if not binary.all():
+        i, k = (int(v) for v in np.argwhere(~binary)[0])
+        raise ValueError(f"Y must be one-hot (entries 0 or 1); got Y[{i}, {k}] = {Y[i, k]}")
+    row_sums = Y.sum(axis=1)
+    if not (row_sums == 1).all():
+        i = int(np.argwhere(row_sums != 1)[0, 0])
+        raise ValueError(
+            f"Y must be one-hot (exactly one 1 per row); row {i} has {int(row_sums[i])} ones"
+        )
+    return Y
+
+
+def check_lam(lam: Any) -> float:
+    """Validate the regularization strength: a finite real number >= 0."""
+    if isinstance(lam, (bool, np.bool_)) or not isinstance(lam, (numbers.Real, np.floating, np.integer)):
+        if isinstance(lam, np.ndarray) and lam.ndim == 0 and lam.dtype.kind in "iuf":
+            lam = lam.item()
+        else:
+            raise TypeError(f"lam must be a real number >= 0; got {_describe(lam)}")
+    lam = float(lam)
+    if not np.isfinite(lam):
+        raise ValueError(f"lam must be finite; got {lam}")
+    if lam < 0:
+        raise ValueError(f"lam must be >= 0 (it scales a penalty); got {lam}")
+    return lam
+
+
+def check_problem(
+    thetas: Sequence[Any],
+    X: Any,
+    Y: Any,
+    lam: Any,
+    *,
+    allow_complex: bool = False,
+    check_finite: bool = True,
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, float]:
+    """Validate a whole ``(thetas, X, Y, lam)`` problem, the signature the gradients share.
+
+    Sizes are read from ``thetas``; ``X`` must have ``sizes[0]`` columns and ``Y`` must be one-hot
+    of shape ``(m, sizes[-1])``.
+    """
+    mats = check_thetas(thetas, allow_complex=allow_complex, check_finite=check_finite)
+    sizes = (mats[0].shape[1] - 1,) + tuple(t.shape[0] for t in mats)
+    X = check_X(X, sizes[0], allow_complex=allow_complex, check_finite=check_finite)
+    Y = check_Y(Y, X.shape[0], sizes[-1])
+    lam = check_lam(lam)
+    return mats, X, Y, lam
