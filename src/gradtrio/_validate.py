@@ -226,7 +226,8 @@ def check_Y(Y: Any, m: int, num_labels: int) -> np.ndarray:
     Parameters
     ----------
     Y : array_like of shape (m, num_labels)
-        Row i is the one-hot code of example i's class (exactly one 1, the rest 0).
+        Row i is the one-hot code of example i's class (exactly one 1, the rest 0). With a single
+        output unit (K = 1) each entry is the binary label 0 or 1 of one logistic unit.
 
     Returns
     -------
@@ -248,7 +249,7 @@ def check_Y(Y: Any, m: int, num_labels: int) -> np.ndarray:
         i, k = (int(v) for v in np.argwhere(~binary)[0])
         raise ValueError(f"Y must be one-hot (entries 0 or 1); got Y[{i}, {k}] = {Y[i, k]}")
     row_sums = Y.sum(axis=1)
-    if not (row_sums == 1).all():
+    if num_labels > 1 and not (row_sums == 1).all():
         i = int(np.argwhere(row_sums != 1)[0, 0])
         raise ValueError(
             f"Y must be one-hot (exactly one 1 per row); row {i} has {int(row_sums[i])} ones"
