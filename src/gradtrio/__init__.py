@@ -9,7 +9,9 @@ cost and labels) are written once in :mod:`gradtrio.network` and :mod:`gradtrio.
 """
 
 from . import backprop, network
+from .data import load_digits
 from .network import debug_problem, init_weights, one_hot, roll, unroll
+from .train import accuracy, predict  # not train(): it would hide the module gradtrio.train
 
 __version__ = "0.1.0"
 
@@ -22,4 +24,24 @@ __all__ = [
     "roll",
     "unroll",
     "__version__",
+    "load_digits",
+    "predict",
+    "accuracy",
+    "autodiff",
+    "finite_diff",
+    "check",
+    "check_gradients",
 ]
+
+# Imported on first use, so that ``import gradtrio`` (done by every CLI command) does not load JAX.
+_LAZY_MODULES = {"autodiff", "finite_diff", "check"}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name == "check_gradients":
+        return importlib.import_module(".check", __name__).check_gradients
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,296 @@
+"""The same cost in ``jax.numpy``, differentiated by ``jax.grad``: the second of the three gradients.
+
+:func:`jax_cost` is the cost of :mod:`gradtrio.backprop` written again in ``jax.numpy`` — same
+conventions (``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0, bias columns never
+regularized) and the same stable logit form ``softplus(z) - Y z`` — and :func:`cost_and_grad` is
+``jit(value_and_grad(jax_cost))`` behind the validation and return structure of
+:func:`gradtrio.backprop.cost_and_grad`.
+
+64-bit floats
+-------------
+JAX computes in float32 unless ``jax_enable_x64`` is on. gradtrio turns it on *only for the duration
+of its own calls*, with the scoped context manager ``jax.enable_x64(True)``: a user's other JAX code
+keeps whatever setting it had. float64 in gives float64 out; float32 in gives float32 out. When you
+call :func:`jax_cost` yourself (under your own ``jit``/``vmap``/``grad``) you choose: wrap the call in
+``with jax.enable_x64(True):`` to get float64.
+
+Compilation
+-----------
+The jitted functions are module-level and take ``lam`` as a traced argument, so repeated calls with
+the same shapes and dtypes reuse one compiled program (any λ); :func:`trace_count` counts the traces,
+and the tests assert that a second call does not retrace. Runs on JAX's default device: the CPU, or a
+GPU when JAX sees one.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validate import check_problem, float_dtype
+from .network import check_sizes, roll, theta_shapes
+
+__all__ = [
+    "jax_cost",
+    "cost",
+    "cost_and_grad",
+    "cost_and_grad_flat",
+    "jvp",
+    "flat_cost_batch",
+    "trace_count",
+]
+
+_TRACES: collections.Counter[str] = collections.Counter()
+
+
+def trace_count(name: str | None = None) -> int:
+    """How many times the jitted functions of this module have been traced (compiled).
+
+    Parameters
+    ----------
+    name : {"cost", "cost_and_grad", "cost_and_grad_flat", "jvp"}, optional
+        One function; all of them when omitted.
+    """
+    return _TRACES[name] if name is not None else sum(_TRACES.values())
+
+
+def jax_cost(thetas: Sequence[Any], X: Any, Y: Any, lam: Any) -> jax.Array:
+    """The regularized cross-entropy cost in pure ``jax.numpy`` (no validation).
+
+    ``J = (1/m) Σ_i Σ_k [softplus(z_ik) - Y_ik z_ik] + (λ/(2m)) Σ_l Σ_{i, j>=1} Θ(l)_ij²`` with ``z``
+    the output logits — the cost of :func:`gradtrio.backprop.cost`. Usable under ``jit``, ``vmap``,
+    ``grad`` and ``jvp``.
+
+    Parameters
+    ----------
+    thetas : sequence of jax or numpy arrays
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
+    X : array of shape (m, s_1)
+    Y : array of shape (m, K), one-hot
+    lam : scalar
+        λ >= 0.
+
+    Returns
+    -------
+    jax.Array of shape ()
+    """
+    a = X
+    for T in thetas[:-1]:
+        a = jax.nn.sigmoid(a @ T[:, 1:].T + T[:, 0])
+    z = a @ thetas[-1][:, 1:].T + thetas[-1][:, 0]
+    m = X.shape[0]
+    data = jnp.sum(jnp.logaddexp(0.0, z) - Y * z) / m
+    penalty = sum(jnp.sum(T[:, 1:] * T[:, 1:]) for T in thetas)
+    return data + lam / (2 * m) * penalty
+
+
+def _counted(name: str, fn):
+    """Wrap ``fn`` so that each trace (a Python-level call under ``jit``) is counted under ``name``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        _TRACES[name] += 1
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+_jit_cost = jax.jit(_counted("cost", jax_cost))
+_jit_cost_and_grad = jax.jit(_counted("cost_and_grad", jax.value_and_grad(jax_cost)))
+
+
+def _flat_cost(vector: Any, X: Any, Y: Any, lam: Any, sizes: tuple[int, ...]) -> jax.Array:
+    """:func:`jax_cost` of an unrolled vector (the layout of :func:`gradtrio.network.unroll`)."""
+    mats, start = [], 0
+    for r, c in theta_shapes(sizes):
+        mats.append(vector[start : start + r * c].reshape(r, c))
+        start += r * c
+    return jax_cost(mats, X, Y, lam)
+
+
+_jit_flat = jax.jit(
+    _counted("cost_and_grad_flat", jax.value_and_grad(_flat_cost)), static_argnames="sizes"
+)
+
+
+def _jvp(thetas, X, Y, lam, tangents):
+    return jax.jvp(lambda th: jax_cost(th, X, Y, lam), (thetas,), (tangents,))
+
+
+_jit_jvp = jax.jit(_counted("jvp", _jvp))
+
+
+def _prepared(thetas, X, Y, lam, check_finite: bool = True):
+    """Validate with :func:`gradtrio._validate.check_problem`; cast everything to one float dtype."""
+    mats, X, Y, lam = check_problem(thetas, X, Y, lam, check_finite=check_finite)
+    dtype = float_dtype(X, *mats)
+    mats = [t.astype(dtype, copy=False) for t in mats]
+    return mats, X.astype(dtype, copy=False), Y.astype(dtype, copy=False), np.asarray(lam, dtype), dtype
+
+
+def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> float:
+    """The cost of :func:`gradtrio.backprop.cost`, computed by JAX (validated, jitted, 64-bit scoped).
+
+    Parameters
+    ----------
+    thetas : sequence of array_like
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``.
+    X : array_like of shape (m, s_1)
+    Y : array_like of shape (m, K), one-hot
+    lam : float, default 0
+
+    Returns
+    -------
+    float
+    """
+    mats, X, Y, lam, _ = _prepared(thetas, X, Y, lam)
+    with jax.enable_x64(True):
+        return float(_jit_cost(mats, X, Y, lam))
+
+
+def cost_and_grad(
+    thetas: Sequence[ArrayLike],
+    X: ArrayLike,
+    Y: ArrayLike,
+    lam: float = 0.0,
+    *,
+    check_finite: bool = True,
+) -> tuple[float, list[np.ndarray]]:
+    """Cost and gradient by ``jax.value_and_grad`` of :func:`jax_cost`.
+
+    Same signature, validation (:func:`gradtrio._validate.check_problem`) and return structure as
+    :func:`gradtrio.backprop.cost_and_grad`.
+
+    Parameters
+    ----------
+    thetas : sequence of array_like
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
+    X : array_like of shape (m, s_1)
+    Y : array_like of shape (m, K), one-hot
+    lam : float, default 0
+    check_finite : bool, default True
+        Refuse NaN/±inf in ``X`` and ``thetas``.
+
+    Returns
+    -------
+    J : float
+    grads : list of ndarray
+        ``grads[l]`` of the shape of ``thetas[l]``, writable NumPy arrays; float32 inputs give
+        float32 gradients, anything else float64.
+    """
+    mats, X, Y, lam, dtype = _prepared(thetas, X, Y, lam, check_finite)
+    with jax.enable_x64(True):
+        J, grads = _jit_cost_and_grad(mats, X, Y, lam)
+        return float(J), [np.array(g, dtype=dtype) for g in grads]
+
+
+def cost_and_grad_flat(
+    vector: ArrayLike,
+    sizes: Sequence[int],
+    X: ArrayLike,
+    Y: ArrayLike,
+    lam: float = 0.0,
+) -> tuple[float, np.ndarray]:
+    """:func:`cost_and_grad` on an unrolled parameter vector (for :mod:`scipy.optimize`).
+
+    Parameters
+    ----------
+    vector : array_like of shape (num_params(sizes),)
+    sizes : sequence of int
+    X : array_like of shape (m, sizes[0])
+    Y : array_like of shape (m, sizes[-1]), one-hot
+    lam : float
+
+    Returns
+    -------
+    J : float
+    grad : ndarray of shape (num_params(sizes),)
+        In the layout of ``vector`` (:func:`gradtrio.network.unroll`).
+    """
+    sizes = check_sizes(sizes)
+    mats, X, Y, lam, dtype = _prepared(roll(vector, sizes), X, Y, lam)
+    flat = np.concatenate([t.ravel() for t in mats])
+    with jax.enable_x64(True):
+        J, g = _jit_flat(flat, X, Y, lam, sizes=sizes)
+        return float(J), np.array(g, dtype=dtype)
+
+
+def jvp(
+    thetas: Sequence[ArrayLike],
+    X: ArrayLike,
+    Y: ArrayLike,
+    lam: float,
+    tangents: Sequence[ArrayLike],
+) -> tuple[float, float]:
+    """Forward-mode directional derivative ``dJ = ⟨∇J(Θ), T⟩`` by ``jax.jvp`` (no backward pass).
+
+    Used by the adjoint (dot-product) test: it must equal ``Σ_l ⟨grads[l], tangents[l]⟩`` of the
+    hand-written backprop to rounding.
+
+    Parameters
+    ----------
+    thetas : sequence of array_like
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``.
+    X, Y, lam
+        As :func:`cost_and_grad`.
+    tangents : sequence of array_like
+        The direction, with the structure and shapes of ``thetas``.
+
+    Returns
+    -------
+    J : float
+    dJ : float
+    """
+    mats, X, Y, lam, dtype = _prepared(thetas, X, Y, lam)
+    if not isinstance(tangents, Sequence) or len(tangents) != len(mats):
+        raise ValueError(f"tangents must be a list of {len(mats)} matrices, like thetas; got {type(tangents).__name__}"
+                         f"{' of length ' + str(len(tangents)) if isinstance(tangents, Sequence) else ''}")
+    tans = []
+    for l, (t, T) in enumerate(zip(tangents, mats)):
+        t = np.asarray(t, dtype=dtype)
+        if t.shape != T.shape:
+            raise ValueError(f"tangents[{l}] must have the shape of Theta({l + 1}), {T.shape}; got {t.shape}")
+        tans.append(t)
+    with jax.enable_x64(True):
+        J, dJ = _jit_jvp(mats, X, Y, lam, tans)
+        return float(J), float(dJ)
+
+
+def _batch_cost(V: Any, X: Any, Y: Any, lam: Any, sizes: tuple[int, ...]) -> jax.Array:
+    return jax.vmap(lambda v: _flat_cost(v, X, Y, lam, sizes))(V)
+
+
+_jit_batch = jax.jit(_counted("cost_batch", _batch_cost), static_argnames="sizes")
+
+
+def flat_cost_batch(V: ArrayLike, sizes: tuple[int, ...], X: np.ndarray, Y: np.ndarray, lam: float) -> np.ndarray:
+    """The cost of many unrolled parameter vectors at once: ``jit(vmap(jax_cost))``, no validation.
+
+    The building block of :func:`gradtrio.finite_diff.cost_batch_fn` (which validates once).
+
+    Parameters
+    ----------
+    V : array_like of shape (B, num_params(sizes))
+        One parameter vector a row; its dtype (with ``X``'s) sets the precision.
+    sizes : tuple of int
+    X : ndarray of shape (m, sizes[0])
+    Y : ndarray of shape (m, sizes[-1]), one-hot
+    lam : float
+
+    Returns
+    -------
+    ndarray of shape (B,)
+    """
+    V = np.asarray(V)
+    dtype = float_dtype(V, X)
+    with jax.enable_x64(True):
+        out = _jit_batch(V.astype(dtype, copy=False), X.astype(dtype, copy=False),
+                         Y.astype(dtype, copy=False), np.asarray(lam, dtype), sizes=tuple(sizes))
+        return np.asarray(out, dtype=np.float64)

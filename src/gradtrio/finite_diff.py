@@ -1,0 +1,700 @@
+"""Numerical derivatives of the cost: the third of the three gradients.
+
+Every function here differentiates a black-box cost ``J`` of one flat parameter vector (the layout
+of :func:`gradtrio.network.unroll`); :func:`gradient` wraps them for a cost of a list of matrices.
+
+How each method's error follows from its step (ε is the machine epsilon of the dtype,
+``np.finfo(dtype).eps``; the tolerances in :mod:`gradtrio.tolerances` are built from these)
+-------------------------------------------------------------------------------------------------
+- **Central differences** ``(J(θ+h e_i) - J(θ-h e_i)) / 2h``: truncation ``h² |J'''| / 6`` plus
+  rounding ``≈ ε |J| / h`` (each evaluation of J is wrong by about ε|J|, and the difference is
+  divided by 2h). The sum is smallest at ``h* = (3 ε |J| / |J'''|)^(1/3) ∝ ε^(1/3)``, where the error is
+  ``∝ ε^(2/3)``: about 4e-11 in float64 and 2e-5 in float32 (times the scale of J). One fixed
+  step for every dtype (1e-4, the course's) is fine in float64 but wrong in float32, which is why
+  :func:`default_step` derives the step from the dtype.
+- **Forward differences** ``(J(θ+h e_i) - J(θ)) / h``: truncation ``h |J''| / 2`` plus rounding
+  ``≈ 2 ε |J| / h``; optimum ``h ∝ ε^(1/2)``, error ``∝ ε^(1/2)`` (1.5e-8 in float64).
+- **Complex step** ``Im J(θ + i h e_i) / h``: no difference is taken, so there is no subtractive
+  cancellation and h can be tiny (1e-20): the truncation ``h² |J'''| / 6`` vanishes below rounding
+  and the result is exact to about ε·|∂J/∂θ_i|. It needs a cost that is *complex-safe* (analytic in
+  θ: no ``abs``, ``float()``, ``.real``, ``.astype(float)`` or writes into real arrays).
+  :func:`complex_cost_fn` is one for the sigmoid network, and :func:`complex_step_gradient`
+  cross-checks a new cost against a loose central difference before trusting it.
+- **Richardson** (:func:`richardson`): central differences at h and h/2 combined as
+  ``(4 D(h/2) - D(h)) / 3`` cancel the h² term; ``|D(h) - D(h/2)| = (3/4) c h²`` estimates the
+  truncation error ``c h²`` of D(h) (three quarters of it; three times that of D(h/2)).
+- **Directional check** (:func:`directional_check`): ``gᵀv`` against a central difference along k
+  random unit directions v — 4k evaluations (steps h and 2h) however many parameters there are;
+  each direction gets its own error bound (rounding ``ε|J|/h`` plus the truncation estimated from the
+  two steps).
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+from . import backprop
+from ._validate import check_problem, check_sizes
+from .network import num_params, roll, theta_shapes, unroll
+
+__all__ = [
+    "COMPLEX_STEP",
+    "default_step",
+    "numerical_gradient",
+    "numerical_gradient_batched",
+    "richardson",
+    "cost_fn",
+    "cost_batch_fn",
+    "complex_cost_fn",
+    "complex_step_gradient",
+    "ComplexStepError",
+    "DirectionalResult",
+    "directional_check",
+    "gradient",
+]
+
+#: Complex-step sizes by real dtype. Any h works as long as h² |J'''| is far below ε (truncation
+#: vanishes: h² = 1e-40 ≪ 2.2e-16 in float64, 1e-20 ≪ 1.2e-7 in float32) and h·|∂J/∂θ| stays far
+#: above the smallest normal number (2.2e-308 in float64, 1.2e-38 in float32), so the imaginary part
+#: does not underflow. 1e-20 is the customary float64 choice (MyGrad, Martins et al. 2003).
+COMPLEX_STEP = {np.dtype(np.float64): 1e-20, np.dtype(np.float32): 1e-10}
+
+#: Central step = CENTRAL_SCALE · ε^(1/3): 3.0e-5 in float64, 2.5e-2 in float32. The optimum is
+#: (3 ε |J| / |J'''|)^(1/3), and for the sigmoid network |J| / |J'''| is large (J''' is damped by
+#: g''' <= 1/8 and by small weights), so the optimum sits above ε^(1/3). Measured against the
+#: complex step (float64 and float32, the 3-5-3 debug problem and random 2-5 layer nets with weights
+#: in ±2, λ up to 10): factors 1, 2, 5, 10, 30 gave worst relative errors 4e-10, 2e-10, 1e-10, 2e-10,
+#: 2e-9 in float64 and 2e-4, 1e-4, 5e-5, 1e-4, 1e-3 in float32; 5 is best in both.
+CENTRAL_SCALE = 5.0
+
+#: Forward step = FORWARD_SCALE · ε^(1/2) (optimum 2 (ε |J| / |J''|)^(1/2)): 1.5e-8 in float64.
+FORWARD_SCALE = 1.0
+
+#: The complex step's first-use cross-check: the complex-step and central directional derivatives
+#: must agree to this relative error. Central differences are good to ~ε^(2/3) ≈ 4e-11 relative in
+#: float64 (2e-5 in float32), so 1e-6 (1e-2) leaves a margin of 10⁴ (500) for a scale of J''' that is
+#: far from 1, while a cost that drops the imaginary part somewhere is off by O(1) (an ``abs`` gave
+#: 0.45 relative error in a measured case; a ``float()`` gives a derivative of exactly 0).
+SAFETY_RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-2}
+
+#: Rounding in one evaluation of J is taken as ROUNDING_FACTOR · ε · |J|: summing the m·K terms of the
+#: cross-entropy and the penalty with pairwise summation loses a few ε relative, and a margin of 10
+#: over that keeps a correct gradient from failing on a bad draw.
+ROUNDING_FACTOR = 64.0
+
+#: A directional check passes when |gᵀv - D(h)| <= DIRECTIONAL_SAFETY × (rounding + truncation
+#: estimate). The truncation estimate |D(2h) - D(h)| / 3 is itself noisy (it contains the rounding of
+#: both differences), so a factor of 4 keeps correct gradients from failing without letting an O(1)
+#: wrong entry pass.
+DIRECTIONAL_SAFETY = 4.0
+
+
+class ComplexStepError(ValueError):
+    """The cost cannot be differentiated by the complex step (it is not complex-safe)."""
+
+
+def _real_dtype(theta: np.ndarray) -> np.dtype:
+    return np.dtype(np.float32) if theta.dtype == np.float32 else np.dtype(np.float64)
+
+
+def default_step(method: str, dtype: DTypeLike = np.float64) -> float:
+    """The finite-difference step for a method, derived from the dtype's machine epsilon.
+
+    Parameters
+    ----------
+    method : {"central", "forward", "complex", "richardson"}
+        ``"richardson"`` uses the central step (and half of it).
+    dtype : numpy dtype, default float64
+        The precision J is evaluated in (float64 or float32; complex dtypes map to their real part).
+
+    Returns
+    -------
+    float
+        central ``5 ε^(1/3)`` (3.0e-5 float64, 2.5e-2 float32); forward ``ε^(1/2)`` (1.5e-8, 3.5e-4);
+        complex :data:`COMPLEX_STEP` (1e-20, 1e-10). See the module docstring for why.
+    """
+    dt = np.dtype(dtype)
+    if dt.kind == "c":
+        dt = np.dtype(np.float32) if dt == np.complex64 else np.dtype(np.float64)
+    if dt.kind != "f":
+        dt = np.dtype(np.float64)
+    if dt not in COMPLEX_STEP:  # float16 / longdouble: use float64's rules
+        dt = np.dtype(np.float64) if dt.itemsize > 4 else np.dtype(np.float32)
+    eps = float(np.finfo(dt).eps)
+    if method in ("central", "richardson"):
+        return CENTRAL_SCALE * eps ** (1 / 3)
+    if method == "forward":
+        return FORWARD_SCALE * eps**0.5
+    if method == "complex":
+        return COMPLEX_STEP[dt]
+    raise ValueError(f"method must be 'central', 'forward', 'complex' or 'richardson'; got {method!r}")
+
+
+def _as_theta(theta: ArrayLike) -> np.ndarray:
+    """A copy of ``theta`` as a 1-D float32/float64 vector, with an actionable error otherwise."""
+    arr = np.asarray(theta)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"theta must be a real numeric vector; got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(
+            f"theta must be a 1-D parameter vector (use gradtrio.network.unroll); got shape {arr.shape}"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("theta must be finite")
+    return arr.astype(_real_dtype(arr), copy=True)
+
+
+def _step(h: float | None, method: str, dtype: np.dtype) -> float:
+    h = default_step(method, dtype) if h is None else float(h)
+    if not (np.isfinite(h) and h > 0):
+        raise ValueError(f"the step must be a positive finite number; got {h!r}")
+    return h
+
+
+def numerical_gradient(
+    J: Callable[[np.ndarray], float],
+    theta: ArrayLike,
+    eps: float | None = None,
+    *,
+    scheme: str = "central",
+) -> np.ndarray:
+    """Finite-difference gradient, one coordinate at a time (the course's ``computeNumericalGradient``).
+
+    Parameters
+    ----------
+    J : callable
+        ``J(theta) -> float`` for a vector of shape ``(n,)``. It receives a work array that is
+        modified between calls: it must not keep a reference to it.
+    theta : array_like of shape (n,)
+        float32 stays float32 (J is then evaluated in float32); anything else is float64.
+    eps : float, optional
+        The step; by default :func:`default_step` of ``scheme`` and the dtype.
+    scheme : {"central", "forward"}
+        Central: ``(J(θ+h e_i) - J(θ-h e_i)) / 2h``, 2n evaluations. Forward:
+        ``(J(θ+h e_i) - J(θ)) / h``, n+1 evaluations.
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+        The divisor is the step actually taken in the dtype (``fl(θ_i+h) - fl(θ_i-h)``), not 2h,
+        which removes the representation error of the step (it matters in float32).
+    """
+    work = _as_theta(theta)
+    if scheme not in ("central", "forward"):
+        raise ValueError(f"scheme must be 'central' or 'forward'; got {scheme!r}")
+    h = _step(eps, scheme, work.dtype)
+    grad = np.empty(work.size, dtype=np.float64)
+    J0 = float(J(work)) if scheme == "forward" else 0.0
+    for i in range(work.size):
+        t = work[i]
+        work[i] = t + h
+        tp = work[i]
+        Jp = float(J(work))
+        if scheme == "central":
+            work[i] = t - h
+            tm = work[i]
+            Jm = float(J(work))
+        else:
+            tm, Jm = t, J0
+        work[i] = t
+        grad[i] = (Jp - Jm) / (float(tp) - float(tm))
+    return grad
+
+
+def _perturbed(theta: np.ndarray, idx: np.ndarray, h: float, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` copies of theta; row r < len(idx) moved by +h along coordinate idx[r], the rest unmoved.
+
+    Returns the matrix and the perturbed values actually stored (for the exact step)."""
+    P = np.repeat(theta[None, :], rows, axis=0)
+    r = np.arange(idx.size)
+    P[r, idx] += np.asarray(h, dtype=theta.dtype)
+    return P, P[r, idx].astype(np.float64)
+
+
+def numerical_gradient_batched(
+    J_batch: Callable[[np.ndarray], np.ndarray],
+    theta: ArrayLike,
+    eps: float | None = None,
+    batch_size: int | None = None,
+) -> np.ndarray:
+    """Central-difference gradient, evaluating many perturbations per call.
+
+    The same numbers as :func:`numerical_gradient` (up to the rounding of J), but each call of
+    ``J_batch`` receives ``2·batch_size`` perturbed vectors (``+h`` then ``-h``), so a vectorized cost
+    (:func:`cost_batch_fn`: ``jit(vmap(cost))``) does the work in a few big calls instead of 2n
+    Python-level ones. The last chunk is padded with unperturbed copies so that every call has the
+    same shape (no recompilation).
+
+    Parameters
+    ----------
+    J_batch : callable
+        Maps an array of shape ``(B, n)`` (one parameter vector a row) to costs of shape ``(B,)``.
+    theta : array_like of shape (n,)
+    eps : float, optional
+        The step; by default ``default_step("central", dtype)``.
+    batch_size : int, optional
+        Coordinates per call; by default ``J_batch.batch_size`` if it has one, else 128.
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+    """
+    theta = _as_theta(theta)
+    n = theta.size
+    h = _step(eps, "central", theta.dtype)
+    B = batch_size or getattr(J_batch, "batch_size", None) or 128
+    if not isinstance(B, (int, np.integer)) or B < 1:
+        raise ValueError(f"batch_size must be a positive integer; got {B!r}")
+    B = int(min(B, n))
+    grad = np.empty(n, dtype=np.float64)
+    for start in range(0, n, B):
+        idx = np.arange(start, min(start + B, n))
+        Pp, tp = _perturbed(theta, idx, h, B)
+        Pm, tm = _perturbed(theta, idx, -h, B)
+        costs = np.asarray(J_batch(np.concatenate([Pp, Pm])), dtype=np.float64)
+        if costs.shape != (2 * B,):
+            raise ValueError(f"J_batch must return one cost per row, shape ({2 * B},); got {costs.shape}")
+        grad[idx] = (costs[: idx.size] - costs[B : B + idx.size]) / (tp - tm)
+    return grad
+
+
+def richardson(
+    J: Callable[[np.ndarray], float], theta: ArrayLike, eps: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Richardson-extrapolated central differences and an estimate of the truncation error.
+
+    Parameters
+    ----------
+    J : callable
+        ``J(theta) -> float``.
+    theta : array_like of shape (n,)
+    eps : float, optional
+        The larger step h (the other is h/2); by default ``default_step("central", dtype)``.
+
+    Returns
+    -------
+    grad : ndarray of shape (n,)
+        ``(4 D(h/2) - D(h)) / 3``: the h² term cancels, leaving O(h⁴) truncation.
+    error : ndarray of shape (n,)
+        ``|D(h) - D(h/2)|``, which is ``(3/4) h² |J'''| / 6`` plus rounding: three quarters of the
+        truncation error of plain central differences at step h.
+    """
+    theta = _as_theta(theta)
+    h = _step(eps, "richardson", theta.dtype)
+    D1 = numerical_gradient(J, theta, h)
+    D2 = numerical_gradient(J, theta, h / 2)
+    return (4 * D2 - D1) / 3, np.abs(D1 - D2)
+
+
+def _validated(sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float, *, allow_complex: bool = False):
+    """Validate ``X, Y, lam`` against ``sizes`` once, with the checks every gradient shares."""
+    sizes = check_sizes(sizes)
+    zeros = [np.zeros(s) for s in theta_shapes(sizes)]
+    _, X, Y, lam = check_problem(zeros, X, Y, lam, allow_complex=allow_complex)
+    return sizes, X, Y, lam
+
+
+def cost_fn(sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> Callable[[np.ndarray], float]:
+    """The NumPy cost of :func:`gradtrio.backprop.cost` as a function of one flat vector.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+    X : array_like of shape (m, sizes[0])
+    Y : array_like of shape (m, sizes[-1]), one-hot
+    lam : float
+
+    Returns
+    -------
+    callable
+        ``J(vector) -> float`` for a vector of shape ``(num_params(sizes),)``.
+    """
+    sizes, X, Y, lam = _validated(sizes, X, Y, lam)
+
+    def J(vector: np.ndarray) -> float:
+        return backprop.cost(roll(vector, sizes), X, Y, lam)
+
+    return J
+
+
+def cost_batch_fn(
+    sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, backend: str = "jax"
+) -> Callable[[np.ndarray], np.ndarray]:
+    """A batched cost of the sigmoid network, for :func:`numerical_gradient_batched`.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+    X : array_like of shape (m, sizes[0])
+    Y : array_like of shape (m, sizes[-1]), one-hot
+    lam : float
+    backend : {"jax", "numpy"}
+        ``"jax"``: ``jit(vmap(jax_cost))`` (:func:`gradtrio.autodiff.flat_cost_batch`), compiled
+        once per batch shape, on the GPU when JAX has one. ``"numpy"``: a loop of
+        :func:`gradtrio.backprop.cost` over the rows (no JAX needed).
+
+    Returns
+    -------
+    callable
+        ``J_batch(V) -> costs`` with ``V`` of shape ``(B, n)`` and costs of shape ``(B,)``, float64.
+        Its attribute ``batch_size`` suggests how many coordinates to perturb per call (about 2²⁴
+        numbers of hidden activations per call for JAX).
+    """
+    sizes, X, Y, lam = _validated(sizes, X, Y, lam)
+    n = num_params(sizes)
+    if backend == "jax":
+        from .autodiff import flat_cost_batch
+
+        def J_batch(V: np.ndarray) -> np.ndarray:
+            return flat_cost_batch(V, sizes, X, Y, lam)
+
+        # Memory per perturbed vector: the activations of every layer, m · Σ sizes numbers.
+        J_batch.batch_size = int(max(1, min(n, 2**24 // (2 * X.shape[0] * sum(sizes)))))
+    elif backend == "numpy":
+
+        def J_batch(V: np.ndarray) -> np.ndarray:
+            V = np.asarray(V)
+            return np.array([backprop.cost(roll(v, sizes), X, Y, lam) for v in V], dtype=np.float64)
+
+        J_batch.batch_size = int(min(n, 256))
+    else:
+        raise ValueError(f"backend must be 'jax' or 'numpy'; got {backend!r}")
+    return J_batch
+
+
+def _sigmoid_and_softplus_c(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Complex-safe ``g(z) = 1/(1+e^{-z})`` and ``softplus(z) = log(1+e^z)`` without overflow.
+
+    With ``s = -z`` where Re z > 0 and ``s = z`` elsewhere (so Re s <= 0 and ``e^s`` cannot overflow):
+    ``g = 1/(1+e^s)`` or ``e^s/(1+e^s)``, ``softplus = z + log1p(e^s)`` or ``log1p(e^s)``. Each branch is
+    analytic and the branch is chosen by the real part, which the complex step does not move, so
+    the imaginary parts carry exact derivatives.
+    """
+    pos = z.real > 0
+    s = np.where(pos, -z, z)
+    e = np.exp(s)
+    one_e = 1 + e
+    g = np.where(pos, 1 / one_e, e / one_e)
+    sp = np.where(pos, z, 0) + np.log1p(e)
+    return g, sp
+
+
+def complex_cost_fn(
+    sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float = 0.0
+) -> Callable[[np.ndarray], Any]:
+    """A complex-safe cost of the sigmoid network, for :func:`complex_step_gradient`.
+
+    The cost of :func:`gradtrio.backprop.cost`, written with analytic operations only (``W * W``,
+    never ``abs(W)²``; the stable sigmoid/softplus of :func:`_sigmoid_and_softplus_c`).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+    X : array_like of shape (m, sizes[0])
+    Y : array_like of shape (m, sizes[-1]), one-hot
+    lam : float
+
+    Returns
+    -------
+    callable
+        ``J(V)`` for ``V`` of shape ``(n,)`` (returns a complex scalar) or ``(B, n)`` (returns shape
+        ``(B,)``): many perturbations per call. Its attribute ``batched`` is True.
+    """
+    sizes, X, Y, lam = _validated(sizes, X, Y, lam)
+    shapes = theta_shapes(sizes)
+    m = X.shape[0]
+
+    def J(V: np.ndarray) -> Any:
+        V = np.asarray(V)
+        a = X.astype(V.dtype, copy=False) if V.dtype.kind in "fc" else X
+        batch = V.shape[:-1]
+        start, penalty = 0, 0
+        for l, (r, c) in enumerate(shapes):
+            T = V[..., start : start + r * c].reshape(*batch, r, c)
+            start += r * c
+            W = T[..., 1:]
+            z = a @ np.swapaxes(W, -1, -2) + T[..., None, :, 0]
+            penalty = penalty + np.sum(W * W, axis=(-1, -2))
+            if l < len(shapes) - 1:
+                a, _ = _sigmoid_and_softplus_c(z)
+        _, sp = _sigmoid_and_softplus_c(z)
+        data = np.sum(sp - Y * z, axis=(-1, -2))
+        return data / m + lam / (2 * m) * penalty
+
+    J.batched = True
+    return J
+
+
+# Costs already cross-checked by complex_step_gradient (weak, so that closures can be collected).
+_COMPLEX_SAFE: weakref.WeakSet = weakref.WeakSet()
+
+_UNSAFE_HINT = (
+    "the complex step needs a cost that is analytic in theta: no abs(), float(), .real, "
+    ".astype(float), np.maximum/comparisons on the values, or writes into real arrays "
+    "(gradtrio.finite_diff.complex_cost_fn is a complex-safe cost of the sigmoid network; use "
+    "numerical_gradient for other costs)"
+)
+
+
+def _call_complex(J: Callable, V: np.ndarray) -> Any:
+    """Call J on complex input, turning the ways a cost drops the imaginary part into ComplexStepError."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            out = J(V)
+    except np.exceptions.ComplexWarning as exc:
+        raise ComplexStepError(f"the cost discarded an imaginary part ({exc}); {_UNSAFE_HINT}") from None
+    except TypeError as exc:
+        raise ComplexStepError(f"the cost refused a complex input ({exc}); {_UNSAFE_HINT}") from None
+    arr = np.asarray(out)
+    if arr.dtype.kind != "c":
+        raise ComplexStepError(f"the cost returned a real {type(out).__name__} for a complex input; {_UNSAFE_HINT}")
+    return arr
+
+
+def _cross_check_complex(J: Callable, theta: np.ndarray, h: float, directions: int = 2) -> None:
+    """Compare complex-step and central directional derivatives along random directions (first use)."""
+    cdtype = np.complex64 if theta.dtype == np.float32 else np.complex128
+    rng = np.random.default_rng(0)
+    hc = _step(None, "central", theta.dtype)
+    for _ in range(directions):
+        v = rng.standard_normal(theta.size)
+        v /= np.linalg.norm(v)
+        d_cs = float(_call_complex(J, (theta + 1j * h * v).astype(cdtype)).imag) / h
+        Jp = float(_call_complex(J, (theta + hc * v).astype(cdtype)).real)
+        Jm = float(_call_complex(J, (theta - hc * v).astype(cdtype)).real)
+        d_cd = (Jp - Jm) / (2 * hc)
+        rtol = SAFETY_RTOL[theta.dtype]
+        eps = float(np.finfo(theta.dtype).eps)
+        allowed = rtol * max(abs(d_cs), abs(d_cd)) + ROUNDING_FACTOR * eps * max(abs(Jp), abs(Jm)) / hc
+        if not abs(d_cs - d_cd) <= allowed:
+            raise ComplexStepError(
+                f"complex-step and central-difference directional derivatives disagree: {d_cs:.6g} vs "
+                f"{d_cd:.6g} (|difference| {abs(d_cs - d_cd):.3g} > allowed {allowed:.3g}); {_UNSAFE_HINT}"
+            )
+
+
+def complex_step_gradient(
+    J: Callable[[np.ndarray], Any],
+    theta: ArrayLike,
+    h: float | None = None,
+    *,
+    cross_check: bool = True,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """Complex-step gradient ``∂J/∂θ_i = Im J(θ + i h e_i) / h``: exact to rounding.
+
+    Parameters
+    ----------
+    J : callable
+        A complex-safe cost (e.g. :func:`complex_cost_fn`): ``J(vector)`` for a complex vector of shape
+        ``(n,)``. If ``J.batched`` is true, it is called with ``(B, n)`` arrays of perturbations.
+    theta : array_like of shape (n,)
+        Real; float32 is evaluated in complex64, anything else in complex128.
+    h : float, optional
+        The imaginary step; by default :data:`COMPLEX_STEP` of the dtype (1e-20 in float64).
+    cross_check : bool, default True
+        The first time a cost is used, compare its complex-step directional derivatives with loose
+        central differences along two random directions (6 evaluations) and raise
+        :class:`ComplexStepError` if they disagree: costs that silently drop the imaginary part (an
+        ``abs``, a ``float()``) otherwise give wrong gradients with no warning.
+    batch_size : int, default 256
+        Coordinates per call when ``J.batched``.
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+
+    Raises
+    ------
+    ComplexStepError
+        If J refuses complex input, returns a real value, raises a ComplexWarning, or fails the
+        cross-check.
+    """
+    theta = _as_theta(theta)
+    h = _step(h, "complex", theta.dtype)
+    cdtype = np.complex64 if theta.dtype == np.float32 else np.complex128
+    if cross_check:
+        try:
+            known = J in _COMPLEX_SAFE
+        except TypeError:  # not weak-referenceable: check every time
+            known = False
+        if not known:
+            _cross_check_complex(J, theta, h)
+            try:
+                _COMPLEX_SAFE.add(J)
+            except TypeError:
+                pass
+    n = theta.size
+    grad = np.empty(n, dtype=np.float64)
+    if getattr(J, "batched", False):
+        B = int(min(batch_size, n))
+        for start in range(0, n, B):
+            idx = np.arange(start, min(start + B, n))
+            P = np.repeat(theta[None, :].astype(cdtype), idx.size, axis=0)
+            P[np.arange(idx.size), idx] += 1j * h
+            grad[idx] = _call_complex(J, P).imag / h
+        return grad
+    work = theta.astype(cdtype)
+    for i in range(n):
+        t = work[i]
+        work[i] = t + 1j * h
+        grad[i] = float(_call_complex(J, work).imag) / h
+        work[i] = t
+    return grad
+
+
+@dataclass(frozen=True)
+class DirectionalResult:
+    """The outcome of :func:`directional_check`.
+
+    Attributes
+    ----------
+    analytic : ndarray of shape (k,)
+        ``gᵀv`` for each direction.
+    numeric : ndarray of shape (k,)
+        Central difference ``(J(θ+hv) - J(θ-hv)) / 2h``.
+    bound : ndarray of shape (k,)
+        The error allowed for each direction (rounding + truncation estimate, times a safety factor).
+    step : float
+    evaluations : int
+        Calls of J (4 per direction: steps h and 2h).
+    """
+
+    analytic: np.ndarray
+    numeric: np.ndarray
+    bound: np.ndarray
+    step: float
+    evaluations: int
+
+    @property
+    def abs_err(self) -> np.ndarray:
+        """``|gᵀv - D(h)|`` for each direction."""
+        return np.abs(self.analytic - self.numeric)
+
+    @property
+    def ratio(self) -> np.ndarray:
+        """``abs_err / bound``: below 1 passes."""
+        return self.abs_err / self.bound
+
+    @property
+    def passed(self) -> bool:
+        return bool(np.all(self.abs_err <= self.bound))
+
+    def __str__(self) -> str:
+        lines = [f"directional check: {len(self.analytic)} directions, step {self.step:.3g}, "
+                 f"{self.evaluations} evaluations: {'PASSED' if self.passed else 'FAILED'}",
+                 f"{'dir':>4} {'g.v':>14} {'central':>14} {'|error|':>10} {'bound':>10}"]
+        for i, (a, d, e, b) in enumerate(zip(self.analytic, self.numeric, self.abs_err, self.bound)):
+            lines.append(f"{i:>4} {a:>14.8g} {d:>14.8g} {e:>10.3g} {b:>10.3g}{'' if e <= b else '  FAIL'}")
+        return "\n".join(lines)
+
+
+def directional_check(
+    grad: ArrayLike,
+    J: Callable[[np.ndarray], float],
+    theta: ArrayLike,
+    k: int = 10,
+    eps: float | None = None,
+    seed: int | np.random.Generator | None = 0,
+) -> DirectionalResult:
+    """Check an analytic gradient along k random unit directions: O(k) evaluations for any size.
+
+    Parameters
+    ----------
+    grad : array_like of shape (n,)
+        The analytic gradient at ``theta`` (flat, e.g. ``unroll(grads)``).
+    J : callable
+        ``J(theta) -> float``.
+    theta : array_like of shape (n,)
+    k : int, default 10
+        Number of directions (Gaussian, normalized: uniform on the unit sphere).
+    eps : float, optional
+        The step h; by default ``default_step("central", dtype)``.
+    seed : int or Generator, default 0
+
+    Returns
+    -------
+    DirectionalResult
+        Each direction passes when ``|gᵀv - D(h)| <= DIRECTIONAL_SAFETY · (ROUNDING_FACTOR ε |J| / h
+        + |D(2h) - D(h)| / 3)``: rounding plus the truncation error estimated from two steps
+        (``D(2h) - D(h) = 3 c h²`` when ``D(h) = d + c h²``).
+    """
+    theta = _as_theta(theta)
+    g = np.asarray(grad, dtype=np.float64)
+    if g.shape != theta.shape:
+        raise ValueError(f"grad must have the shape of theta, {theta.shape}; got {g.shape}")
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}")
+    h = _step(eps, "central", theta.dtype)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    eps_m = float(np.finfo(theta.dtype).eps)
+    analytic, numeric, bound = np.empty(k), np.empty(k), np.empty(k)
+    for j in range(k):
+        v = rng.standard_normal(theta.size)
+        v /= np.linalg.norm(v)
+        D = []
+        scale = 0.0
+        for step in (h, 2 * h):
+            Jp = float(J((theta + step * v).astype(theta.dtype)))
+            Jm = float(J((theta - step * v).astype(theta.dtype)))
+            D.append((Jp - Jm) / (2 * step))
+            scale = max(scale, abs(Jp), abs(Jm))
+        analytic[j] = g @ v
+        numeric[j] = D[0]
+        rounding = ROUNDING_FACTOR * eps_m * scale / h
+        bound[j] = DIRECTIONAL_SAFETY * (rounding + abs(D[1] - D[0]) / 3) + np.finfo(np.float64).tiny
+    return DirectionalResult(analytic, numeric, bound, h, 4 * k)
+
+
+def gradient(
+    cost_fn: Callable[[list[np.ndarray]], Any],
+    thetas: Sequence[ArrayLike],
+    method: str = "central",
+    **kw: Any,
+) -> list[np.ndarray]:
+    """Numerical gradient of a cost of a list of matrices, with the structure of ``thetas``.
+
+    The signature of DESIGN.md: ``grads = gradtrio.finite_diff.gradient(cost_fn, thetas)``.
+
+    Parameters
+    ----------
+    cost_fn : callable
+        ``cost_fn(thetas) -> float`` (complex-safe for ``method="complex"``), e.g.
+        ``lambda th: gradtrio.backprop.cost(th, X, Y, lam)``.
+    thetas : sequence of array_like
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``.
+    method : {"central", "forward", "complex", "richardson"}
+    **kw
+        Passed on: ``eps`` (central, forward, richardson) or ``h`` (complex), ``cross_check``.
+
+    Returns
+    -------
+    list of ndarray
+        ``grads[l]`` of the shape of ``thetas[l]``, float64.
+    """
+    mats = [np.asarray(t) for t in thetas]
+    from .network import sizes_of
+
+    sizes = sizes_of(mats)
+    vector = unroll(mats)
+
+    def J(v: np.ndarray) -> Any:
+        return cost_fn(roll(v, sizes))
+
+    if method in ("central", "forward"):
+        flat = numerical_gradient(J, vector, kw.pop("eps", None), scheme=method, **kw)
+    elif method == "complex":
+        flat = complex_step_gradient(J, vector, kw.pop("h", None), **kw)
+    elif method == "richardson":
+        flat, _ = richardson(J, vector, kw.pop("eps", None), **kw)
+    else:
+        raise ValueError(f"method must be 'central', 'forward', 'complex' or 'richardson'; got {method!r}")
+    return [np.array(t) for t in roll(flat, sizes)]

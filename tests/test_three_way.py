@@ -1,0 +1,172 @@
+"""The three-way property suite: backprop, JAX autodiff and numerical derivatives agree on every draw.
+
+Strategies: tests/strategies.py; profiles (dev/ci/thorough): tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, target
+from hypothesis.control import currently_in_test_context
+from hypothesis import strategies as st
+
+from gradtrio import backprop
+from gradtrio.check import compare_gradients
+from strategies import Problem, dtypes, problems
+
+THREE_WAY = ("backprop", "autodiff", "central", "complex")
+
+
+def assert_three_way(p: Problem, methods=THREE_WAY) -> None:
+    """Every method agrees with backprop on every layer; the message names the layer and the pair."""
+    report = compare_gradients(p.thetas, p.X, p.Y, p.lam, methods)
+    for row in report.rows:  # steer Hypothesis towards the draws closest to failing
+        if row.method_b == "central" and currently_in_test_context():
+            target(min(row.rel_err / row.tol, row.max_abs / row.atol), label=f"central/tol {row.layer}")
+    assert report.passed, f"{p!r}\n{report.failure_message()}"
+
+
+@given(problems(dtype=dtypes(float32=True)))
+def test_backprop_autodiff_central_complex_agree(p):
+    assert_three_way(p)
+
+
+@given(problems())
+def test_loop_equals_vectorized(p):
+    report = compare_gradients(p.thetas, p.X, p.Y, p.lam, ("backprop", "loop"))
+    assert report.passed, f"{p!r}\n{report.failure_message()}"
+
+
+# --- invariants of the true gradient (NumPy backprop; float64) -----------------------------------
+
+#: Reordering or duplicating examples changes the order of floating-point sums only: a few ε relative
+#: to the size of the terms, which are bounded by max(1, |J|) for these bounded draws.
+SUM_ORDER_RTOL = 1e-12
+
+
+def _close(a, b, J):
+    np.testing.assert_allclose(a, b, rtol=SUM_ORDER_RTOL, atol=SUM_ORDER_RTOL * max(1.0, abs(J)))
+
+
+@given(problems())
+def test_cost_is_nonnegative(p):
+    J = backprop.cost(p.thetas, p.X, p.Y, p.lam)
+    assert J >= 0.0, f"{p!r}: J = {J}"
+
+
+@given(problems(), st.randoms(use_true_random=False))
+def test_shuffling_examples_changes_nothing(p, rnd):
+    perm = list(range(p.m))
+    rnd.shuffle(perm)
+    J, g = backprop.cost_and_grad(p.thetas, p.X, p.Y, p.lam)
+    Js, gs = backprop.cost_and_grad(p.thetas, p.X[perm], p.Y[perm], p.lam)
+    _close(Js, J, J)
+    for a, b in zip(gs, g):
+        _close(a, b, J)
+
+
+@given(problems())
+def test_duplicating_the_data_set_changes_nothing(p):
+    """The data term is a mean over examples; the penalty λ/(2m) halves when m doubles, so 2λ keeps it."""
+    J, g = backprop.cost_and_grad(p.thetas, p.X, p.Y, p.lam)
+    Jd, gd = backprop.cost_and_grad(p.thetas, np.vstack([p.X, p.X]), np.vstack([p.Y, p.Y]), 2 * p.lam)
+    _close(Jd, J, J)
+    for a, b in zip(gd, g):
+        _close(a, b, J)
+
+
+@given(problems(lam=st.floats(1e-3, 10.0)))
+def test_bias_gradient_does_not_depend_on_lambda(p):
+    _, g = backprop.cost_and_grad(p.thetas, p.X, p.Y, p.lam)
+    _, g0 = backprop.cost_and_grad(p.thetas, p.X, p.Y, 0.0)
+    for l, (a, b) in enumerate(zip(g, g0)):
+        np.testing.assert_array_equal(a[:, 0], b[:, 0], err_msg=f"bias column of Theta({l + 1}) moved with λ")
+
+
+@given(problems(lam=st.floats(1e-3, 10.0)))
+def test_regularization_adds_exactly_the_penalty(p):
+    """J(λ) - J(0) = λ/(2m) Σ non-bias Θ² and grad(λ) - grad(0) = (λ/m) Θ on non-bias columns."""
+    J, g = backprop.cost_and_grad(p.thetas, p.X, p.Y, p.lam)
+    J0, g0 = backprop.cost_and_grad(p.thetas, p.X, p.Y, 0.0)
+    penalty = sum(float(np.sum(t[:, 1:] ** 2)) for t in p.thetas)
+    _close(J - J0, p.lam / (2 * p.m) * penalty, J)
+    for l, (a, b, t) in enumerate(zip(g, g0, p.thetas)):
+        np.testing.assert_allclose(a[:, 1:] - b[:, 1:], p.lam / p.m * t[:, 1:], rtol=SUM_ORDER_RTOL,
+                                   atol=SUM_ORDER_RTOL * max(1.0, abs(J)), err_msg=f"Theta({l + 1})")
+
+
+# --- a broken backprop must make the suite fail, and say where ---------------------------------
+
+
+def _broken(kind: str):
+    """A backprop with one classic bug planted (wrapping, or rewriting, the real one)."""
+    real = backprop.cost_and_grad  # captured before a test monkeypatches it
+
+    def bias_regularized(thetas, X, Y, lam=0.0, **kw):
+        J, g = real(thetas, X, Y, lam)
+        m = X.shape[0]
+        return J, [G + np.hstack([(lam / m) * T[:, :1], 0 * T[:, 1:]]) for G, T in zip(g, thetas)]
+
+    def lam_not_over_m(thetas, X, Y, lam=0.0, **kw):
+        J, g = real(thetas, X, Y, lam)
+        m = X.shape[0]
+        return J, [G + np.hstack([0 * T[:, :1], (lam - lam / m) * T[:, 1:]]) for G, T in zip(g, thetas)]
+
+    def no_sigmoid_gradient(thetas, X, Y, lam=0.0, **kw):
+        fwd = backprop.forward(thetas, X)
+        m = X.shape[0]
+        delta = fwd.a[-1] - Y
+        grads = [None] * len(thetas)
+        for l in range(len(thetas) - 1, -1, -1):
+            T = np.asarray(thetas[l])
+            A = np.hstack([np.ones((m, 1)), fwd.a[l]])
+            grads[l] = delta.T @ A / m + np.hstack([0 * T[:, :1], lam / m * T[:, 1:]])
+            delta = delta @ T[:, 1:]  # BUG: the factor g'(z) = a(1 - a) is missing
+        return backprop.cost(thetas, X, Y, lam), grads
+
+    return {"bias_regularized": bias_regularized, "lam_not_over_m": lam_not_over_m,
+            "no_sigmoid_gradient": no_sigmoid_gradient}[kind]
+
+
+@pytest.mark.parametrize(
+    "kind, bad_layers",
+    [
+        ("bias_regularized", ["Theta(1)", "Theta(2)", "Theta(3)"]),
+        ("lam_not_over_m", ["Theta(1)", "Theta(2)", "Theta(3)"]),
+        ("no_sigmoid_gradient", ["Theta(1)", "Theta(2)"]),  # the output layer's δ needs no g'
+    ],
+)
+def test_broken_backprop_fails_and_names_layer_and_pair(monkeypatch, kind, bad_layers):
+    from gradtrio import network
+
+    thetas, X, y = network.debug_problem((4, 5, 4, 3), m=6)
+    p = Problem(thetas, X, network.one_hot(y, 3), 3.0)
+    assert_three_way(p)  # the real backprop passes on this problem
+    monkeypatch.setattr(backprop, "cost_and_grad", _broken(kind))
+    with pytest.raises(AssertionError) as info:
+        assert_three_way(p)
+    msg = str(info.value)
+    for other in ("autodiff", "central", "complex"):
+        for layer in bad_layers:
+            assert f"backprop vs {other} DISAGREE on {layer}" in msg, msg
+    report = compare_gradients(p.thetas, p.X, p.Y, p.lam, THREE_WAY)
+    assert sorted({r.layer for r in report.failures()}) == bad_layers
+
+
+@pytest.mark.parametrize("kind", ["bias_regularized", "lam_not_over_m", "no_sigmoid_gradient"])
+def test_broken_backprop_is_found_by_the_property(monkeypatch, kind):
+    """Hypothesis itself finds a draw where the broken backprop disagrees (numpy methods only: fast)."""
+    from hypothesis import HealthCheck, find, settings
+
+    monkeypatch.setattr(backprop, "cost_and_grad", _broken(kind))
+
+    def fails(p: Problem) -> bool:
+        return not compare_gradients(p.thetas, p.X, p.Y, p.lam, ("backprop", "complex")).passed
+
+    strategy = problems(sizes=st.lists(st.integers(1, 6), min_size=3, max_size=4).map(tuple))
+    found = find(strategy, fails, settings=settings(max_examples=200, database=None, deadline=None,
+                                                    suppress_health_check=list(HealthCheck)))
+    report = compare_gradients(found.thetas, found.X, found.Y, found.lam, ("backprop", "complex"))
+    assert "backprop vs complex DISAGREE on Theta(" in report.failure_message()
+
