@@ -1,0 +1,397 @@
+"""The ``gradtrio`` command: ``train``, ``check``, ``predict`` and ``mutants``.
+
+- ``gradtrio train`` fits a network (the embedded digits by default), shows a progress bar with the
+  current cost on stderr, prints a summary (iterations, time, final cost, train and test accuracy,
+  the three-way gradient check of the trained architecture) and writes the weights and a PNG of the
+  hidden units, atomically, into the output directory.
+- ``gradtrio check`` runs the three-way gradient check on the course's debug network or given sizes.
+- ``gradtrio predict`` applies saved weights to data: accuracy, and predictions to a file on request.
+- ``gradtrio mutants`` measures which checker catches which classic backprop bug
+  (:mod:`gradtrio.mutants`).
+
+Exit codes: 0 success; 1 a gradient check failed; 2 bad input (one line on stderr, no traceback);
+130 interrupted by Ctrl-C (after saving the best weights so far, when training).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+import numpy as np
+
+__all__ = ["main", "build_parser", "Progress"]
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: Examples in the gradient check run after training: a handful suffices (the check compares
+#: gradients of the same architecture, and its cost grows with m times the parameter count).
+TRAIN_CHECK_EXAMPLES = 5
+
+WEIGHTS_NAME = "weights"
+PICTURE_NAME = "hidden_units.png"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line (``gradtrio: error: ...``) and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see '{self.prog} --help')")
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"gradtrio: error: {' '.join(str(message).split())}", file=sys.stderr)
+    raise SystemExit(EXIT_USAGE)
+
+
+class Progress:
+    """A progress bar with the current cost, on stderr, with no third-party dependency.
+
+    On a terminal it redraws one line (at most every ``interval`` seconds, and on the last
+    iteration); elsewhere (CI, a pipe) it prints a plain line at iteration 0 and each tenth of the
+    way, so logs stay short.
+
+    Parameters
+    ----------
+    total : int
+        The most iterations.
+    stream : text file, default sys.stderr
+    interval : float, default 0.1
+        Seconds between redraws on a terminal.
+    """
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: TextIO | None = None, interval: float = 0.1):
+        self.total = max(int(total), 1)
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interval = interval
+        self.start = time.perf_counter()
+        self._last_draw = -np.inf
+        self._step = max(1, self.total // 10)
+        self._drawn: int | None = None  # the iteration last drawn on the terminal
+        self._last: tuple[int, float] | None = None
+
+    def __call__(self, iteration: int, cost: float, *, force: bool = False) -> None:
+        elapsed = time.perf_counter() - self.start
+        self._last = (iteration, cost)
+        if self.tty:
+            now = time.perf_counter()
+            if now - self._last_draw < self.interval and iteration < self.total and not force:
+                return
+            self._last_draw = now
+            filled = int(self.WIDTH * min(iteration, self.total) / self.total)
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            self.stream.write(f"\r  [{bar}] {iteration:>{len(str(self.total))}}/{self.total}"
+                              f"  cost {cost:.6f}  {elapsed:5.1f} s")
+            self._drawn = iteration
+        elif iteration % self._step == 0 or iteration == self.total:
+            self.stream.write(f"  iteration {iteration}/{self.total}  cost {cost:.6f}  {elapsed:.2f} s\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Draw the last state if a redraw was skipped, and end the bar's line (terminal only)."""
+        if self.tty and self._last is not None and self._drawn != self._last[0]:
+            self(*self._last, force=True)
+        if self.tty and self._drawn is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# --- argument types -----------------------------------------------------------------------------
+
+def _int_at_least(low: int):
+    """An argparse type: an integer >= ``low``."""
+    what = "a positive integer" if low == 1 else f"an integer >= {low}"
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"expected {what}; got {v}")
+        return v
+
+    return parse
+
+
+_positive_int, _nonneg_int = _int_at_least(1), _int_at_least(0)
+
+
+def _lam(text: str) -> float:
+    from ._validate import check_lam
+
+    try:
+        return check_lam(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"λ must be a finite number >= 0; got {text!r}") from None
+
+
+def _sizes(values: Sequence[str]) -> list[int]:
+    """Layer sizes from ``25 25`` as well as ``25,25``; the library checks that they are >= 1."""
+    out = []
+    for part in (p for v in values for p in str(v).replace(",", " ").split()):
+        try:
+            out.append(int(part))
+        except ValueError:
+            raise ValueError(f"layer sizes must be integers; got {part!r}") from None
+    return out
+
+
+def build_parser(mutants_module=None) -> argparse.ArgumentParser:
+    """The argument parser. ``mutants_module``, when given, adds its own ``mutants`` options."""
+    from .train import BACKENDS, METHODS
+
+    p = _Parser(prog="gradtrio", description="Train sigmoid networks and prove that hand-written "
+                "backprop, JAX autodiff and finite differences agree.")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"gradtrio {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="{train,check,predict,mutants}", parser_class=_Parser)
+    sub.required = True
+
+    t = sub.add_parser("train", help="train a network (the embedded digits by default)",
+                       description="Train a network; print a summary; write the weights and a picture "
+                       "of the hidden units.")
+    t.add_argument("--data", metavar="FILE.mat", help="a course-format data file (X m×n, y m×1 with "
+                   "1..10); default: the embedded 8×8 digits")
+    t.add_argument("--labels", choices=("course", "stored"), default="course",
+                   help="course: y 1..10 become the digits 0..9 (10 is 0); stored: keep y as is "
+                   "(default: %(default)s)")
+    t.add_argument("--test-size", type=float, default=0.25, metavar="F",
+                   help="fraction held out for testing, stratified (default: %(default)s)")
+    t.add_argument("--hidden", nargs="+", default=["25"], metavar="N",
+                   help="hidden-layer sizes, e.g. --hidden 25 or --hidden 50 25 (default: 25)")
+    t.add_argument("--lam", type=_lam, default=1.0, metavar="λ",
+                   help="regularization λ >= 0 (default: %(default)s)")
+    t.add_argument("--maxiter", type=_nonneg_int, default=100, help="most iterations (default: %(default)s)")
+    t.add_argument("--method", choices=METHODS, default="L-BFGS-B",
+                   help="scipy optimizer (default: %(default)s)")
+    t.add_argument("--backend", choices=BACKENDS, default="numpy",
+                   help="numpy: hand-written backprop; jax: jax.grad (default: %(default)s)")
+    t.add_argument("--seed", type=_nonneg_int, default=0,
+                   help="seed of the initial weights; the train/test split is fixed (default: %(default)s)")
+    t.add_argument("--out", default="gradtrio-out", metavar="DIR",
+                   help="output directory, created if needed (default: ./%(default)s/)")
+    t.add_argument("--format", choices=("npz", "mat"), default="npz",
+                   help="weights file format: .npz or the course's .mat (default: %(default)s)")
+    t.add_argument("--no-check", action="store_true", help="skip the gradient check after training")
+
+    c = sub.add_parser("check", help="three-way gradient check (backprop, JAX, finite differences)",
+                       description="Compare the gradients of hand-written backprop, JAX autodiff and "
+                       "finite differences on the course's debug network (3-5-3) or given sizes.")
+    c.add_argument("--sizes", nargs="+", default=["3", "5", "3"], metavar="N",
+                   help="layer sizes, inputs first (default: 3 5 3, the course's checkNNGradients)")
+    c.add_argument("--lam", type=_lam, default=0.0, metavar="λ",
+                   help="regularization λ (default: %(default)s)")
+    c.add_argument("-m", "--examples", type=_positive_int, default=5, dest="m",
+                   help="examples in the debug problem (default: %(default)s)")
+    c.add_argument("--seed", type=_nonneg_int, default=0,
+                   help="seed of random directions (default: %(default)s)")
+    c.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+
+    r = sub.add_parser("predict", help="apply saved weights to data: accuracy, predictions",
+                       description="Predict with saved weights; print the accuracy.")
+    r.add_argument("weights", metavar="WEIGHTS", help="a .npz or course .mat weights file")
+    r.add_argument("--data", metavar="FILE.mat", help="a course-format data file; default: the embedded "
+                   "digits' test split")
+    r.add_argument("--labels", choices=("course", "stored"), default="course",
+                   help="label convention of the data file and of .mat weights (default: %(default)s)")
+    r.add_argument("--output", metavar="FILE", help="write the predicted labels there, one per line")
+
+    mu = sub.add_parser("mutants", help="which checker catches which classic backprop bug",
+                        description="Run the catalog of classic backprop bugs against every checker.")
+    if mutants_module is not None:
+        mutants_module.add_cli_arguments(mu)
+    return p
+
+
+# --- subcommands --------------------------------------------------------------------------------
+
+def _split(X: np.ndarray, y: np.ndarray, test_size: float):
+    from sklearn.model_selection import train_test_split
+
+    from .data import DIGITS_SPLIT_SEED
+    counts = np.bincount(y)
+    stratify = y if counts[counts > 0].min() >= 2 else None  # stratifying needs two of each label
+    return train_test_split(X, y, test_size=test_size, stratify=stratify, random_state=DIGITS_SPLIT_SEED)
+
+
+def _load_training_data(args):
+    """(name, X_train, y_train, X_test, y_test, image_shape, image_order)."""
+    from .data import load_digits, load_mat
+
+    if not 0.0 < args.test_size < 1.0:
+        raise ValueError(f"--test-size must be a fraction strictly between 0 and 1; got {args.test_size}")
+    if args.data is None:
+        d = load_digits(args.test_size)
+        return d.name, d.X_train, d.y_train, d.X_test, d.y_test, d.image_shape, "C"
+    X, y = load_mat(args.data, labels=args.labels)
+    X_train, X_test, y_train, y_test = _split(X, y, args.test_size)
+    # course images are stored column-major (MATLAB): unfold rows with order "F"
+    return os.path.basename(args.data), X_train, y_train, X_test, y_test, None, "F"
+
+
+def _gradient_check(sizes, lam: float, m: int, seed: int = 0, dtype=np.float64):
+    """(report, passed) of gradtrio.check, or (one-line reason, None) when it is unavailable."""
+    try:
+        from .check import check_gradients
+    except ImportError as exc:
+        return f"unavailable ({exc})", None
+    report = check_gradients(tuple(sizes), lam=lam, m=m, seed=seed, dtype=dtype)
+    return str(report), bool(report.passed)
+
+
+def _cmd_train(args) -> int:
+    from ._validate import check_lam, check_sizes
+    from .data import save_weights
+    from .network import num_params
+    from .train import TrainingInterrupted, accuracy, train
+
+    hidden = _sizes(args.hidden)
+    name, X_train, y_train, X_test, y_test, image_shape, order = _load_training_data(args)
+    K = int(max(y_train.max(), y_test.max())) + 1
+    sizes = check_sizes((X_train.shape[1], *hidden, K))
+    check_lam(args.lam)
+    os.makedirs(args.out, exist_ok=True)
+    weights_path = os.path.join(args.out, f"{WEIGHTS_NAME}.{args.format}")
+    labels = "course" if (args.format == "mat" and K == 10 and args.labels == "course") else "stored"
+
+    print(f"gradtrio train: {name}: {len(y_train)} train / {len(y_test)} test examples; network "
+          f"{'-'.join(map(str, sizes))} ({num_params(sizes)} parameters); λ = {args.lam:g}; "
+          f"{args.method}, {args.backend} backend, seed {args.seed}", flush=True)
+    progress = Progress(args.maxiter)
+    try:
+        result = train(X_train, y_train, hidden=hidden, lam=args.lam, maxiter=args.maxiter,
+                       method=args.method, seed=args.seed, backend=args.backend, callback=progress,
+                       num_labels=K)
+    except TrainingInterrupted as stop:
+        progress.close()
+        r = stop.result
+        path = save_weights(weights_path, r.thetas, labels=labels)
+        print(f"gradtrio: interrupted after {r.iterations} iterations; best weights so far "
+              f"(cost {r.final_cost:.6f}) saved to {path}", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    progress.close()
+
+    path = save_weights(weights_path, result.thetas, labels=labels)
+    picture, picture_note = None, ""
+    try:
+        from .plots import save_hidden_units
+
+        picture = save_hidden_units(os.path.join(args.out, PICTURE_NAME), result.thetas, image_shape, order,
+                                    title=f"hidden units of {'-'.join(map(str, sizes))}, λ={args.lam:g}")
+    except ValueError as exc:  # inputs that are not square images
+        picture_note = f"not drawn ({exc})"
+    rows = [
+        ("iterations", f"{result.iterations} ({result.function_evals} cost evaluations; {result.message})"),
+        ("time", f"{result.wall_time:.3f} s"),
+        ("final cost", f"{result.final_cost:.6f}"),
+        ("train accuracy", f"{100 * accuracy(result.thetas, X_train, y_train):.2f} %"),
+        ("test accuracy", f"{100 * accuracy(result.thetas, X_test, y_test):.2f} %"),
+    ]
+    passed = True
+    report = None
+    if not args.no_check:
+        report, passed = _gradient_check(sizes, args.lam, TRAIN_CHECK_EXAMPLES)
+        what = (f"(backprop vs JAX vs finite differences, {'-'.join(map(str, sizes))}, λ = {args.lam:g}, "
+                f"m = {TRAIN_CHECK_EXAMPLES})")
+        verdict = report if passed is None else f"{'passed' if passed else 'FAILED'} {what}"
+        rows.append(("gradient check", verdict))
+    rows.append(("weights", path))
+    rows.append(("hidden units", picture if picture else picture_note))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    if report is not None and passed is not None:
+        print()
+        print(report)
+    return EXIT_OK if passed is not False else EXIT_CHECK_FAILED
+
+
+def _cmd_check(args) -> int:
+    from ._validate import check_sizes
+
+    sizes = check_sizes(tuple(_sizes(args.sizes)))
+    report, passed = _gradient_check(sizes, args.lam, args.m, args.seed, np.dtype(args.dtype))
+    if passed is None:
+        _fail(f"gradient check {report}")
+    print(report)
+    return EXIT_OK if passed else EXIT_CHECK_FAILED
+
+
+def _cmd_predict(args) -> int:
+    from .data import atomic_write, load_digits, load_mat, load_weights
+    from .train import accuracy, predict
+
+    thetas = load_weights(args.weights, labels=args.labels)
+    if args.data is None:
+        d = load_digits()
+        X, y, name = d.X_test, d.y_test, f"{d.name}, test split"
+    else:
+        X, y = load_mat(args.data, labels=args.labels)
+        name = os.path.basename(args.data)
+    n_in = thetas[0].shape[1] - 1
+    if X.shape[1] != n_in:
+        raise ValueError(f"the weights in {args.weights} take {n_in} inputs but {name} has {X.shape[1]} "
+                         f"features per example")
+    pred = predict(thetas, X)
+    print(f"accuracy  {100 * accuracy(thetas, X, y):.2f} %  ({len(y)} examples of {name})")
+    if args.output:
+        text = "".join(f"{int(p)}\n" for p in pred).encode()
+        print(f"predictions  {atomic_write(args.output, lambda f: f.write(text))}")
+    return EXIT_OK
+
+
+def _first_positional(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``gradtrio`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        The exit code (see the module docstring).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        mutants = None
+        if _first_positional(argv) == "mutants":
+            try:
+                mutants = importlib.import_module("gradtrio.mutants")
+            except ImportError as exc:
+                _fail(f"the mutants subcommand is unavailable: gradtrio.mutants could not be imported "
+                      f"({exc})")
+            if not (hasattr(mutants, "add_cli_arguments") and hasattr(mutants, "run_from_cli")):
+                _fail("the mutants subcommand is unavailable: gradtrio.mutants has no add_cli_arguments/"
+                      "run_from_cli")
+        args = build_parser(mutants).parse_args(argv)
+        if args.command == "train":
+            return _cmd_train(args)
+        if args.command == "check":
+            return _cmd_check(args)
+        if args.command == "predict":
+            return _cmd_predict(args)
+        return int(mutants.run_from_cli(args))
+    except SystemExit as exc:  # argparse's --help/--version (0) and our one-line errors (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except (ValueError, TypeError, OSError) as exc:
+        print(f"gradtrio: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ngradtrio: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

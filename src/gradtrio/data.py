@@ -1,0 +1,343 @@
+"""Data sets and weight files: the embedded digits, course ``.mat`` files, ``.npz``/``.mat`` weights.
+
+- :func:`load_digits` — the embedded default: scikit-learn's bundled 8×8 digits (no download),
+  scaled to [0, 1], with a fixed, seeded, stratified 75/25 train/test split.
+- :func:`load_mat` — a file of the course format (``X`` m×n, ``y`` m×1 holding 1..10, where 10 is
+  the digit 0). By default the labels become the digits themselves, 0..9 (``10 → 0``).
+- :func:`save_weights` / :func:`load_weights` — ``Theta1, Theta2, …`` in a ``.npz`` (read with
+  ``allow_pickle=False``) or a course ``.mat``. Every file is written atomically
+  (:func:`atomic_write`): a killed run never leaves a truncated file behind.
+
+Label order of course ``.mat`` weight files
+-------------------------------------------
+The course's output unit ``k`` (1-based) stands for the stored label ``k``, so its 10th unit is the
+digit 0. Inside gradtrio output unit ``d`` (0-based) is the digit ``d``. With ``labels="course"``
+(the default for ``.mat`` weights, matching :func:`load_mat`) the rows of the last Θ are rotated by
+one on load and save, so the course's own weights predict the course's data correctly here, and
+weights saved here work in the course's ``predict.m``. ``labels="stored"`` keeps rows as stored.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import IO, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validate import check_thetas, check_X
+
+__all__ = [
+    "Dataset",
+    "load_digits",
+    "load_mat",
+    "save_weights",
+    "load_weights",
+    "atomic_write",
+    "COURSE_NUM_LABELS",
+]
+
+#: The course stores the digits as labels 1..10, 10 standing for the digit 0.
+COURSE_NUM_LABELS = 10
+
+#: Fraction of the embedded digits held out for testing, and the seed of the split.
+DIGITS_TEST_SIZE = 0.25
+DIGITS_SPLIT_SEED = 0
+
+#: scikit-learn's digits hold pixel counts 0..16 (an 8×8 grid of 4×4 blocks); /16 scales to [0, 1].
+DIGITS_MAX_PIXEL = 16.0
+
+LabelMode = Literal["course", "stored"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split.
+
+    Attributes
+    ----------
+    X_train : ndarray of shape (m_train, n)
+    y_train : ndarray of shape (m_train,), int
+        Class indices 0..K-1.
+    X_test : ndarray of shape (m_test, n)
+    y_test : ndarray of shape (m_test,), int
+    name : str
+        Where the data came from, for summaries.
+    image_shape : (int, int) or None
+        Height and width of one example drawn as an image (8×8 for the digits, 20×20 for the
+        course), or None when the features are not pixels of a square.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    name: str = ""
+    image_shape: tuple[int, int] | None = None
+
+    @property
+    def num_labels(self) -> int:
+        """K: one more than the largest label of either split."""
+        return int(max(self.y_train.max(initial=0), self.y_test.max(initial=0))) + 1
+
+
+def load_digits(test_size: float = DIGITS_TEST_SIZE, seed: int = DIGITS_SPLIT_SEED) -> Dataset:
+    """The embedded default data set: scikit-learn's 1797 handwritten 8×8 digits.
+
+    Parameters
+    ----------
+    test_size : float, default 0.25
+        Fraction held out, stratified by label.
+    seed : int, default 0
+        Seed of the split: the same seed gives the same split on every machine.
+
+    Returns
+    -------
+    Dataset
+        ``X_*`` of shape ``(m, 64)`` in [0, 1] (pixel counts 0..16 divided by 16), ``y_*`` the
+        digits 0..9; 1347 training and 450 test examples by default.
+    """
+    from sklearn.datasets import load_digits as _sk_digits
+    from sklearn.model_selection import train_test_split
+
+    if not (isinstance(test_size, float) and 0.0 < test_size < 1.0):
+        raise ValueError(f"test_size must be a fraction strictly between 0 and 1; got {test_size!r}")
+    d = _sk_digits()
+    X = d.data.astype(np.float64) / DIGITS_MAX_PIXEL
+    y = d.target.astype(np.int64)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, stratify=y, random_state=seed
+    )
+    return Dataset(X_train, y_train, X_test, y_test, name="embedded digits (scikit-learn, 8x8)",
+                   image_shape=(8, 8))
+
+
+def _course_labels(y: np.ndarray, path: str) -> np.ndarray:
+    """Stored labels 1..10 → digits 0..9 (``10 → 0``)."""
+    bad = (y < 1) | (y > COURSE_NUM_LABELS)
+    if bad.any():
+        raise ValueError(
+            f"{path}: y must hold the course's labels 1..{COURSE_NUM_LABELS} (10 for the digit 0); "
+            f"found {int(y[bad][0])} (pass labels='stored' to keep the labels as they are)"
+        )
+    return y % COURSE_NUM_LABELS
+
+
+def load_mat(path: str | os.PathLike, labels: LabelMode = "course") -> tuple[np.ndarray, np.ndarray]:
+    """Load a data file of the course format.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A MATLAB ``.mat`` file holding ``X`` (m × n) and ``y`` (m × 1, or m).
+    labels : {"course", "stored"}, default "course"
+        ``"course"``: the stored 1..10 become the digits 0..9 (10 is the digit 0).
+        ``"stored"``: labels are kept as stored and must already be class indices 0..K-1.
+
+    Returns
+    -------
+    X : ndarray of shape (m, n), float64
+    y : ndarray of shape (m,), int64
+
+    Raises
+    ------
+    OSError
+        If the file does not exist or cannot be read.
+    ValueError
+        If it is not a .mat file, lacks ``X`` or ``y`` (the keys it has are named), the lengths
+        differ, ``X`` holds NaN/inf, or the labels are not integers in range.
+    """
+    import scipy.io
+
+    if labels not in ("course", "stored"):
+        raise ValueError(f"labels must be 'course' or 'stored'; got {labels!r}")
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"data file not found: {path}")
+    try:
+        contents = scipy.io.loadmat(path)
+    except OSError:
+        raise
+    except Exception as exc:  # scipy raises ValueError, IndexError, MatReadError... for non-.mat files
+        # (a v7.3 file is HDF5, which scipy does not read)
+        raise ValueError(f"{path} is not a readable MATLAB .mat file (v4-v7; v7.3/HDF5 is not "
+                         f"supported): {exc}") from None
+    keys = sorted(k for k in contents if not k.startswith("__"))
+    missing = [k for k in ("X", "y") if k not in contents]
+    if missing:
+        raise ValueError(f"{path} must hold variables 'X' and 'y'; missing {missing}, it has {keys}")
+    X = check_X(contents["X"])
+    if X.dtype != np.float64:
+        X = X.astype(np.float64)
+    y = np.asarray(contents["y"])
+    if y.ndim == 2 and 1 in y.shape:
+        y = y.reshape(-1)
+    if y.ndim != 1:
+        raise ValueError(f"{path}: y must be a vector of m labels; got shape {y.shape}")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"{path}: X has {X.shape[0]} rows but y has {y.shape[0]} labels")
+    if y.dtype.kind not in "iuf" or (y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y)))):
+        raise ValueError(f"{path}: y must hold integer labels; got dtype {y.dtype} with non-integer values")
+    y = y.astype(np.int64)
+    if labels == "course":
+        y = _course_labels(y, path)
+    elif y.min() < 0:
+        raise ValueError(f"{path}: labels must be class indices >= 0; found {int(y.min())}")
+    return X, y
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> str:
+    """Write a file atomically: ``write(f)`` fills a temporary file in the same directory, which is
+    flushed to disk and then renamed over ``path`` (``os.replace``), so readers see either the old
+    file or the whole new one, never a truncated one.
+
+    Parameters
+    ----------
+    path : str or path-like
+    write : callable taking a binary file object
+
+    Returns
+    -------
+    str
+        The absolute path written.
+    """
+    path = os.path.abspath(os.fspath(path))
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private (0600); give it the usual mode
+        os.replace(tmp, path)
+    except BaseException:  # KeyboardInterrupt included: never leave the temporary file behind
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+def _weights_format(path: str) -> str:
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".npz", ".mat"):
+        raise ValueError(f"weights file must end in .npz or .mat; got {path!r}")
+    return ext[1:]
+
+
+def _rotate_labels(thetas: list[np.ndarray], labels: LabelMode, to_course: bool) -> list[np.ndarray]:
+    """Reorder the output units between gradtrio's order (digit d at row d) and the course's
+    (stored label k at row k-1, so the digit 0 last). See the module docstring."""
+    if labels == "stored":
+        return thetas
+    if labels != "course":
+        raise ValueError(f"labels must be 'course' or 'stored'; got {labels!r}")
+    K = thetas[-1].shape[0]
+    if K != COURSE_NUM_LABELS:
+        raise ValueError(
+            f"the course label order applies to networks with {COURSE_NUM_LABELS} outputs (the digits); "
+            f"this one has {K}: pass labels='stored' to keep the rows in gradtrio's order"
+        )
+    shift = -1 if to_course else 1
+    return thetas[:-1] + [np.roll(thetas[-1], shift, axis=0)]
+
+
+def save_weights(
+    path: str | os.PathLike, thetas: Sequence[ArrayLike], labels: LabelMode = "course"
+) -> str:
+    """Save weight matrices as ``Theta1, Theta2, …`` to a ``.npz`` or a course ``.mat`` file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Ends in ``.npz`` or ``.mat``; written atomically.
+    thetas : sequence of array_like
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
+    labels : {"course", "stored"}, default "course"
+        ``.mat`` only: write the output units in the course's order (see the module docstring).
+
+    Returns
+    -------
+    str
+        The absolute path written.
+    """
+    path = os.fspath(path)
+    fmt = _weights_format(path)
+    mats = check_thetas(thetas)
+    if fmt == "npz":
+        arrays = {f"Theta{i + 1}": t for i, t in enumerate(mats)}
+        return atomic_write(path, lambda f: np.savez(f, **arrays))
+    import scipy.io
+
+    arrays = {f"Theta{i + 1}": t for i, t in enumerate(_rotate_labels(mats, labels, to_course=True))}
+    return atomic_write(path, lambda f: scipy.io.savemat(f, arrays))
+
+
+def load_weights(
+    path: str | os.PathLike, sizes: Sequence[int] | None = None, labels: LabelMode = "course"
+) -> list[np.ndarray]:
+    """Load ``Theta1, Theta2, …`` from a ``.npz`` or a course ``.mat`` file.
+
+    Parameters
+    ----------
+    path : str or path-like
+    sizes : sequence of int, optional
+        The layer sizes the weights must have (e.g. ``(n_features, 25, 10)``); when omitted the
+        matrices must only chain.
+    labels : {"course", "stored"}, default "course"
+        ``.mat`` only: read the output units in the course's order (see the module docstring).
+
+    Returns
+    -------
+    list of ndarray
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, float64 unless stored as float32.
+
+    Raises
+    ------
+    OSError
+        If the file does not exist or cannot be read.
+    ValueError
+        If the file is not a weights file, the ``Theta`` keys are missing or not numbered 1..N,
+        or the shapes do not chain / do not match ``sizes``.
+    """
+    path = os.fspath(path)
+    fmt = _weights_format(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"weights file not found: {path}")
+    try:
+        if fmt == "npz":
+            with np.load(path, allow_pickle=False) as z:
+                contents = {k: z[k] for k in z.files}
+        else:
+            import scipy.io
+
+            contents = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
+    except OSError:
+        raise
+    except Exception as exc:  # BadZipFile, EOFError, pickled objects refused, scipy's MatReadError...
+        raise ValueError(f"{path} is not a readable {fmt} weights file: {exc}") from None
+    names = sorted((k for k in contents if k.startswith("Theta")), key=lambda k: (len(k), k))
+    expected = [f"Theta{i + 1}" for i in range(len(names))]
+    if not names or names != expected:
+        raise ValueError(
+            f"{path} must hold weight matrices named Theta1, Theta2, ... (numbered from 1 without gaps); "
+            f"it has {sorted(contents)}"
+        )
+    try:
+        mats = check_thetas([contents[k] for k in names], sizes)
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"{path}: {exc}") from None
+    if fmt == "mat":
+        mats = _rotate_labels(mats, labels, to_course=False)
+    return mats

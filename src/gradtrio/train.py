@@ -1,0 +1,362 @@
+"""Fitting with :func:`scipy.optimize.minimize`, prediction and accuracy.
+
+:func:`train` minimizes the cost of :mod:`gradtrio.backprop` (or the same cost through JAX) over the
+unrolled weights with ``minimize(jac=True)``: L-BFGS-B by default, CG and TNC too. The data are
+validated once, before the optimizer starts; every evaluation inside the loop then skips the
+finiteness pass (``check_finite=False``).
+
+BLAS thread pools
+-----------------
+NumPy and SciPy wheels each bring their own OpenBLAS, each with its own pool of threads. When both
+pools are multi-threaded, the optimizer's small BLAS calls (SciPy's pool) and the cost's matrix
+products (NumPy's pool) keep waking each other's spinning threads. Measured with 100 L-BFGS-B
+iterations on a 2-core machine (``/tmp`` scripts in the lead's report; minimum of 3 runs):
+
+==========================  =========  ============  ==========
+problem (m × n → 25 → 10)   both at 2  SciPy's at 1  both at 1
+==========================  =========  ============  ==========
+1347 × 64, idle machine     0.92 s     0.10 s        0.09 s
+5000 × 400, idle machine    5.2 s      0.77 s        1.12 s
+1347 × 64, cores shared     --         0.42 s        0.09 s
+2000 × 200, cores shared    --         4.4 s         0.51 s
+5000 × 400, cores shared    --         5.7 s         1.12 s
+==========================  =========  ============  ==========
+
+("cores shared": other processes kept the two cores busy, as on a laptop or a CI runner.) A second
+NumPy thread gains at most 1.5× on an idle machine at the course size and loses 4-10× as soon as
+the cores are shared, so :func:`train` runs with SciPy's own pool at one thread and NumPy's at
+``numpy_threads=1`` (pass None to leave NumPy's pool alone, e.g. for large data on many idle
+cores), through :mod:`threadpoolctl`, only for the duration of the optimization: no environment
+variable is needed, and the caller's settings are restored afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validate import check_lam, check_sizes, check_X
+from .backprop import predict
+from .network import init_weights, one_hot, roll, unroll
+
+__all__ = [
+    "METHODS",
+    "BACKENDS",
+    "TrainResult",
+    "TrainingInterrupted",
+    "train",
+    "predict",
+    "accuracy",
+    "blas_limited",
+]
+
+#: The scipy.optimize methods that use the gradient and suit an unconstrained smooth cost.
+METHODS = ("L-BFGS-B", "CG", "TNC")
+#: Cost-and-gradient implementations the optimizer can call.
+BACKENDS = ("numpy", "jax")
+
+#: How many recent evaluations are remembered to give an iterate's cost without recomputing it. The
+#: iterate is almost always the last point its line search evaluated; with 4, 100 iterations of each
+#: method on the digits needed no extra evaluation (a miss costs one evaluation, never a wrong cost).
+_EVAL_CACHE_SIZE = 4
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    thetas : list of ndarray
+        The trained weights, ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``.
+    sizes : tuple of int
+        Layer sizes ``(n_features, *hidden, num_labels)``.
+    cost_history : ndarray of shape (iterations + 1,)
+        The cost at the initial weights, then after each iteration.
+    iterations : int
+        Optimizer iterations done.
+    function_evals : int
+        Cost-and-gradient evaluations (line searches take several per iteration).
+    wall_time : float
+        Seconds spent in the optimizer.
+    method, backend : str
+    lam : float
+    seed : int
+    message : str
+        The optimizer's own account of why it stopped.
+    interrupted : bool
+        True when training was stopped by Ctrl-C; ``thetas`` are then those of the iterate with
+        the lowest cost so far (the last one, for these descent methods), and ``cost_history`` ends
+        with its cost.
+    """
+
+    thetas: list[np.ndarray]
+    sizes: tuple[int, ...]
+    cost_history: np.ndarray
+    iterations: int
+    function_evals: int
+    wall_time: float
+    method: str
+    backend: str
+    lam: float
+    seed: int
+    message: str = ""
+    interrupted: bool = False
+
+    @property
+    def final_cost(self) -> float:
+        """The cost of the returned weights."""
+        return float(self.cost_history[-1])
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train`. A ``KeyboardInterrupt`` (so scripts stop as they always do)
+    carrying ``result``: a :class:`TrainResult` with the best weights so far (lowest-cost iterate)."""
+
+    def __init__(self, result: TrainResult):
+        super().__init__("training interrupted")
+        self.result = result
+
+
+def _blas_pools():
+    """threadpoolctl controllers: (SciPy's own vendored BLAS pools, every other BLAS pool)."""
+    import numpy
+    import scipy
+    import scipy.optimize  # noqa: F401 (loads SciPy's BLAS so that threadpoolctl can see it)
+    from threadpoolctl import ThreadpoolController
+
+    def inside(path: str, module) -> bool:
+        d = os.path.dirname(os.path.realpath(module.__file__))
+        # wheels vendor their libraries in <pkg>.libs (Linux, Windows) or <pkg>/.dylibs (macOS)
+        return any(path.startswith(p + os.sep) for p in (d, d + ".libs"))
+
+    ctl = ThreadpoolController()
+    blas = [lib.filepath for lib in ctl.lib_controllers if lib.user_api == "blas" and lib.filepath]
+    own = [f for f in blas if inside(os.path.realpath(f), scipy) and not inside(os.path.realpath(f), numpy)]
+    others = [f for f in blas if f not in own]
+    return (ctl.select(filepath=own) if own else None), (ctl.select(filepath=others) if others else None)
+
+
+@contextlib.contextmanager
+def blas_limited(numpy_threads: int | None = 1):
+    """Limit the BLAS thread pools while the block runs (see the module docstring).
+
+    SciPy's own OpenBLAS pool (when its wheel brings one) gets one thread; every other BLAS pool
+    (NumPy's) gets ``numpy_threads``, or is left as it is when ``numpy_threads`` is None. The
+    previous limits are restored on exit.
+    """
+    own, others = _blas_pools()
+    with contextlib.ExitStack() as stack:
+        if own is not None:
+            stack.enter_context(own.limit(limits=1))
+        if others is not None and numpy_threads is not None:
+            stack.enter_context(others.limit(limits=int(numpy_threads)))
+        yield
+
+
+def _cost_and_grad_fn(backend: str, sizes: tuple[int, ...], X: np.ndarray, Y: np.ndarray, lam: float):
+    if backend == "numpy":
+        from .backprop import cost_and_grad_flat
+
+        return lambda v: cost_and_grad_flat(v, sizes, X, Y, lam, check_finite=False)
+    from .autodiff import cost_and_grad_flat as jax_flat
+
+    return lambda v: jax_flat(v, sizes, X, Y, lam)
+
+
+def _check_int(name: str, value, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+
+
+def _check_hidden(hidden: Sequence[int] | int) -> tuple[int, ...]:
+    if isinstance(hidden, (int, np.integer)) and not isinstance(hidden, bool):
+        hidden = (int(hidden),)
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, (Sequence, np.ndarray)):
+        raise TypeError(f"hidden must be a sequence of hidden-layer sizes such as (25,); got {hidden!r}")
+    return tuple(hidden)
+
+
+def _check_labels(y: ArrayLike, m: int, num_labels: int | None) -> tuple[np.ndarray, int]:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.shape != (m,):
+        raise ValueError(f"y must hold one class index per row of X, shape ({m},); got shape {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"y must hold integer class indices 0..K-1; got dtype {y.dtype}")
+    if y.min() < 0:
+        raise ValueError(f"y must hold class indices >= 0; found {int(y.min())}")
+    K = int(y.max()) + 1 if num_labels is None else num_labels
+    return y, K
+
+
+def train(
+    X: ArrayLike,
+    y: ArrayLike,
+    hidden: Sequence[int] = (25,),
+    lam: float = 1.0,
+    maxiter: int = 100,
+    method: str = "L-BFGS-B",
+    seed: int = 0,
+    backend: str = "numpy",
+    callback: Callable[[int, float], None] | None = None,
+    *,
+    num_labels: int | None = None,
+    numpy_threads: int | None = 1,
+) -> TrainResult:
+    """Train a sigmoid network on ``(X, y)`` by minimizing the regularized cost.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+        Training examples, one a row.
+    y : array_like of int, shape (m,)
+        Class indices 0..K-1.
+    hidden : sequence of int, default (25,)
+        Hidden-layer sizes; ``sizes = (n, *hidden, K)``.
+    lam : float, default 1.0
+        λ >= 0, the weight of the penalty ``λ/(2m) Σ Θ²`` (bias columns excluded).
+    maxiter : int, default 100
+        Most optimizer iterations.
+    method : {"L-BFGS-B", "CG", "TNC"}, default "L-BFGS-B"
+    seed : int, default 0
+        Seed of the initial weights (:func:`gradtrio.network.init_weights`): the same seed, data
+        and options give bit-identical weights.
+    backend : {"numpy", "jax"}, default "numpy"
+        The hand-written backprop or ``jax.grad`` of the same cost.
+    callback : callable ``(iteration, cost) -> None``, optional
+        Called with iteration 0 and the initial cost, then after every iteration.
+    num_labels : int, optional
+        K; by default ``max(y) + 1``.
+    numpy_threads : int or None, default 1
+        Threads of NumPy's BLAS pool during training; None leaves it as it is. SciPy's own pool
+        always gets one thread. See the module docstring for the measurements behind the default.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    ValueError, TypeError
+        On bad data or options, before any optimization.
+    TrainingInterrupted
+        On Ctrl-C; its ``result`` holds the best weights so far.
+    """
+    import scipy.optimize
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+    _check_int("maxiter", maxiter, 0)
+    _check_int("seed", seed, 0)
+    if numpy_threads is not None:
+        _check_int("numpy_threads", numpy_threads, 1)
+    X = check_X(X)
+    y, K = _check_labels(y, X.shape[0], num_labels)
+    sizes = check_sizes((X.shape[1], *_check_hidden(hidden), K))
+    Y = one_hot(y, K, dtype=X.dtype)
+    lam = check_lam(lam)
+    fun = _cost_and_grad_fn(backend, sizes, X, Y, lam)
+
+    x0 = unroll(init_weights(sizes, seed))  # the optimizer works in float64 whatever X's dtype
+    recent: OrderedDict[bytes, float] = OrderedDict()
+    state = {"nfev": 0, "best_J": np.inf, "best_x": x0, "last_x": x0}
+    history: list[float] = []
+
+    def counted(v: np.ndarray) -> tuple[float, np.ndarray]:
+        J, g = fun(v)
+        state["nfev"] += 1
+        recent[v.tobytes()] = J
+        if len(recent) > _EVAL_CACHE_SIZE:
+            recent.popitem(last=False)
+        return J, g
+
+    def on_iteration(xk: np.ndarray) -> None:
+        xk = np.asarray(xk, dtype=np.float64)
+        J = recent.get(xk.tobytes())
+        if J is None:  # an iterate the line search never evaluated as such (rare): compute it
+            J = fun(xk)[0]
+        history.append(float(J))
+        state["last_x"] = xk = xk.copy()
+        if J < state["best_J"]:
+            state["best_J"], state["best_x"] = J, xk
+        if callback is not None:
+            callback(len(history) - 1, float(J))
+        if method == "TNC" and len(history) > maxiter:
+            raise _MaxIterReached  # TNC has no iteration limit of its own
+
+    def result(x: np.ndarray, J: float, iterations: int, message: str, interrupted: bool) -> TrainResult:
+        if history[-1] != J:
+            history.append(float(J))
+        return TrainResult(
+            thetas=[t.copy() for t in roll(x, sizes)], sizes=sizes, cost_history=np.array(history),
+            iterations=iterations, function_evals=state["nfev"], wall_time=time.perf_counter() - start,
+            method=method, backend=backend, lam=lam, seed=int(seed), message=message,
+            interrupted=interrupted,
+        )
+
+    # TNC counts function evaluations, not iterations: its own limit is set out of reach (each
+    # iteration's inner conjugate-gradient loop takes at most one evaluation per parameter) and the
+    # callback stops it after maxiter iterations.
+    options = {"maxiter": int(maxiter)} if method != "TNC" else {"maxfun": (int(maxiter) + 1) * (x0.size + 2)}
+    start = time.perf_counter()
+    try:
+        with blas_limited(numpy_threads):
+            J0, _ = counted(x0)
+            history.append(float(J0))
+            state["best_J"] = J0
+            if callback is not None:
+                callback(0, float(J0))
+            if maxiter == 0:
+                return result(x0, J0, 0, "maxiter is 0: the initial weights", False)
+            res = scipy.optimize.minimize(counted, x0, jac=True, method=method, callback=on_iteration,
+                                          options=options)
+    except _MaxIterReached:
+        return result(state["last_x"], history[-1], len(history) - 1, f"maxiter={maxiter} iterations reached",
+                      False)
+    except KeyboardInterrupt:
+        if not history:  # stopped before the first cost was known: there is nothing to give back
+            raise
+        partial = result(state["best_x"], state["best_J"], len(history) - 1, "interrupted (Ctrl-C)", True)
+        raise TrainingInterrupted(partial) from None
+    x = np.asarray(res.x, dtype=np.float64)
+    J_final = recent.get(x.tobytes(), float(res.fun))
+    return result(x, J_final, int(res.nit), str(res.message), False)
+
+
+class _MaxIterReached(Exception):
+    """Raised by the iteration callback to stop TNC after ``maxiter`` iterations."""
+
+
+def accuracy(thetas: Sequence[ArrayLike], X: ArrayLike, y: ArrayLike) -> float:
+    """Fraction of examples whose predicted class is ``y``.
+
+    Parameters
+    ----------
+    thetas : sequence of array_like
+    X : array_like of shape (m, s_1)
+    y : array_like of int, shape (m,)
+        Class indices 0..K-1.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
+    pred = predict(thetas, X)
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.shape != pred.shape:
+        raise ValueError(f"y must hold one label per row of X, shape {pred.shape}; got shape {y.shape}")
+    return float(np.mean(pred == y))
