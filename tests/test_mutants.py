@@ -1,0 +1,238 @@
+"""The mutant catalog: each mutant is a real bug, each is caught, and the table is built by code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gradtrio import autodiff, backprop, mutants
+from gradtrio.mutants import CATALOG, CONTROL, KNOWN_VALUE_CASES
+from gradtrio.tolerances import tolerance
+from strategies import dtypes, problems
+
+GRADIENT_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind == "gradient"]
+COST_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind == "cost"]
+
+
+def _agree(a, b, dtype=np.float64) -> bool:
+    tol = tolerance(dtype, "backprop", "backprop")
+    return all(np.allclose(x, y, rtol=tol.rtol, atol=tol.atol) for x, y in zip(a, b))
+
+
+# --- the shared implementation, with no bug, is the reference algorithm --------------------------
+
+
+@settings(max_examples=25)
+@given(problems(dtype=dtypes(float32=True)))
+def test_control_is_backprop(p):
+    """``_backprop`` with every switch off agrees with gradtrio.backprop on arbitrary problems."""
+    J, grads = CONTROL(p.thetas, p.X, p.Y, p.lam)
+    J_ref, ref = backprop.cost_and_grad(p.thetas, p.X, p.Y, p.lam)
+    dt = p.X.dtype
+    assert math.isclose(J, J_ref, rel_tol=tolerance(dt, "backprop", "backprop").rtol, abs_tol=1e-300)
+    assert [g.dtype for g in grads] == [g.dtype for g in ref]
+    assert _agree(grads, ref, dt)
+
+
+def test_cost_is_complex_safe_and_matches_real_cost():
+    thetas, X, Y, lam = mutants.judge_problem(CONTROL)
+    J = CONTROL.cost(thetas, X, Y, lam)
+    Jc = CONTROL.cost([t.astype(complex) for t in thetas], X, Y, lam)
+    assert isinstance(J, float) and np.iscomplexobj(Jc)
+    assert math.isclose(Jc.real, J, rel_tol=1e-14)
+
+
+# --- the catalog ---------------------------------------------------------------------------------
+
+
+def test_catalog_has_the_classic_bugs_with_metadata():
+    required = {"bias_regularized_grad", "lambda_not_divided_by_m", "lambda_over_2m_in_grad",
+                "delta_not_divided_by_m", "gprime_missing", "gprime_from_z", "output_delta_sign",
+                "delta0_slice", "theta_transposed", "labels_off_by_one", "float32_accumulation"}
+    assert required <= set(CATALOG)
+    for name, mu in CATALOG.items():
+        assert mu.name == name
+        assert mu.kind in ("gradient", "cost")
+        assert mu.description and "\n" not in mu.description
+        assert mu.where and "\n" not in mu.where
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_every_mutant_changes_cost_or_gradient(name):
+    """A bug switch that changes nothing would make its row of the table meaningless."""
+    mu = CATALOG[name]
+    thetas, X, Y, lam = mutants.judge_problem(mu)
+    J, grads = mu(thetas, X, Y, lam)
+    J_ref, ref = backprop.cost_and_grad(thetas, X, Y, lam)
+    assert not (math.isclose(J, J_ref, rel_tol=1e-14) and _agree(grads, ref))
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_kind_matches_behaviour(name):
+    """'cost' mutants: the gradient is the exact derivative of their (wrong) cost, so the complex
+    step of their own cost agrees with it; 'gradient' mutants: it does not."""
+    result = mutants.check_complex(CATALOG[name])
+    assert "crash" not in result.note
+    assert result.detected == (CATALOG[name].kind == "gradient"), result.note
+
+
+# --- what catches what ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", GRADIENT_MUTANTS)
+def test_gradient_mutants_fail_the_three_way_comparison(name):
+    mu = CATALOG[name]
+    assert mutants.three_way_failure(mu, mutants.judge_problem(mu))
+    n, why = mutants.examples_to_failure(mu, seed=0, max_examples=30)
+    assert n is not None, f"{name}: Hypothesis found no failing example in 30"
+
+
+def test_three_way_passes_the_control():
+    assert mutants.three_way_failure(CONTROL, mutants.judge_problem(CONTROL)) == ""
+
+
+@pytest.mark.parametrize("name", COST_MUTANTS)
+def test_cost_mutants_are_invisible_to_self_consistency_but_caught_by_known_values(name):
+    mu = CATALOG[name]
+    assert not mutants.check_central(mu).detected
+    assert not mutants.check_directional(mu).detected
+    assert mutants.known_value_failures(mu)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_known_values_catch_every_mutant(name):
+    assert mutants.known_value_failures(CATALOG[name])
+
+
+@pytest.mark.parametrize("fn", [backprop.cost_and_grad, backprop.cost_and_grad_loop, autodiff.cost_and_grad],
+                         ids=["backprop", "loop", "autodiff"])
+def test_known_values_hold_for_every_correct_implementation(fn):
+    """The hand-worked and printed values are right: three independent implementations reproduce them."""
+    assert mutants.known_value_failures(fn) == []
+
+
+def test_hand_worked_net_uses_the_course_sigmoid_gradient_values():
+    # The course's sigmoidGradient table: g'(0) = 0.25, g'(1) = 0.196612 (6 digits).
+    case = next(c for c in KNOWN_VALUE_CASES if c.name == "2-2-2 by hand, λ=0")
+    d2 = case.grads[0][:, 0]  # bias column of D(1) = δ(2) = (δ(3) W) .* g'(z), δ(3) W = (-1/2, 1)
+    assert d2[0] == -0.5 * 0.25
+    assert abs(d2[1] - 0.196612) < 5e-7
+
+
+def test_known_value_failure_names_case_and_entry():
+    msgs = mutants.known_value_failures(CATALOG["gprime_missing"])
+    assert any("Theta(1)" in m and "expected" in m for m in msgs)
+
+
+def test_a_crash_counts_as_detection():
+    """theta_transposed cannot run on the 3-5-3 net: the shape error is a detection, reported as such."""
+    msgs = mutants.known_value_failures(CATALOG["theta_transposed"])
+    assert any("raised ValueError" in m for m in msgs)
+    with pytest.raises(ValueError):
+        CATALOG["theta_transposed"](*mutants.judge_problem(CONTROL))
+
+
+# --- the table and the command line --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def table():
+    return mutants.detection_table(seeds=mutants.QUICK_BUDGET["seeds"],
+                                   max_examples=mutants.QUICK_BUDGET["max_examples"])
+
+
+def test_table_control_row_has_no_false_alarm(table):
+    assert table[0].name.startswith("(control")
+    assert not any(r.detected for r in table[0].results.values()), table[0].results
+
+
+def test_table_rows_match_the_catalog(table):
+    rows = {r.name: r for r in table[1:]}
+    assert list(rows) == list(CATALOG)
+    for name, row in rows.items():
+        res = row.results
+        assert set(res) == set(mutants.CHECKERS)
+        assert res["autodiff"].detected and res["hypothesis"].detected and res["known values"].detected, name
+        if CATALOG[name].kind == "cost":
+            assert not (res["central"].detected or res["directional"].detected or res["complex"].detected)
+        else:
+            assert res["complex"].detected, name
+        n = sum(t.size for t in mutants.judge_problem(CATALOG[name])[0])
+        assert res["central"].evaluations == 1 + 2 * n  # one cost-and-gradient call, 2n costs
+
+
+def test_format_table_is_built_from_results(table):
+    text = mutants.format_table(table)
+    lines = text.splitlines()
+    assert len(lines) == 2 + len(table)
+    for row, line in zip(table, lines[2:]):
+        assert row.name in line
+        assert line.count("**caught**") == sum(r.detected for r in row.results.values())
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    mutants.add_cli_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_cli_json(capsys):
+    rc = mutants.run_from_cli(_args("--quick", "--json", "--only", "labels_off_by_one", "gprime_missing"))
+    assert rc == 0
+    data = json.loads(capsys.readouterr().out)
+    names = [r["name"] for r in data["rows"]]
+    assert names == ["(control: correct)", "labels_off_by_one", "gprime_missing"]
+    assert data["rows"][1]["results"]["central"]["detected"] is False
+    assert data["rows"][2]["results"]["central"]["detected"] is True
+    assert data["meta"]["hypothesis_seeds"] == mutants.QUICK_BUDGET["seeds"]
+
+
+def test_cli_exit_status_on_a_false_alarm(monkeypatch, capsys):
+    monkeypatch.setattr(mutants, "CONTROL", CATALOG["output_delta_sign"])
+    assert mutants.run_from_cli(_args("--quick", "--seeds", "1", "--only", "gprime_missing")) == 1
+    assert "FALSE ALARM" in capsys.readouterr().out
+
+
+def test_cli_rejects_bad_budget():
+    with pytest.raises(SystemExit, match="--seeds must be >= 1"):
+        mutants.run_from_cli(_args("--seeds", "0"))
+
+
+def test_gradtrio_command_registers_mutants(capsys):
+    cli = pytest.importorskip("gradtrio.cli")
+    rc = cli.main(["mutants", "--quick", "--seeds", "1", "--only", "output_delta_sign"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "`output_delta_sign`" in out and "| mutant |" in out
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.sampled_from(sorted(CATALOG)))
+def test_mutant_validates_inputs_like_backprop(name):
+    thetas, X, Y, lam = mutants.judge_problem(CATALOG[name])
+    with pytest.raises(ValueError, match="one-hot"):
+        CATALOG[name](thetas, X, Y[:, :-1], lam)
+
+
+def test_hypothesis_column_without_hypothesis(monkeypatch):
+    """The command is part of the package; hypothesis is a test dependency: its column degrades to n/a."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_hypothesis(name, *args, **kwargs):
+        if name == "hypothesis" or name.startswith("hypothesis."):
+            raise ImportError("No module named 'hypothesis'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_hypothesis)
+    result = mutants.make_hypothesis_checker(1, 5)(CATALOG["gprime_missing"])
+    assert not result.ran and not result.detected
+    row = mutants.Row("x", "", "", "gradient", (), "", {"hypothesis": result})
+    assert "n/a" in mutants.format_table([row])
