@@ -1,0 +1,366 @@
+"""Verdicts on a gradient that need no hand-set tolerance.
+
+- :func:`taylor_test` — the Taylor-remainder test. For a direction ``d``,
+  ``r(h) = |J(θ + h d) − J(θ) − h ⟨g, d⟩|`` is ``O(h²)`` when ``g`` is the gradient and
+  ``≈ h |⟨g − ∇J, d⟩|`` when it is not: on a log-log plot its slope is 2 or 1. The verdict is the
+  slope itself (> 1.5, the midpoint between the two hypotheses), read off the smallest steps whose
+  remainder stands clear of the cost's measured noise. No tolerance on a gradient difference.
+- :func:`adjoint_test` — the dot-product test ``⟨J u, w⟩ = ⟨u, Jᵀ w⟩`` between JAX forward mode
+  (``jax.jvp`` of the independently written cost, :func:`gradtrio.autodiff.jvp`) and the
+  hand-written backward pass. Both sides are analytic, so they must agree to rounding, with no
+  finite-difference truncation in between. For the scalar cost the cotangent ``w`` is a number and
+  factors out, so the identity reads ``jvp(θ; u) = ⟨∇J_backprop, u⟩``.
+- :func:`kink_check` — for costs with switch points (ReLU, max: gradtrio's sigmoid networks have
+  none), one-sided slopes, accepting an analytic directional derivative that lies between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .localize import NOISE_POINTS, estimate_noise
+
+__all__ = [
+    "TaylorResult",
+    "AdjointResult",
+    "KinkResult",
+    "taylor_test",
+    "adjoint_test",
+    "kink_check",
+    "SLOPE_THRESHOLD",
+    "ADJOINT_RTOL",
+]
+
+#: A correct gradient gives slope 2, a wrong one slope 1: the verdict is which one is nearer.
+SLOPE_THRESHOLD = 1.5
+#: Remainders below this multiple of the cost's noise σ are dropped: at 100σ, the noise moves
+#: log10 r by less than 0.005, so a slope fitted on a factor-8 range of h moves by < 0.01.
+NOISE_FLOOR = 100.0
+#: The slope is fitted on this many of the smallest steps above the floor (consecutive halvings,
+#: a factor 8 in h): far enough apart to measure a slope, close enough to see the small-h regime.
+FIT_POINTS = 4
+#: Largest step, for a direction with O(1) entries (every weight moves by about h): the quadratic
+#: model of J must hold; the sigmoid network's curvature varies on the scale of its weights
+#: (O(0.1..1)), so 0.1 keeps the cubic term small.
+TAYLOR_H_MAX = 0.1
+
+#: Adjoint-test tolerance on ``|jvp − ⟨g, u⟩| / Σ|g_i u_i|``, as a multiple of the dtype's ε. Both
+#: sides are analytic, so a correct pair differs by rounding only: measured ≤ 1e-16 (0.5 ε) in float64
+#: and ≤ 2e-8 (0.2 ε) in float32 on nets of 38 to 3·10⁴ parameters. 1000 ε leaves three orders of
+#: magnitude for cancellation inside the gradient's sums over examples (which can make an entry's
+#: relative rounding exceed ε) while the catalog's subtlest formula bug, σ'(a) for σ'(z), shows at
+#: ~6e-4 and its float32 buffer inside the float64 path at ~7e-9 (both far above 1000 ε = 2.2e-13).
+ADJOINT_EPS_FACTOR = 1000.0
+ADJOINT_RTOL = {np.dtype(t): ADJOINT_EPS_FACTOR * float(np.finfo(t).eps) for t in (np.float64, np.float32)}
+
+
+@dataclass
+class TaylorResult:
+    """Outcome of :func:`taylor_test`.
+
+    Attributes
+    ----------
+    slope : float
+        Least-squares slope of log r against log h over the fitted points (nan if inconclusive).
+    passed : bool
+        ``slope > SLOPE_THRESHOLD``; True also when inconclusive (every remainder at noise level:
+        no linear error term is visible, which is what a correct gradient gives on a flat cost).
+    conclusive : bool
+        At least two remainders stood above ``NOISE_FLOOR`` × noise.
+    steps, remainders : ndarray of shape (n_steps,)
+    fitted : ndarray of bool, shape (n_steps,)
+        Which points the slope was fitted on.
+    noise : float
+    evaluations : int
+    """
+
+    slope: float
+    passed: bool
+    conclusive: bool
+    steps: np.ndarray
+    remainders: np.ndarray
+    fitted: np.ndarray
+    noise: float
+    evaluations: int
+
+    def __str__(self) -> str:
+        verdict = "PASS" if self.passed else "FAIL"
+        note = "" if self.conclusive else " (inconclusive: every remainder at noise level)"
+        return (f"Taylor test: {verdict}, slope {self.slope:.3f} (2 = correct gradient, 1 = wrong){note}; "
+                f"{self.evaluations} cost evaluations")
+
+
+@dataclass
+class AdjointResult:
+    """Outcome of :func:`adjoint_test`.
+
+    Attributes
+    ----------
+    passed : bool
+        Every pair agreed within ``tol``.
+    forward, backward : ndarray of shape (k,)
+        ``jvp(θ; u)`` by JAX and ``⟨g_backward, u⟩`` for each of the ``k`` tangents.
+    rel_errors : ndarray of shape (k,)
+        ``|forward − backward| / Σ_i |g_i u_i|``.
+    max_rel_error, tol : float
+    digits : float
+        ``−log10(max_rel_error)``: decimal digits the two derivatives share.
+    evaluations : int
+        JVPs (each one forward-mode pass) plus one backward pass.
+    """
+
+    passed: bool
+    forward: np.ndarray
+    backward: np.ndarray
+    rel_errors: np.ndarray
+    max_rel_error: float
+    tol: float
+    digits: float
+    evaluations: int
+
+    def __str__(self) -> str:
+        return (f"adjoint test: {'PASS' if self.passed else 'FAIL'}, max relative gap {self.max_rel_error:.3g} "
+                f"(tolerance {self.tol:.3g}; {self.digits:.1f} digits agree) over {self.rel_errors.size} tangents")
+
+
+@dataclass
+class KinkResult:
+    """Outcome of :func:`kink_check`.
+
+    Attributes
+    ----------
+    left, right : float
+        One-sided slopes ``(J(θ) − J(θ − h d))/h`` and ``(J(θ + h d) − J(θ))/h``.
+    analytic : float
+        ``⟨g, d⟩``.
+    kink : bool
+        The one-sided slopes differ by more than a smooth function allows (``h·|J''|`` estimated from
+        the step 2h, plus rounding): a switch point lies within h of θ along d.
+    accepted : bool
+        The analytic value lies between the one-sided slopes (widened by their error bound).
+    bound : float
+    """
+
+    left: float
+    right: float
+    analytic: float
+    kink: bool
+    accepted: bool
+    bound: float
+
+
+def taylor_test(
+    cost_fn: Callable[[np.ndarray], float],
+    grad: ArrayLike,
+    theta: ArrayLike,
+    *,
+    direction: ArrayLike | None = None,
+    h_max: float = TAYLOR_H_MAX,
+    n_steps: int | None = None,
+    seed: int | np.random.Generator | None = 0,
+) -> TaylorResult:
+    """Taylor-remainder test of a gradient: the slope of ``log r(h)`` against ``log h``.
+
+    Parameters
+    ----------
+    cost_fn : callable
+        ``cost_fn(theta) -> float`` on an unrolled vector of shape ``(n,)``.
+    grad : array_like of shape (n,) or list of matrices
+        The gradient under test at ``theta``.
+    theta : array_like of shape (n,)
+        Its dtype (float64 or float32) is the working precision.
+    direction : array_like of shape (n,), optional
+        Used as given. Default: standard normal entries, so that every weight moves by about h
+        (a unit vector would move each of 10⁵ weights by only h/300, and the remainder of a
+        correct gradient would sink into float32's noise).
+    h_max : float, default 0.1
+        Largest step along the direction.
+    n_steps : int, optional
+        Number of halvings of h; default reaches down to ``sqrt(ε)``, where even a correct
+        gradient's ``h²`` remainder meets the rounding floor.
+    seed : int or numpy.random.Generator, default 0
+
+    Notes
+    -----
+    The error term ``h |⟨e, d⟩|`` shows only at steps where it exceeds the curvature term
+    ``h² dᵀ∇²J d / 2`` *and* the remainder stands clear of the noise. In float64 the steps reach
+    ~1e-7 and any error above ~1e-9 relative shows. In float32 the noise stops the fit near
+    h ≈ 1e-2; a strongly curved cost (large λ/m) then hides gradient errors of ~10%, and the slope
+    stays near 2. Use :func:`adjoint_test` or :func:`gradtrio.localize.localize` there.
+
+    Returns
+    -------
+    TaylorResult
+        ``.slope`` ≈ 2 for a correct gradient, ≈ 1 for a wrong one; costs ``n_steps + 13``
+        evaluations (J(θ) and 12 for the noise estimate).
+    """
+    from .localize import _flat  # one validation of a gradient argument, shared
+
+    theta = np.asarray(theta)
+    if theta.ndim != 1 or theta.dtype.kind != "f":
+        raise ValueError(f"theta must be a flat real floating vector; got shape {theta.shape}, dtype {theta.dtype}")
+    g = _flat(grad, theta.size, "grad").astype(np.float64)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    eps = float(np.finfo(theta.dtype).eps)
+    if direction is None:
+        d = rng.standard_normal(theta.size)
+    else:
+        d = np.asarray(direction, dtype=np.float64).ravel()
+        if d.size != theta.size or not np.all(np.isfinite(d)) or not np.any(d):
+            raise ValueError(f"direction must be a finite, nonzero vector of {theta.size} entries")
+    if n_steps is None:
+        n_steps = int(np.ceil(np.log2(h_max / np.sqrt(eps))))
+    if n_steps < FIT_POINTS:
+        raise ValueError(f"n_steps must be at least {FIT_POINTS} (points of the slope fit); got {n_steps}")
+    J0 = float(cost_fn(theta))
+    noise = max(estimate_noise(cost_fn, theta, seed=rng), eps * abs(J0))
+    steps = h_max * 0.5 ** np.arange(n_steps)
+    rem = np.empty(n_steps)
+    for k, h in enumerate(steps):
+        moved = (theta + (h * d).astype(theta.dtype)).astype(theta.dtype)
+        realized = moved.astype(np.float64) - theta.astype(np.float64)  # the step actually taken
+        rem[k] = abs(float(cost_fn(moved)) - J0 - float(g @ realized))
+    above = rem > NOISE_FLOOR * noise
+    # The smallest steps above the floor, consecutive from the last one that stands clear of it.
+    fitted = np.zeros(n_steps, dtype=bool)
+    idx = np.flatnonzero(above)
+    if idx.size:
+        last = idx[-1]
+        run = [last]
+        while run[-1] - 1 >= 0 and above[run[-1] - 1] and len(run) < FIT_POINTS:
+            run.append(run[-1] - 1)
+        fitted[run] = True
+    conclusive = int(fitted.sum()) >= 2
+    if conclusive:
+        slope = float(np.polyfit(np.log(steps[fitted]), np.log(rem[fitted]), 1)[0])
+        passed = slope > SLOPE_THRESHOLD
+    else:
+        slope, passed = float("nan"), True
+    return TaylorResult(slope, passed, conclusive, steps, rem, fitted, noise, n_steps + 1 + NOISE_POINTS)
+
+
+def adjoint_test(
+    thetas: Sequence[ArrayLike],
+    X: ArrayLike,
+    Y: ArrayLike,
+    lam: float = 0.0,
+    backward: Callable | None = None,
+    *,
+    k: int = 3,
+    seed: int | np.random.Generator | None = 0,
+) -> AdjointResult:
+    """Dot-product test between JAX forward mode and a hand-written backward pass.
+
+    For ``k`` random tangents ``u`` (Gaussian entries, in the shapes of ``thetas``), compares
+    ``jvp(θ; u)`` from :func:`gradtrio.autodiff.jvp` with ``Σ_l ⟨grads[l], u[l]⟩`` from
+    ``backward``, relative to ``Σ_i |g_i u_i|`` (the scale of the dot product's rounding).
+
+    Parameters
+    ----------
+    thetas : sequence of array_like
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``.
+    X : array_like of shape (m, s_1)
+    Y : array_like of shape (m, K), one-hot
+    lam : float
+    backward : callable, optional
+        Signature of :func:`gradtrio.backprop.cost_and_grad` (default: that one, the correct
+        hand-written backprop). A mutant's wrong cost shows here too: JAX differentiates the
+        independently written correct cost.
+    k : int, default 3
+        Number of tangents.
+    seed : int or numpy.random.Generator, default 0
+
+    Returns
+    -------
+    AdjointResult
+        ``passed`` when every relative gap is ≤ ``ADJOINT_RTOL[dtype]`` (1000 ε; see the constant).
+    """
+    from . import autodiff, backprop
+
+    backward = backprop.cost_and_grad if backward is None else backward
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}")
+    _, grads = backward(thetas, X, Y, lam)
+    grads = [np.asarray(G) for G in grads]
+    dtype = np.result_type(*grads)
+    dtype = np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    fwd, bwd, rel = np.empty(k), np.empty(k), np.empty(k)
+    for j in range(k):
+        u = [rng.standard_normal(np.shape(G)).astype(dtype) for G in grads]
+        _, fwd[j] = autodiff.jvp(thetas, X, Y, lam, u)
+        bwd[j] = sum(float(np.sum(G.astype(np.float64) * t.astype(np.float64))) for G, t in zip(grads, u))
+        scale = sum(float(np.sum(np.abs(G.astype(np.float64) * t.astype(np.float64)))) for G, t in zip(grads, u))
+        gap = abs(fwd[j] - bwd[j])
+        rel[j] = gap / scale if scale > 0 else (0.0 if gap == 0 else np.inf)
+    tol = ADJOINT_RTOL[dtype]
+    worst = float(rel.max())
+    digits = float(-np.log10(worst)) if worst > 0 else float(-np.log10(np.finfo(dtype).eps))
+    return AdjointResult(bool(worst <= tol), fwd, bwd, rel, worst, tol, digits, k + 1)
+
+
+def kink_check(
+    cost_fn: Callable[[np.ndarray], float],
+    grad: ArrayLike,
+    theta: ArrayLike,
+    direction: ArrayLike,
+    *,
+    h: float | None = None,
+    noise: float | None = None,
+) -> KinkResult:
+    """One-sided slopes along ``direction``: detect a switch point and accept a bracketed gradient.
+
+    At a kink (ReLU at 0, max with a tie) a central difference averages two different slopes and
+    any tolerance gives a false verdict. Here the left and right slopes are measured separately;
+    a kink is reported when they differ by more than a smooth cost allows, and the analytic
+    directional derivative is accepted when it lies between them.
+
+    Parameters
+    ----------
+    cost_fn : callable
+        ``cost_fn(theta) -> float`` on a flat vector of shape ``(n,)``.
+    grad : array_like of shape (n,)
+        The analytic gradient (at a kink: any element of the subdifferential).
+    theta : array_like of shape (n,)
+    direction : array_like of shape (n,)
+        Normalized to unit length.
+    h : float, optional
+        Step; default ``sqrt(ε)``, the optimum of a one-sided difference.
+    noise : float, optional
+        The cost's noise σ; measured by :func:`gradtrio.localize.estimate_noise` if not given.
+
+    Returns
+    -------
+    KinkResult
+        Costs 5 evaluations (12 more when the noise is measured).
+    """
+    from .localize import _flat
+
+    theta = np.asarray(theta)
+    g = _flat(grad, theta.size, "grad").astype(np.float64)
+    d = np.asarray(direction, dtype=np.float64).ravel()
+    if d.size != theta.size or not np.any(d):
+        raise ValueError(f"direction must be a nonzero vector of {theta.size} entries; got shape {d.shape}")
+    d = d / np.linalg.norm(d)
+    eps = float(np.finfo(theta.dtype).eps)
+    h = float(np.sqrt(eps)) if h is None else float(h)
+    J0 = float(cost_fn(theta))
+    sigma = max(estimate_noise(cost_fn, theta) if noise is None else float(noise), eps * abs(J0))
+
+    def J(t: float) -> float:
+        return float(cost_fn((theta + (t * d).astype(theta.dtype)).astype(theta.dtype)))
+
+    Jp, Jm, Jp2, Jm2 = J(h), J(-h), J(2 * h), J(-2 * h)
+    right, left = (Jp - J0) / h, (J0 - Jm) / h
+    # On a smooth side, slope(h) − slope(2h) ≈ −J''h/2, so |J''|h ≈ 2|slope(h) − slope(2h)|: how far a
+    # smooth cost's one-sided slopes may differ; plus the rounding of the two slopes, 2σ/h each.
+    curv = 2 * max(abs(right - (Jp2 - J0) / (2 * h)), abs(left - (J0 - Jm2) / (2 * h)))
+    bound = 2 * curv + 8 * sigma / h
+    a = float(g @ d)
+    lo, hi = min(left, right), max(left, right)
+    return KinkResult(left, right, a, kink=bool(hi - lo > bound), accepted=bool(lo - bound <= a <= hi + bound),
+                      bound=bound)
