@@ -15,7 +15,7 @@ def _problem(sizes=(4, 6, 3), m=7, lam=2.0, dtype=np.float64, scale=1.0):
     return thetas, X, network.one_hot(y, sizes[-1], dtype), lam
 
 
-def _rel(a, b):
+def relative_error(a, b):
     return np.linalg.norm(a - b) / np.linalg.norm(a + b)
 
 
@@ -87,7 +87,7 @@ def test_central_differences_match_backprop_on_the_network(lam):
     sizes = network.sizes_of(thetas)
     J, g = backprop.cost_and_grad(thetas, X, Y, lam)
     num = fd.numerical_gradient(fd.cost_fn(sizes, X, Y, lam), network.unroll(thetas))
-    assert _rel(num, network.unroll(g)) < tolerance(np.float64, "backprop", "central").rtol
+    assert relative_error(num, network.unroll(g)) < tolerance(np.float64, "backprop", "central").rtol
 
 
 @pytest.mark.parametrize("backend", ["jax", "numpy"])
@@ -140,7 +140,7 @@ def test_complex_cost_fn_matches_backprop(lam, scale):
     grad = fd.complex_step_gradient(J_c, theta)
     tol = tolerance(np.float64, "backprop", "complex")
     flat = network.unroll(g)
-    assert tol.agrees(_rel(grad, flat), float(np.max(np.abs(grad - flat))), Jb)
+    assert tol.agrees(relative_error(grad, flat), float(np.max(np.abs(grad - flat))), Jb)
 
 
 def _abs_cost(t):
@@ -205,9 +205,9 @@ def test_float32_central_differences_pass_correct_and_fail_wrong_gradients():
     num = fd.numerical_gradient(fd.cost_fn(sizes, X, Y, lam), network.unroll(thetas))
     tol = tolerance(np.float32, "backprop", "central")
     flat = network.unroll(g).astype(np.float64)
-    assert tol.agrees(_rel(num, flat), float(np.max(np.abs(num - flat))), Jv)
+    assert tol.agrees(relative_error(num, flat), float(np.max(np.abs(num - flat))), Jv)
     wrong = flat * 1.02  # a 2% error, e.g. a wrong scale
-    assert not tol.agrees(_rel(num, wrong), float(np.max(np.abs(num - wrong))), Jv)
+    assert not tol.agrees(relative_error(num, wrong), float(np.max(np.abs(num - wrong))), Jv)
 
 
 # --- the DESIGN.md signature ---------------------------------------------------------------------
@@ -219,7 +219,7 @@ def test_gradient_has_the_structure_of_thetas(method):
     grads = fd.gradient(lambda th: backprop.cost(th, X, Y, lam), thetas, method=method)
     _, gb = backprop.cost_and_grad(thetas, X, Y, lam)
     assert [t.shape for t in grads] == [t.shape for t in thetas]
-    assert _rel(network.unroll(grads), network.unroll(gb)) < tolerance(np.float64, "backprop", method).rtol
+    assert relative_error(network.unroll(grads), network.unroll(gb)) < tolerance(np.float64, "backprop", method).rtol
     with pytest.raises(ValueError, match="method must be"):
         fd.gradient(lambda th: 0.0, thetas, method="symbolic")
 
@@ -230,4 +230,14 @@ def test_gradient_complex_method_with_a_complex_safe_list_cost():
     grads = fd.gradient(lambda th: J_c(network.unroll(th)), thetas, method="complex")
     Jb, gb = backprop.cost_and_grad(thetas, X, Y, lam)
     flat, ref = network.unroll(grads), network.unroll(gb)
-    assert tolerance(np.float64, "backprop", "complex").agrees(_rel(flat, ref), float(np.max(np.abs(flat - ref))), Jb)
+    assert tolerance(np.float64, "backprop", "complex").agrees(relative_error(flat, ref), float(np.max(np.abs(flat - ref))), Jb)
+
+
+def test_step_below_resolution_is_refused_clearly():
+    # float32 has ~7 digits: 1 + 1e-9 rounds back to 1, so the difference quotient would be 0/0.
+    theta = np.ones(3, dtype=np.float32)
+    J = lambda v: float(np.sum(v.astype(np.float64) ** 2))  # noqa: E731
+    with pytest.raises(ValueError, match="below the resolution of float32.*rounds back to theta"):
+        fd.numerical_gradient(J, theta, eps=1e-9)
+    with pytest.raises(ValueError, match="below the resolution of float32"):
+        fd.numerical_gradient_batched(lambda V: np.sum(V.astype(np.float64) ** 2, axis=1), theta, eps=1e-9)

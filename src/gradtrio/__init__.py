@@ -31,10 +31,15 @@ __all__ = [
     "finite_diff",
     "check",
     "check_gradients",
+    "tolerances",
+    "localize",
+    "verdicts",
+    "mutants",
+    "stepsize",
 ]
 
 # Imported on first use, so that ``import gradtrio`` (done by every CLI command) does not load JAX.
-_LAZY_MODULES = {"autodiff", "finite_diff", "check"}
+_LAZY_MODULES = {"autodiff", "finite_diff", "check", "tolerances", "localize", "verdicts", "mutants", "stepsize"}
 
 
 def __getattr__(name: str):

@@ -197,6 +197,8 @@ def cost_and_grad_flat(
     X: ArrayLike,
     Y: ArrayLike,
     lam: float = 0.0,
+    *,
+    check_finite: bool = True,
 ) -> tuple[float, np.ndarray]:
     """:func:`cost_and_grad` on an unrolled parameter vector (for :mod:`scipy.optimize`).
 
@@ -207,6 +209,9 @@ def cost_and_grad_flat(
     X : array_like of shape (m, sizes[0])
     Y : array_like of shape (m, sizes[-1]), one-hot
     lam : float
+    check_finite : bool, default True
+        As in :func:`gradtrio.backprop.cost_and_grad`: turn off to skip the NaN/inf pass over the
+        data on every call, once the data have been validated (an optimizer loop).
 
     Returns
     -------
@@ -215,7 +220,7 @@ def cost_and_grad_flat(
         In the layout of ``vector`` (:func:`gradtrio.network.unroll`).
     """
     sizes = check_sizes(sizes)
-    mats, X, Y, lam, dtype = _prepared(roll(vector, sizes), X, Y, lam)
+    mats, X, Y, lam, dtype = _prepared(roll(vector, sizes), X, Y, lam, check_finite=check_finite)
     flat = np.concatenate([t.ravel() for t in mats])
     with jax.enable_x64(True):
         J, g = _jit_flat(flat, X, Y, lam, sizes=sizes)

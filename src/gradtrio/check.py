@@ -133,7 +133,8 @@ class Row:
                 f"(tolerance {self.tol:.3g}), max |a-b| {self.max_abs:.3g} (tolerance {self.atol:.3g})")
 
 
-def _rel(a: np.ndarray, b: np.ndarray) -> float:
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """The course's relative error ``‖a − b‖ / ‖a + b‖`` (0 when a == b, inf when a == -b != 0)."""
     num = float(np.linalg.norm(a - b))
     den = float(np.linalg.norm(a + b))
     if num == 0.0:
@@ -315,7 +316,7 @@ def compare_gradients(
         atol = tol.atol * max(1.0, abs(J))
         for l, (ga, gb) in enumerate(zip(grads[a], grads[b])):
             max_abs = float(np.max(np.abs(ga - gb)))
-            rel = _rel(ga, gb)
+            rel = relative_error(ga, gb)
             rows.append(Row(a, b, f"Theta({l + 1})", max_abs, rel, tol.rtol, atol, tol.agrees(rel, max_abs, J)))
     if "directional" in methods:
         rows.append(_directional_row(ref, grads[ref], sizes, X, Y, lam, unroll(mats), seed, J))

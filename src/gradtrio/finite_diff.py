@@ -158,6 +158,16 @@ def _step(h: float | None, method: str, dtype: np.dtype) -> float:
     return h
 
 
+def _check_step_taken(theta: np.ndarray, tp: Any, tm: Any, h: float) -> None:
+    """Refuse a step so small that ``θ ± h`` rounds back to ``θ`` (the difference would be 0/0)."""
+    if np.any(np.asarray(tp) == np.asarray(tm)):
+        raise ValueError(
+            f"the step h={h:g} is below the resolution of {theta.dtype} at |theta| up to "
+            f"{float(np.max(np.abs(theta))):.3g}: theta + h rounds back to theta; use a larger step "
+            f"(default_step gives {default_step('central', theta.dtype):.3g})"
+        )
+
+
 def numerical_gradient(
     J: Callable[[np.ndarray], float],
     theta: ArrayLike,
@@ -204,6 +214,7 @@ def numerical_gradient(
         else:
             tm, Jm = t, J0
         work[i] = t
+        _check_step_taken(work, tp, tm, h)
         grad[i] = (Jp - Jm) / (float(tp) - float(tm))
     return grad
 
@@ -258,6 +269,7 @@ def numerical_gradient_batched(
         idx = np.arange(start, min(start + B, n))
         Pp, tp = _perturbed(theta, idx, h, B)
         Pm, tm = _perturbed(theta, idx, -h, B)
+        _check_step_taken(theta, tp, tm, h)
         costs = np.asarray(J_batch(np.concatenate([Pp, Pm])), dtype=np.float64)
         if costs.shape != (2 * B,):
             raise ValueError(f"J_batch must return one cost per row, shape ({2 * B},); got {costs.shape}")
@@ -369,7 +381,7 @@ def cost_batch_fn(
     return J_batch
 
 
-def _sigmoid_and_softplus_c(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def complex_sigmoid_softplus(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Complex-safe ``g(z) = 1/(1+e^{-z})`` and ``softplus(z) = log(1+e^z)`` without overflow.
 
     With ``s = -z`` where Re z > 0 and ``s = z`` elsewhere (so Re s <= 0 and ``e^s`` cannot overflow):
@@ -392,7 +404,7 @@ def complex_cost_fn(
     """A complex-safe cost of the sigmoid network, for :func:`complex_step_gradient`.
 
     The cost of :func:`gradtrio.backprop.cost`, written with analytic operations only (``W * W``,
-    never ``abs(W)²``; the stable sigmoid/softplus of :func:`_sigmoid_and_softplus_c`).
+    never ``abs(W)²``; the stable sigmoid/softplus of :func:`complex_sigmoid_softplus`).
 
     Parameters
     ----------
@@ -423,8 +435,8 @@ def complex_cost_fn(
             z = a @ np.swapaxes(W, -1, -2) + T[..., None, :, 0]
             penalty = penalty + np.sum(W * W, axis=(-1, -2))
             if l < len(shapes) - 1:
-                a, _ = _sigmoid_and_softplus_c(z)
-        _, sp = _sigmoid_and_softplus_c(z)
+                a, _ = complex_sigmoid_softplus(z)
+        _, sp = complex_sigmoid_softplus(z)
         data = np.sum(sp - Y * z, axis=(-1, -2))
         return data / m + lam / (2 * m) * penalty
 

@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike
 
 from ._validate import check_problem, float_dtype
 from .backprop import sigmoid, softplus
-from .finite_diff import _sigmoid_and_softplus_c
+from .finite_diff import complex_sigmoid_softplus
 from .network import debug_problem, one_hot, roll, unroll
 
 __all__ = [
@@ -76,7 +76,7 @@ JUDGE_M = 5
 def _activate(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(g(z), softplus(z))``; complex ``z`` (the complex step) takes the complex-safe pair."""
     if np.iscomplexobj(z):
-        return _sigmoid_and_softplus_c(z)
+        return complex_sigmoid_softplus(z)
     return sigmoid(z), softplus(z)
 
 
@@ -508,12 +508,12 @@ def _compare(a: np.ndarray, b: np.ndarray, sizes: Sequence[int], method: str, J:
     The rule of :mod:`gradtrio.tolerances`: a layer agrees when ``‖a−b‖/‖a+b‖ <= rtol`` or
     ``max|a−b| <= atol·max(1, |J|)``. Otherwise the worst layer is described.
     """
-    from .check import _rel
+    from .check import relative_error
     from .tolerances import tolerance
 
     tol = tolerance(np.float64, "backprop", method)
     for l, (A, B) in enumerate(zip(roll(a, sizes), roll(b, sizes))):
-        rel, max_abs = _rel(A, B), float(np.max(np.abs(A - B)))
+        rel, max_abs = relative_error(A, B), float(np.max(np.abs(A - B)))
         if not tol.agrees(rel, max_abs, J):
             return f"Theta({l + 1}): vs {method}, relative error {rel:.2g} > {tol.rtol:.2g}"
     return ""

@@ -168,7 +168,7 @@ def _cost_and_grad_fn(backend: str, sizes: tuple[int, ...], X: np.ndarray, Y: np
         return lambda v: cost_and_grad_flat(v, sizes, X, Y, lam, check_finite=False)
     from .autodiff import cost_and_grad_flat as jax_flat
 
-    return lambda v: jax_flat(v, sizes, X, Y, lam)
+    return lambda v: jax_flat(v, sizes, X, Y, lam, check_finite=False)
 
 
 def _check_int(name: str, value, low: int) -> None:
