@@ -126,6 +126,7 @@ def _course_data(path, n=400, m=10):
         (["check", "--sizes", "3"], "at least 2 layers"),
         (["train", "--method", "Newton"], "invalid choice: 'Newton'"),
         (["fly"], "invalid choice: 'fly'"),
+        (["mutants", "--seeds", "0"], "must be >= 1"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, args, message):

@@ -388,6 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_predict(args)
         return int(mutants.run_from_cli(args))
     except SystemExit as exc:  # argparse's --help/--version (0) and our one-line errors (2)
+        if isinstance(exc.code, str):  # SystemExit("message") from a subcommand: say it, in one line
+            print(f"gradtrio: error: {' '.join(exc.code.split())}", file=sys.stderr)
+            return EXIT_USAGE
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except (ValueError, TypeError, OSError) as exc:
         print(f"gradtrio: error: {' '.join(str(exc).split())}", file=sys.stderr)
