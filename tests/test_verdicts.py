@@ -116,3 +116,13 @@ def test_kink_check_brackets_a_subgradient_at_a_kink():
     true = np.array([1.5, 0.3, -0.2])
     assert not kink_check(J, true, theta, e0).kink and kink_check(J, true, theta, e0).accepted
     assert not kink_check(J, true + [0.01, 0, 0], theta, e0).accepted
+
+
+def test_taylor_refuses_a_non_finite_cost():
+    theta = np.ones(4)
+    with pytest.raises(FloatingPointError, match="not finite at theta"):
+        taylor_test(lambda v: float("nan"), np.zeros(4), theta)
+    # Finite at theta, overflowing along the way out: refused, not judged.
+    with pytest.raises(FloatingPointError, match="not finite at theta \\+ h"):
+        taylor_test(lambda v: (lambda r: r if r < 1.0 else float("inf"))(float(np.sum((v - 1.0) ** 2))),
+                    np.zeros(4), theta, h_max=10.0)

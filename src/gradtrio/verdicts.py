@@ -217,6 +217,8 @@ def taylor_test(
     if n_steps < FIT_POINTS:
         raise ValueError(f"n_steps must be at least {FIT_POINTS} (points of the slope fit); got {n_steps}")
     J0 = float(cost_fn(theta))
+    if not np.isfinite(J0):
+        raise FloatingPointError(f"the cost is not finite at theta (J = {J0}): no Taylor test is possible")
     noise = max(estimate_noise(cost_fn, theta, seed=rng), eps * abs(J0))
     steps = h_max * 0.5 ** np.arange(n_steps)
     rem = np.empty(n_steps)
@@ -224,6 +226,11 @@ def taylor_test(
         moved = (theta + (h * d).astype(theta.dtype)).astype(theta.dtype)
         realized = moved.astype(np.float64) - theta.astype(np.float64)  # the step actually taken
         rem[k] = abs(float(cost_fn(moved)) - J0 - float(g @ realized))
+    if not np.all(np.isfinite(rem)):
+        k = int(np.flatnonzero(~np.isfinite(rem))[0])
+        raise FloatingPointError(
+            f"the cost is not finite at theta + h·d for h = {steps[k]:.3g}: no Taylor test is possible "
+            "(pass a smaller h_max)")
     above = rem > NOISE_FLOOR * noise
     # The smallest steps above the floor, consecutive from the last one that stands clear of it.
     fitted = np.zeros(n_steps, dtype=bool)
