@@ -241,3 +241,11 @@ def test_step_below_resolution_is_refused_clearly():
         fd.numerical_gradient(J, theta, eps=1e-9)
     with pytest.raises(ValueError, match="below the resolution of float32"):
         fd.numerical_gradient_batched(lambda V: np.sum(V.astype(np.float64) ** 2, axis=1), theta, eps=1e-9)
+
+
+def test_complex_step_blames_the_right_thing():
+    theta = np.array([0.3, -0.2])
+    with pytest.raises(FloatingPointError, match="not finite near theta"):
+        fd.complex_step_gradient(lambda v: np.sum(v) * np.nan, theta)
+    with pytest.raises(ValueError, match="underflows"):
+        fd.complex_step_gradient(lambda v: np.sum(v * v), theta, h=1e-300)

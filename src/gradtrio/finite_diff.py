@@ -498,9 +498,14 @@ def _cross_check_complex(J: Callable, theta: np.ndarray, h: float, directions: i
     for _ in range(directions):
         v = rng.standard_normal(theta.size)
         v /= np.linalg.norm(v)
-        d_cs = float(_call_complex(J, (theta + 1j * h * v).astype(cdtype)).imag) / h
+        Jc = _call_complex(J, (theta + 1j * h * v).astype(cdtype))
+        d_cs = float(Jc.imag) / h
         Jp = float(_call_complex(J, (theta + hc * v).astype(cdtype)).real)
         Jm = float(_call_complex(J, (theta - hc * v).astype(cdtype)).real)
+        if not all(np.isfinite([d_cs, Jp, Jm, float(Jc.real)])):
+            raise FloatingPointError(
+                f"the cost is not finite near theta (J = {complex(Jc)!r}, J(θ±h·v) = {Jp!r}, {Jm!r}): "
+                "no derivative can be checked there")
         d_cd = (Jp - Jm) / (2 * hc)
         rtol = SAFETY_RTOL[theta.dtype]
         eps = float(np.finfo(theta.dtype).eps)
@@ -551,6 +556,12 @@ def complex_step_gradient(
     """
     theta = _as_theta(theta)
     h = _step(h, "complex", theta.dtype)
+    fi = np.finfo(theta.dtype)
+    if h < fi.tiny / fi.eps:  # below this, h·v lands among subnormals and loses its significant digits
+        raise ValueError(
+            f"the complex step h={h:g} underflows in {theta.dtype}: the imaginary parts h·v would be "
+            f"subnormal and lose precision; use h >= {fi.tiny / fi.eps:.1g} "
+            f"(the default is {default_step('complex', theta.dtype):g})")
     cdtype = np.complex64 if theta.dtype == np.float32 else np.complex128
     if cross_check:
         try:
