@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -257,7 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--json", metavar="FILE", help="also write the data as JSON")
     p.add_argument("--lam", type=float, default=0.0, help="λ of the debug problem (default 0)")
     args = p.parse_args(argv)
-    study = step_study(lam=args.lam)
+    for path in filter(None, (args.out, args.json)):
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            p.error(f"cannot write {path}: the folder {folder} does not exist")
+    try:
+        study = step_study(lam=args.lam)
+    except ValueError as exc:
+        p.error(str(exc))
     plot_step_study(study, args.out)
     if args.json:
         with open(args.json, "w") as f:
