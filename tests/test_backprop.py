@@ -49,20 +49,22 @@ def test_cost_at_zero_weights_is_K_log_2():
 
 
 def test_hand_worked_2_2_2_network():
-    # One example x = (1, 2), label class 0 -> y = (1, 0); sizes 2 -> 2 -> 2.
+    # One example x = (1, 2), label class 0 -> y = (1, 0), given twice (m = 2, so that a forgotten 1/m
+    # in the penalty or the gradient shows); sizes 2 -> 2 -> 2.
     # Theta(1) = 0, so z(2) = (0, 0), a(2) = (1/2, 1/2) and g'(z(2)) = (1/4, 1/4).
     # Theta(2) = [[0, 2, 0], [0, 0, -2]]:  z(3) = (2*1/2, -2*1/2) = (1, -1),  h = (g(1), g(-1)).
     # Let s = g(-1) = 1/(1 + e) = 0.26894142137; g(1) = 1 - s.
-    # Cost (lam = 0): -log(h1) - log(1 - h2) = -log(1 - s) - log(1 - s) = 2 log(1 + e^-1) = 0.62652337...
+    # Cost (lam = 0), the mean of two equal terms: -log(h1) - log(1 - h2) = 2 log(1 + e^-1) = 0.62652337...
     # delta(3) = h - y = (1 - s - 1, s - 0) = (-s, s).
-    # D(2) = delta(3) [1, a(2)]^T = [[-s, -s/2, -s/2], [s, s/2, s/2]].
+    # D(2) = mean of delta(3) [1, a(2)]^T = [[-s, -s/2, -s/2], [s, s/2, s/2]].
     # Theta(2)^T delta(3) = (0, 2(-s) + 0, 0 + (-2)s) = (0, -2s, -2s); drop delta_0, times 1/4:
     # delta(2) = (-s/2, -s/2).  D(1) = delta(2) [1, x]^T = [[-s/2, -s/2, -s], [-s/2, -s/2, -s]].
-    # With lam = 1 (m = 1): J += 1/2 (2^2 + (-2)^2) = 4; D(2)[:, 1:] += Theta(2)[:, 1:]; D(1) unchanged.
+    # With lam = 1 and m = 2: J += lam/(2m) (2^2 + (-2)^2) = 2; D(2)[:, 1:] += (lam/m) Theta(2)[:, 1:]
+    # = Theta(2)[:, 1:] / 2 (lam Theta, the slide typo, would add twice that); D(1) unchanged (Theta(1) = 0).
     s = 1 / (1 + math.e)
     thetas = [np.zeros((2, 3)), np.array([[0.0, 2.0, 0.0], [0.0, 0.0, -2.0]])]
-    X = np.array([[1.0, 2.0]])
-    Y = np.array([[1.0, 0.0]])
+    X = np.array([[1.0, 2.0], [1.0, 2.0]])
+    Y = np.array([[1.0, 0.0], [1.0, 0.0]])
     D1 = np.array([[-s / 2, -s / 2, -s], [-s / 2, -s / 2, -s]])
     D2 = np.array([[-s, -s / 2, -s / 2], [s, s / 2, s / 2]])
     J0 = 2 * math.log(1 + math.exp(-1))
@@ -73,9 +75,9 @@ def test_hand_worked_2_2_2_network():
         np.testing.assert_allclose(G1, D1, rtol=1e-14)
         np.testing.assert_allclose(G2, D2, rtol=1e-14)
         J, (G1, G2) = fn(thetas, X, Y, 1.0)
-        assert J == pytest.approx(J0 + 4.0, rel=1e-14)
+        assert J == pytest.approx(J0 + 2.0, rel=1e-14)
         np.testing.assert_allclose(G1, D1, rtol=1e-14)
-        np.testing.assert_allclose(G2, D2 + np.array([[0, 2, 0], [0, 0, -2]]), rtol=1e-14)
+        np.testing.assert_allclose(G2, D2 + np.array([[0, 1, 0], [0, 0, -1]]), rtol=1e-14)
 
 
 @pytest.mark.parametrize("depth", [2, 3, 4, 5])
@@ -194,14 +196,16 @@ BAD_INPUTS = [
     # (thetas, X, Y, lam, exception, message)
     pytest.param(
         [GOOD_THETAS[0], np.zeros((3, 5))], GOOD_X, GOOD_Y, 0.0, ValueError,
-        r"Theta\(2\) must have shape \(3, 6\).*got \(3, 5\) \(the bias column is missing",
+        r"Theta\(2\) must have 6 columns \(Theta\(1\) has 5 units.*\(3, 6\); got shape \(3, 5\) \(the bias column is missing",
         id="course-slide-3x5-theta2",
     ),
     pytest.param(
-        [GOOD_THETAS[0].T, GOOD_THETAS[1]], GOOD_X, GOOD_Y, 0.0, ValueError, r"Theta\(2\) must have shape",
+        [GOOD_THETAS[0].T, GOOD_THETAS[1]], GOOD_X, GOOD_Y, 0.0, ValueError,
+        r"Theta\(1\) must have 4 columns \(X has 3 features.*got shape \(4, 5\) \(it looks transposed",
         id="transposed-theta1",
     ),
-    pytest.param(GOOD_THETAS, GOOD_X[:, :2], GOOD_Y, 0.0, ValueError, r"X must have 3 columns.*got shape \(5, 2\)",
+    pytest.param(GOOD_THETAS, GOOD_X[:, :2], GOOD_Y, 0.0, ValueError,
+                 r"X must have 3 columns, one per input unit of Theta\(1\) \(shape \(5, 4\).*got shape \(5, 2\)",
                  id="X-wrong-width"),
     pytest.param(GOOD_THETAS, GOOD_X[0], GOOD_Y, 0.0, ValueError, "X must be a 2-D array", id="X-1d"),
     pytest.param(GOOD_THETAS, GOOD_X[:0], GOOD_Y[:0], 0.0, ValueError, "zero examples", id="zero-examples"),
@@ -233,6 +237,11 @@ BAD_INPUTS = [
     pytest.param(nw.unroll(GOOD_THETAS), GOOD_X, GOOD_Y, 0.0, TypeError, "list of weight matrices.*roll",
                  id="thetas-flat-vector"),
     pytest.param([], GOOD_X, GOOD_Y, 0.0, ValueError, "thetas is empty", id="thetas-empty"),
+    pytest.param([GOOD_THETAS[0][:, 1:], GOOD_THETAS[1]], GOOD_X, GOOD_Y, 0.0, ValueError,
+                 r"Theta\(1\) must have 4 columns.*got shape \(5, 3\) \(the bias column is missing",
+                 id="theta1-without-bias"),
+    pytest.param([GOOD_THETAS[0], GOOD_THETAS[1][:2]], GOOD_X, GOOD_Y, 0.0, ValueError,
+                 r"Y must be one-hot of shape \(m, K\) = \(5, 2\).*got shape \(5, 3\)", id="theta2-too-few-outputs"),
     pytest.param([GOOD_THETAS[0], GOOD_THETAS[1][None]], GOOD_X, GOOD_Y, 0.0, ValueError, "must be a 2-D matrix",
                  id="theta-3d"),
 ]
@@ -257,5 +266,31 @@ def test_bad_input_flat_entry_point():
 def test_bad_input_prediction(fn):
     with pytest.raises(ValueError, match="X must have 3 columns"):
         fn(GOOD_THETAS, GOOD_X[:, :2])
-    with pytest.raises(ValueError, match=r"Theta\(2\) must have shape \(3, 6\)"):
+    with pytest.raises(ValueError, match=r"Theta\(2\) must have 6 columns.*bias column is missing"):
         fn([GOOD_THETAS[0], np.zeros((3, 5))], GOOD_X)
+    with pytest.raises(ValueError, match=r"Theta\(1\) must have 4 columns.*looks transposed"):
+        fn([GOOD_THETAS[0].T, GOOD_THETAS[1]], GOOD_X)
+
+
+def test_huge_weights_with_lambda_zero_give_a_finite_cost():
+    # |Θ| ~ 1e160: Θ² overflows to inf, so a penalty computed at λ = 0 would be 0·inf = nan.
+    # With λ = 0 there is no penalty at all; every form must say so.
+    from gradtrio import autodiff
+
+    thetas, X, y = nw.debug_problem((3, 5, 3), 5)
+    thetas = [1e160 * t for t in thetas]
+    Y = nw.one_hot(y, 3)
+    J = bp.cost_and_grad(thetas, X, Y, 0.0)[0]
+    assert np.isfinite(J)
+    with np.errstate(over="ignore"):  # the loop's products of huge weights may overflow internally
+        assert bp.cost(thetas, X, Y, 0.0) == pytest.approx(J, rel=1e-12)
+    assert autodiff.cost(thetas, X, Y, 0.0) == pytest.approx(J, rel=1e-12)
+
+
+def test_non_float_dtypes_are_refused():
+    with pytest.raises(ValueError, match="dtype must be a floating type"):
+        nw.init_weights((3, 4), dtype=int)
+    with pytest.raises(ValueError, match="dtype must be a floating type"):
+        nw.debug_weights(3, 4, dtype=np.int32)
+    with pytest.raises(ValueError, match="epsilon_init"):
+        nw.init_weights((3, 4), epsilon_init="0.1")

@@ -26,6 +26,7 @@ __all__ = [
     "check_Y",
     "check_lam",
     "check_problem",
+    "check_thetas_and_X",
     "float_dtype",
 ]
 
@@ -133,6 +134,7 @@ def check_thetas(
     *,
     allow_complex: bool = False,
     check_finite: bool = True,
+    _chain: bool = True,
 ) -> list[np.ndarray]:
     """Validate a list of weight matrices against the layer sizes.
 
@@ -164,6 +166,10 @@ def check_thetas(
     for l, t in enumerate(mats):
         if t.ndim != 2:
             raise ValueError(f"Theta({l + 1}) must be a 2-D matrix; got shape {t.shape}")
+        if 0 in t.shape:
+            raise ValueError(f"Theta({l + 1}) is empty (shape {t.shape}): every layer needs units and a bias column")
+    if not _chain:
+        return mats
     if sizes is None:
         sizes = (mats[0].shape[1] - 1,) + tuple(t.shape[0] for t in mats)
         if sizes[0] < 1:
@@ -272,6 +278,42 @@ def check_lam(lam: Any) -> float:
     return lam
 
 
+def _check_chain(mats: Sequence[np.ndarray], x_shape: tuple[int, int]) -> None:
+    """Check each Θ(l) against the layer before it, starting from X's width, so that the blame lands
+    on the first matrix that does not fit (with a hint when it looks transposed or lacks its bias)."""
+    s_in, source = x_shape[1], f"X has {x_shape[1]} features"
+    for l, t in enumerate(mats):
+        if t.shape[1] != s_in + 1:
+            hint = ""
+            if t.shape[1] == s_in:
+                hint = " (the bias column is missing: column 0 holds the bias)"
+            elif t.shape[0] == s_in + 1:
+                hint = f" (it looks transposed: ({t.shape[1]}, {t.shape[0]}) would fit)"
+            if l == 0 and not hint:  # nothing says Θ(1) is the odd one out: name both
+                raise ValueError(
+                    f"X must have {t.shape[1] - 1} columns, one per input unit of Theta(1) (shape {t.shape}: "
+                    f"{t.shape[1] - 1} inputs + bias); got shape {x_shape}"
+                )
+            raise ValueError(
+                f"Theta({l + 1}) must have {s_in + 1} columns ({source}, plus the bias column), shape "
+                f"({t.shape[0]}, {s_in + 1}); got shape {t.shape}{hint}"
+            )
+        s_in, source = t.shape[0], f"Theta({l + 1}) has {t.shape[0]} units"
+
+
+def check_thetas_and_X(
+    thetas: Sequence[Any], X: Any, *, allow_complex: bool = False, check_finite: bool = True
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Validate weights and inputs together (what prediction needs): shapes anchored on X's width."""
+    X = check_X(X, None, allow_complex=allow_complex, check_finite=False)
+    mats = check_thetas(thetas, allow_complex=allow_complex, check_finite=False, _chain=False)
+    _check_chain(mats, X.shape)
+    mats = check_thetas(mats, allow_complex=allow_complex, check_finite=check_finite)
+    if check_finite and not _all_finite(X):
+        raise ValueError(f"X must be finite; found {_first_nonfinite(X)}")
+    return mats, X
+
+
 def check_problem(
     thetas: Sequence[Any],
     X: Any,
@@ -283,12 +325,11 @@ def check_problem(
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, float]:
     """Validate a whole ``(thetas, X, Y, lam)`` problem, the signature the gradients share.
 
-    Sizes are read from ``thetas``; ``X`` must have ``sizes[0]`` columns and ``Y`` must be one-hot
-    of shape ``(m, sizes[-1])``.
+    The expected shapes are anchored on the data: Θ(1) must take X's columns plus a bias, each Θ(l)
+    the units of the layer before it plus a bias, and ``Y`` must be one-hot of shape
+    ``(m, rows of the last Θ)``. The first matrix that does not fit is the one named.
     """
-    mats = check_thetas(thetas, allow_complex=allow_complex, check_finite=check_finite)
-    sizes = (mats[0].shape[1] - 1,) + tuple(t.shape[0] for t in mats)
-    X = check_X(X, sizes[0], allow_complex=allow_complex, check_finite=check_finite)
-    Y = check_Y(Y, X.shape[0], sizes[-1])
+    mats, X = check_thetas_and_X(thetas, X, allow_complex=allow_complex, check_finite=check_finite)
+    Y = check_Y(Y, X.shape[0], mats[-1].shape[0])
     lam = check_lam(lam)
     return mats, X, Y, lam

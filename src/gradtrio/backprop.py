@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit
 
-from ._validate import check_problem, check_thetas, check_X, float_dtype
+from ._validate import check_problem, check_thetas_and_X, float_dtype
 from .network import roll
 
 __all__ = [
@@ -128,8 +128,7 @@ def forward(thetas: Sequence[ArrayLike], X: ArrayLike) -> Forward:
     Forward
         ``z`` (L-1 arrays) and ``a`` (L arrays, ``a[0] is X``); see :class:`Forward`.
     """
-    mats = check_thetas(thetas)
-    X = check_X(X, mats[0].shape[1] - 1)
+    mats, X = check_thetas_and_X(thetas, X)
     mats, X = _prepared(mats, X, float_dtype(X, *mats))
     zs, acts = [], [X]
     for T in mats:
@@ -166,8 +165,7 @@ def predict_proba(thetas: Sequence[ArrayLike], X: ArrayLike) -> np.ndarray:
         Each output unit's sigmoid; rows need not sum to 1 (K independent logistic units, as in
         the course).
     """
-    mats = check_thetas(thetas)
-    X = check_X(X, mats[0].shape[1] - 1)
+    mats, X = check_thetas_and_X(thetas, X)
     mats, X = _prepared(mats, X, float_dtype(X, *mats))
     z = _output_logits(mats, X)
     return expit(z, out=z)
@@ -181,8 +179,7 @@ def predict(thetas: Sequence[ArrayLike], X: ArrayLike) -> np.ndarray:
     ndarray of shape (m,), int
         Labels in ``0..K-1``.
     """
-    mats = check_thetas(thetas)
-    X = check_X(X, mats[0].shape[1] - 1)
+    mats, X = check_thetas_and_X(thetas, X)
     mats, X = _prepared(mats, X, float_dtype(X, *mats))
     return np.argmax(_output_logits(mats, X), axis=1)  # g is monotone: argmax of z = argmax of H
 
@@ -224,7 +221,7 @@ def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0
     mats, X = _prepared(mats, X, dtype)
     m = X.shape[0]
     J = _cost_from_logits(_output_logits(mats, X), Y.astype(dtype, copy=False)) / m
-    return J + lam / (2 * m) * _penalty(mats)
+    return J + lam / (2 * m) * _penalty(mats) if lam else J  # λ = 0: no 0·inf from huge weights
 
 
 def _cost_and_grad(
@@ -390,5 +387,6 @@ def cost_and_grad_loop(
         D = Delta / m
         D[:, 1:] += (lam / m) * T[:, 1:]
         grads.append(D)
-    J += lam / (2 * m) * _penalty(mats)
+    if lam:
+        J += lam / (2 * m) * _penalty(mats)
     return J, grads
