@@ -122,3 +122,23 @@ def test_tolerance_lookup_errors_and_dtype_mapping():
     assert tolerance(np.complex64, "backprop", "complex") == tolerance(np.float32, "backprop", "complex")
     with pytest.raises(ValueError, match="known methods"):
         tolerance(np.float64, "backprop", "telepathy")
+
+
+def test_central_truncation_does_not_scale_with_J():
+    """A nearly perfect fit (J ~ 3e-5) whose third derivatives are not small: the central-difference
+    error is truncation, ~3 ε^(2/3) absolute, far above ε|J|/h. Hypothesis found the first such draw
+    (4-4-9-12-1, X = 0); this one is built the same way (seed 0). The table's atol (10 ε^(2/3),
+    gradtrio.tolerances) must pass it; an atol scaled by |J| or of 2 ε^(2/3) would not."""
+    from gradtrio import network as nw
+    from gradtrio.check import compare_gradients
+
+    sizes, m = (4, 4, 9, 12, 1), 18
+    rng = np.random.default_rng(0)
+    thetas = [rng.uniform(-2, 2, size=s) for s in nw.theta_shapes(sizes)]
+    thetas[-1][0, 0] = rng.uniform(4, 10)  # output bias: every example fitted almost perfectly
+    X, Y = np.zeros((m, 4)), np.ones((m, 1))
+    report = compare_gradients(thetas, X, Y, 0.0, ("backprop", "central"))
+    eps23 = np.finfo(np.float64).eps ** (2 / 3)
+    assert report.J < 1e-4
+    assert max(r.max_abs for r in report.rows) > 2.5 * eps23  # the case the old atol failed
+    assert report.passed, report.failure_message()

@@ -21,8 +21,13 @@ budget of a pair is the sum of its two methods' budgets)
   truncation ``h² |J'''| / 6`` plus rounding ``c ε |J| / h = (c/5) ε^(2/3) |J|``; both ``∝ ε^(2/3)``
   (3.7e-11 in float64, 2.4e-5 in float32). Measured (see ``finite_diff.CENTRAL_SCALE``): max |a-b|
   is 0.2 ε^(2/3) |J| (c ≈ 1) and the layer relative error at most 3 ε^(2/3), in both dtypes.
-  Budget: ``atol = 2 ε^(2/3)`` (c up to 10) and ``rtol = 30 ε^(2/3)`` (1.1e-9 float64, 7.3e-4
-  float32): ten times the measured worst, and still 20 times below a 2 % error in float32.
+  The truncation term does *not* scale with |J|: at h = 5 ε^(1/3) it is (25/6) |J'''| ε^(2/3), and a
+  nearly perfect fit (J ≈ 1e-4) can keep |J'''| ≈ 0.7 per entry (Hypothesis found such a draw:
+  4-4-9-12-1, m = 18, X = 0, error 2.9 ε^(2/3)). For these sigmoid networks with bounded weights and
+  inputs, |J'''| per entry is a product of sigmoid derivatives (|softplus'''| ≤ 0.1) and of bounded
+  activations, at most ~2. Budget: ``atol = 10 ε^(2/3)`` (covers |J'''| ≤ 2.4) and
+  ``rtol = 30 ε^(2/3)`` (1.1e-9 float64, 7.3e-4 float32): ten times the measured worst relative
+  error, and still 20 times below a 2 % error in float32.
   ``batched`` is the same arithmetic in JAX: same budget.
 - **Richardson** cancels the h² term, leaving rounding ``≈ 3 c ε |J| / h`` (the (4 D(h/2) - D(h)) / 3
   combination triples it): three times the central atol, the central rtol.
@@ -80,7 +85,7 @@ for _dt in (_F64, _F32):
         METHOD_ERROR[(_dt, _m)] = (256 * _e, 256 * _e, "rounding only: 256 ε")
     _c = _e ** (2 / 3)
     for _m in ("central", "batched"):
-        METHOD_ERROR[(_dt, _m)] = (30 * _c, 2 * _c, "central differences at h = 5 ε^(1/3): rtol 30 ε^(2/3), atol 2 ε^(2/3)")
+        METHOD_ERROR[(_dt, _m)] = (30 * _c, 10 * _c, "central differences at h = 5 ε^(1/3): rtol 30 ε^(2/3), atol 10 ε^(2/3)")
     METHOD_ERROR[(_dt, "richardson")] = (30 * _c, 6 * _c, "Richardson: rounding tripled: rtol 30 ε^(2/3), atol 6 ε^(2/3)")
     METHOD_ERROR[(_dt, "forward")] = (100 * _e**0.5, 100 * _e**0.5, "forward differences at h = ε^(1/2): 100 ε^(1/2)")
 
