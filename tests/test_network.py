@@ -122,6 +122,7 @@ def test_one_hot():
         ([1, 10], 10, ValueError, "course files store 1..10"),
         ([-1], 3, ValueError, r"0\.\.2; got -1"),
         ([0.5], 3, ValueError, "integer class indices"),
+        ([1e20], 3, ValueError, r"0\.\.2; got 1e\+20"),
         (["a"], 3, TypeError, "integer class indices"),
         ([[0, 1], [1, 0]], 2, ValueError, "1-D array"),
         ([0], 0, ValueError, "num_labels"),

@@ -88,7 +88,8 @@ def jax_cost(thetas: Sequence[Any], X: Any, Y: Any, lam: Any) -> jax.Array:
     m = X.shape[0]
     data = jnp.sum(jnp.logaddexp(0.0, z) - Y * z) / m
     penalty = sum(jnp.sum(T[:, 1:] * T[:, 1:]) for T in thetas)
-    return data + lam / (2 * m) * penalty
+    # where(), not a product, at λ = 0: weights so large that the penalty overflows must not give 0·inf = nan
+    return data + jnp.where(lam == 0, 0.0, lam / (2 * m) * penalty)
 
 
 def _counted(name: str, fn):

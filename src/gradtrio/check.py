@@ -234,6 +234,14 @@ def _directional_row(ref: str, grads: Sequence[np.ndarray], sizes, X, Y, lam, th
     return Row(ref, "directional", "all", float(res.abs_err[i]), rel, math.nan, float(res.bound[i]), res.passed)
 
 
+def _float_dtype_arg(dtype: DTypeLike) -> np.dtype:
+    """float32 or float64; anything else (ints would turn the debug weights into zeros) is refused."""
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float64 or float32; got {dt}")
+    return dt
+
+
 def compare_gradients(
     thetas: Sequence[ArrayLike],
     X: ArrayLike,
@@ -273,14 +281,16 @@ def compare_gradients(
     GradientReport
     """
     mats, X, Y, lam = check_problem(thetas, X, Y, lam)
-    dt = np.dtype(dtype) if dtype is not None else float_dtype(X, *mats)
+    dt = _float_dtype_arg(dtype) if dtype is not None else float_dtype(X, *mats)
     mats = [t.astype(dt, copy=False) for t in mats]
     X = X.astype(dt, copy=False)
     Y = Y.astype(dt, copy=False)
     custom = dict(custom or {})
-    methods = list(methods)
-    if not methods:
-        raise ValueError("methods is empty: name at least two, e.g. ('backprop', 'central')")
+    if isinstance(methods, str):
+        raise TypeError(f"methods must be a sequence of names such as ('backprop', 'central'); got the string {methods!r}")
+    methods = list(dict.fromkeys(methods))  # each method once, in the order given
+    if len(methods) < 2:
+        raise ValueError(f"methods must name at least two methods to compare, e.g. ('backprop', 'central'); got {methods}")
     unknown = [m for m in methods if m not in KNOWN_METHODS and m not in custom]
     if unknown:
         raise ValueError(f"unknown methods {unknown}; known: {', '.join(KNOWN_METHODS)} (or pass custom=...)")
@@ -358,6 +368,7 @@ def check_gradients(
     >>> import gradtrio
     >>> print(gradtrio.check_gradients((3, 5, 3), lam=3.0))  # doctest: +SKIP
     """
+    dtype = _float_dtype_arg(dtype)
     thetas, X, y = debug_problem(sizes, m, dtype)
     Y = one_hot(y, thetas[-1].shape[0], dtype)
     return compare_gradients(thetas, X, Y, lam, methods, dtype=dtype, seed=seed, **kw)

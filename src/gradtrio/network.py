@@ -117,6 +117,13 @@ def roll(vector: ArrayLike, sizes: Sequence[int]) -> list[np.ndarray]:
     return out
 
 
+def _float_dtype(dtype: DTypeLike) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise ValueError(f"dtype must be a floating type such as float64 or float32; got {dt}")
+    return dt
+
+
 def default_epsilon(s_in: int, s_out: int) -> float:
     """The course's initialisation range ``sqrt(6) / sqrt(s_in + s_out)`` (≈0.12 for 400→25)."""
     return float(np.sqrt(6.0) / np.sqrt(s_in + s_out))
@@ -147,7 +154,10 @@ def init_weights(
         ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``.
     """
     sizes = check_sizes(sizes)
-    if epsilon_init is not None and not (np.isfinite(epsilon_init) and epsilon_init > 0):
+    dtype = _float_dtype(dtype)
+    if epsilon_init is not None and not (
+        isinstance(epsilon_init, (int, float, np.integer, np.floating)) and np.isfinite(epsilon_init) and epsilon_init > 0
+    ):
         raise ValueError(f"epsilon_init must be a positive finite number; got {epsilon_init!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     out = []
@@ -180,6 +190,7 @@ def debug_weights(fan_out: int, fan_in: int, dtype: DTypeLike = np.float64) -> n
     for name, v, low in (("fan_out", fan_out, 1), ("fan_in", fan_in, 0)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < low:
             raise ValueError(f"{name} must be an integer >= {low}; got {v!r}")
+    dtype = _float_dtype(dtype)
     n = fan_out * (fan_in + 1)
     return (np.sin(np.arange(1, n + 1, dtype=np.float64)).reshape(fan_out, fan_in + 1, order="F") / 10).astype(
         dtype, copy=False
@@ -241,6 +252,9 @@ def one_hot(y: ArrayLike, num_labels: int, dtype: DTypeLike = np.float64) -> np.
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise ValueError("y must hold integer class indices; got non-integer values")
+        if arr.size and (arr.min() < 0 or arr.max() >= num_labels):  # before the cast: 1e20 has no int64
+            bad = arr[(arr < 0) | (arr >= num_labels)][0]
+            raise ValueError(f"y must be in 0..{num_labels - 1}; got {bad:g}")
         arr = arr.astype(np.int64)
     elif arr.dtype.kind not in "iu":
         raise TypeError(f"y must hold integer class indices; got dtype {arr.dtype}")
