@@ -48,6 +48,8 @@ def test_train_then_predict_end_to_end(tmp_path):
     assert rows["hidden units"] == str(out / "hidden_units.png")
     assert (out / "hidden_units.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "iteration 5/5  cost" in r.stderr  # plain progress lines when stderr is not a terminal
+    assert ("gradient check: backprop vs JAX vs central differences and complex step on 1885 parameters "
+            "(64-25-10, m = 5)...") in r.stderr  # said before the check starts
     assert sorted(os.listdir(out)) == ["hidden_units.png", "weights.npz"]  # no temporary files left
 
     preds = tmp_path / "pred.txt"
@@ -75,6 +77,60 @@ def test_train_on_a_course_mat_file_saving_mat_weights(tmp_path):
     thetas = load_weights(tmp_path / "weights.mat", sizes=(16, 8, 10))
     acc = np.mean(predict(thetas, X) == digits)
     assert p.stdout.startswith(f"accuracy  {100 * acc:.2f} %  (200 examples of data.mat)")
+
+
+def test_mat_weights_of_stored_labels_predict_right_without_being_told(tmp_path):
+    """Weights trained on labels kept as stored and saved as .mat record that order: a plain
+    `gradtrio predict weights.mat` scored 0.22 % before (it applied the course's rotation)."""
+    d = load_digits()
+    scipy.io.savemat(tmp_path / "digits.mat", {"X": np.vstack([d.X_train, d.X_test]),
+                                               "y": np.concatenate([d.y_train, d.y_test]).reshape(-1, 1)})
+    r = gradtrio("train", "--data", tmp_path / "digits.mat", "--labels", "stored", "--format", "mat",
+                 "--maxiter", 30, "--no-check", "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    p = gradtrio("predict", tmp_path / "weights.mat")  # the embedded digits' test split
+    assert p.returncode == 0, p.stderr
+    assert float(p.stdout.split()[1]) > 90
+
+
+def test_predict_uses_the_split_given_to_train(tmp_path, capsys):
+    assert cli.main(["train", "--test-size", "0.4", "--maxiter", "3", "--no-check", "--out", str(tmp_path)]) == 0
+    rows = summary(capsys.readouterr().out)
+    assert cli.main(["predict", str(tmp_path / "weights.npz"), "--test-size", "0.4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"accuracy  {rows['test accuracy']}  (719 examples of ")
+
+
+def test_gradient_check_after_training_is_cheap_for_big_networks():
+    assert cli.check_methods((64, 25, 10)) == cli.FULL_CHECK_METHODS  # 1885 parameters: the full check
+    methods = cli.check_methods((64, 200, 200, 10))  # 55210 parameters: 110 s for the full check
+    assert "central" not in methods and "complex" not in methods and "directional" in methods
+    report, passed = cli._gradient_check((64, 200, 200, 10), 1.0, cli.TRAIN_CHECK_EXAMPLES, methods=methods)
+    assert passed, report
+
+
+def test_ctrl_c_during_the_check_says_the_weights_are_saved(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_gradient_check", interrupted)
+    assert cli.main(["train", "--maxiter", "2", "--out", str(tmp_path)]) == cli.EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert f"gradient check interrupted; the trained weights were already saved to {tmp_path / 'weights.npz'}" in err
+    load_weights(tmp_path / "weights.npz", sizes=(64, 25, 10))
+
+
+def test_out_of_memory_is_one_line_naming_what_was_too_big(monkeypatch, capsys):
+    import gradtrio.train
+
+    def too_big(*args, **kwargs):
+        raise MemoryError("Unable to allocate 48.4 GiB for an array with shape (100000000, 65)")
+
+    monkeypatch.setattr(gradtrio.train, "train", too_big)
+    assert cli.main(["train", "--hidden", "100000000", "--no-check"]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("gradtrio: error: out of memory: the network "
+                                                   "64-100000000-10 (7500000010 parameters"), err
 
 
 def test_check_prints_the_report():
@@ -127,12 +183,34 @@ def _course_data(path, n=400, m=10):
         (["train", "--method", "Newton"], "invalid choice: 'Newton'"),
         (["fly"], "invalid choice: 'fly'"),
         (["mutants", "--seeds", "0"], "must be >= 1"),
+        (["train", "--labels", "stored"], "--labels applies to a --data file"),
+        (["predict", "{tmp}/w64.npz", "--labels", "stored"], "--labels applies to a --data file"),
+        (["predict", "{tmp}/w3.npz"], "have 3 output units (labels 0..2) but embedded digits"),
+        (["predict", "{tmp}/w64.npz", "--data", "{tmp}/course64.mat", "--test-size", "0.4"],
+         "--test-size applies to the embedded digits"),
+        (["train", "--out", "{tmp}/notes.mat"], "--out must be a folder"),
+        (["predict", "{tmp}/w64.npz", "--output", "{tmp}"], "--output must be a file name"),
+        (["predict", "{tmp}/w64.npz", "--output", "{tmp}/no/p.txt"], "--output {tmp}/no/p.txt: the folder"),
+        (["train", "--data", "{tmp}"], "is a directory"),
+        (["train", "--data", "{tmp}/one.mat"], "one.mat has 1 example: too few"),
+        (["train", "--data", "{tmp}/nan.mat"], "nan.mat: X must be finite"),
+        (["train", "--data", "{tmp}/eleven.mat"], "(pass --labels stored to keep"),
+        (["train", "--data", "{tmp}/stray.mat", "--labels", "stored"], "renumber the labels 0..3"),
+        (["predict", "{tmp}/junk.npz"], "junk.npz is not a valid .npz file"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
     (tmp_path / "notes.mat").write_text("not a MATLAB file\n")
+    (tmp_path / "junk.npz").write_text("not a zip\n")
     save_weights(tmp_path / "w64.npz", init_weights((64, 25, 10)))
+    save_weights(tmp_path / "w3.npz", init_weights((64, 5, 3)))
     _course_data(tmp_path / "course400.mat")
+    _course_data(tmp_path / "course64.mat", n=64)
+    scipy.io.savemat(tmp_path / "one.mat", {"X": np.zeros((1, 4)), "y": [[1]]})
+    scipy.io.savemat(tmp_path / "nan.mat", {"X": np.full((3, 4), np.nan), "y": [[1], [2], [3]]})
+    scipy.io.savemat(tmp_path / "eleven.mat", {"X": np.zeros((3, 4)), "y": [[1], [2], [11]]})
+    scipy.io.savemat(tmp_path / "stray.mat", {"X": np.zeros((4, 4)), "y": [[0], [1], [2], [1e9]]})
+    message = message.format(tmp=tmp_path)
     r = gradtrio(*[a.format(tmp=tmp_path) for a in args], cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("gradtrio: error: "), r.stderr
@@ -174,6 +252,23 @@ def test_progress_bar_redraws_one_line_on_a_terminal():
     bar.close()
     assert stream.getvalue().count("\r") == 2
     assert re.search(r"\]   6/100  cost 0\.142857 +[0-9.]+ s\n$", stream.getvalue())
+
+
+def test_plain_progress_shows_the_last_iteration_and_signs_of_life():
+    stream = io.StringIO()  # not a terminal
+    bar = cli.Progress(100000, stream, plain_interval=3600.0)
+    for i in range(7):
+        bar(i, 1.0 / (i + 1))
+    bar.close()  # a run that stops early still shows where it stopped
+    lines = stream.getvalue().splitlines()
+    assert [ln.split()[1] for ln in lines] == ["0/100000", "6/100000"]
+    assert "cost 0.142857" in lines[-1]
+    stream = io.StringIO()
+    bar = cli.Progress(100000, stream, plain_interval=0.0)  # every plain_interval seconds, not only each tenth
+    for i in range(4):
+        bar(i, 1.0)
+    bar.close()
+    assert len(stream.getvalue().splitlines()) == 4  # close() does not repeat a line already shown
 
 
 def test_hidden_unit_picture_tiles_rows_like_displaydata():

@@ -8,6 +8,7 @@ import scipy.io
 
 from gradtrio import backprop
 from gradtrio.data import (
+    LABEL_ORDER_KEY,
     Dataset,
     atomic_write,
     load_digits,
@@ -69,7 +70,7 @@ def test_load_mat_converts_course_labels_to_digits(tmp_path):
     "overrides, match",
     [
         ({"y": np.arange(1, 20, dtype=float).reshape(-1, 1)}, "20 rows but y has 19"),
-        ({"X": np.full((20, 4), np.nan)}, "X must be finite"),
+        ({"X": np.full((20, 4), np.nan)}, r"bad\.mat: X must be finite"),  # names the file
         ({"y": np.zeros((20, 1))}, "labels 1..10"),
         ({"y": np.full((20, 1), 11.0)}, "labels 1..10"),
         ({"y": np.full((20, 1), 1.5)}, "integer labels"),
@@ -146,8 +147,50 @@ def test_load_weights_errors(tmp_path):
     with pytest.raises(ValueError, match="not a readable npz"):  # allow_pickle=False refuses objects
         load_weights(tmp_path / "obj.npz")
     (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(ValueError, match="not a readable npz"):
+    with pytest.raises(ValueError, match=r"junk\.npz is not a valid \.npz file"):  # not "pickled data"
         load_weights(tmp_path / "junk.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(ValueError, match=r"text\.npz is not a valid \.npz file"):
+        load_weights(tmp_path / "text.npz")
+    (tmp_path / "folder.npz").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        load_weights(tmp_path / "folder.npz")
+
+
+def test_mat_weights_record_their_label_order(tmp_path):
+    """A .mat saved with labels='stored' loads back in that order without being told (the course
+    order was applied before, scrambling every prediction); course files without the marker are
+    read in the course order; a contradicting request is refused."""
+    thetas = init_weights((4, 6, 10), seed=1)
+    save_weights(tmp_path / "s.mat", thetas, labels="stored")
+    assert str(scipy.io.loadmat(tmp_path / "s.mat")[LABEL_ORDER_KEY][0]) == "stored"
+    np.testing.assert_array_equal(load_weights(tmp_path / "s.mat")[1], thetas[1])
+    save_weights(tmp_path / "c.mat", thetas)
+    np.testing.assert_array_equal(load_weights(tmp_path / "c.mat")[1], thetas[1])
+    with pytest.raises(ValueError, match="records its output units in the 'stored' label order"):
+        load_weights(tmp_path / "s.mat", labels="course")
+    course = {"Theta1": thetas[0], "Theta2": np.roll(thetas[1], -1, axis=0)}  # the course's own file
+    scipy.io.savemat(tmp_path / "course.mat", course)
+    np.testing.assert_array_equal(load_weights(tmp_path / "course.mat")[1], thetas[1])
+    np.testing.assert_array_equal(load_weights(tmp_path / "course.mat", labels="stored")[1], course["Theta2"])
+
+
+def test_load_mat_refuses_labels_far_beyond_those_present(tmp_path):
+    """A stray label 1e9 would ask for a billion output units (and bincount 8 GB); 1e30 used to wrap
+    around in the cast to int with a RuntimeWarning (an error under pytest)."""
+    for bad in (1e9, 1e30):
+        path = tmp_path / "stray.mat"
+        _course_file(path, y=np.where(np.arange(20) == 5, bad, np.arange(20) % 3).reshape(-1, 1))
+        with pytest.raises(ValueError, match=r"stray\.mat: labels go up to .* only 4 distinct labels"):
+            load_mat(path, labels="stored")
+    _course_file(path, y=np.full((20, 1), 1e30))
+    with pytest.raises(ValueError, match="labels 1..10"):
+        load_mat(path)
+    # a few absent classes are fine: 3 labels present, K = 30
+    _course_file(path, y=(np.arange(20) % 3 * 14.5).round().reshape(-1, 1))
+    assert load_mat(path, labels="stored")[1].max() == 29
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        load_mat(tmp_path)
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):

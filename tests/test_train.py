@@ -55,13 +55,13 @@ def test_same_seed_gives_bit_identical_weights(digits, default_run):
     assert not np.array_equal(other.thetas[0], default_run.thetas[0])
 
 
-def test_numpy_and_jax_backends_reach_the_same_cost(digits):
+def test_numpy_and_jax_backends_reach_the_same_cost(digits, default_run):
     """Both compute the same cost; they differ by rounding only (~1e-15 relative per evaluation),
-    which L-BFGS-B's iterations amplify: measured 3e-15 after 30 iterations, 1e-8 after 100."""
-    kw = dict(X=digits.X_train, y=digits.y_train, maxiter=30)
-    a, b = train(**kw, backend="numpy"), train(**kw, backend="jax")
-    assert a.iterations == b.iterations == 30
-    np.testing.assert_allclose(b.final_cost, a.final_cost, rtol=1e-8)
+    which L-BFGS-B's iterations amplify: measured 3e-15 after 30 iterations, 3.0e-9 after the 100 of
+    the defaults, the run the issue asks about (the numpy run is the shared default one)."""
+    b = train(digits.X_train, digits.y_train, backend="jax")
+    assert default_run.iterations == b.iterations == 100
+    np.testing.assert_allclose(b.final_cost, default_run.final_cost, rtol=1e-8)
 
 
 @pytest.mark.parametrize("method", ["CG", "TNC"])
@@ -112,6 +112,10 @@ def test_maxiter_zero_returns_the_initial_weights(digits):
         (dict(y=np.zeros(3, dtype=int)), ValueError, r"shape \(1347,\)"),
         (dict(y=np.zeros(1347)), TypeError, "integer class indices"),
         (dict(X=np.full((1347, 64), np.nan)), ValueError, "X must be finite"),
+        # one stray label must not ask for 10**9 output units (a one-hot Y of 10 TB)
+        (dict(y=np.where(np.arange(1347) == 7, 10**9, np.arange(1347) % 10)), ValueError,
+         "labels go up to 1e\\+09 but only 11 distinct labels"),
+        (dict(num_labels=5), ValueError, "holds the label 9 but num_labels is 5"),
     ],
 )
 def test_bad_inputs_fail_before_optimizing(digits, kwargs, exc, match):
@@ -129,6 +133,11 @@ def test_predict_and_accuracy(digits, default_run):
     assert accuracy(default_run.thetas, digits.X_test, digits.y_test) == np.mean(pred == digits.y_test)
     with pytest.raises(ValueError, match="one label per row"):
         accuracy(default_run.thetas, digits.X_test, digits.y_test[:-1])
+    # weights with fewer outputs than the labels: an error, not a meaningless 10 %
+    three = [default_run.thetas[0], default_run.thetas[1][:3]]
+    with pytest.raises(ValueError, match=r"3 output units \(labels 0..2\) but y holds the label 9"):
+        accuracy(three, digits.X_test, digits.y_test)
+    assert accuracy(three, digits.X_test[digits.y_test < 3], digits.y_test[digits.y_test < 3]) > 0.9
 
 
 def test_cost_is_sklearns_mlp_loss(digits):

@@ -33,6 +33,18 @@ EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: gradients of the same architecture, and its cost grows with m times the parameter count).
 TRAIN_CHECK_EXAMPLES = 5
 
+#: Parameters up to which the check after training is the full three-way check (central differences
+#: and complex step over every parameter, ~1 s at 64-25-10's 1885). Above, both cost O(N) cost
+#: evaluations of O(N) work each: 18 s at 400-25-10, minutes at 64-200-200-10. There the check compares
+#: backprop (vectorized and per-example loop) with JAX, and both with central differences along
+#: random directions (O(1) evaluations): still three independent ways, in well under a second.
+FULL_CHECK_MAX_PARAMS = 2000
+FULL_CHECK_METHODS = ("backprop", "loop", "autodiff", "central", "complex")
+CHEAP_CHECK_METHODS = ("backprop", "loop", "autodiff", "directional")
+
+#: Fraction of the data held out by ``gradtrio train``, and assumed by ``gradtrio predict``.
+DEFAULT_TEST_SIZE = 0.25
+
 WEIGHTS_NAME = "weights"
 PICTURE_NAME = "hidden_units.png"
 
@@ -53,8 +65,10 @@ class Progress:
     """A progress bar with the current cost, on stderr, with no third-party dependency.
 
     On a terminal it redraws one line (at most every ``interval`` seconds, and on the last
-    iteration); elsewhere (CI, a pipe) it prints a plain line at iteration 0 and each tenth of the
-    way, so logs stay short.
+    iteration); elsewhere (CI, a pipe) it prints a plain line at iteration 0, each tenth of the
+    way, and whenever ``plain_interval`` seconds have passed since the last line, so logs stay
+    short yet a long run keeps showing signs of life. :meth:`close` always shows the last
+    iteration reached (a run that stops early included).
 
     Parameters
     ----------
@@ -63,15 +77,19 @@ class Progress:
     stream : text file, default sys.stderr
     interval : float, default 0.1
         Seconds between redraws on a terminal.
+    plain_interval : float, default 2.0
+        Most seconds between two plain lines elsewhere.
     """
 
     WIDTH = 30
 
-    def __init__(self, total: int, stream: TextIO | None = None, interval: float = 0.1):
+    def __init__(self, total: int, stream: TextIO | None = None, interval: float = 0.1,
+                 plain_interval: float = 2.0):
         self.total = max(int(total), 1)
         self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.interval = interval
+        self.plain_interval = plain_interval
         self.start = time.perf_counter()
         self._last_draw = -np.inf
         self._step = max(1, self.total // 10)
@@ -91,13 +109,19 @@ class Progress:
             self.stream.write(f"\r  [{bar}] {iteration:>{len(str(self.total))}}/{self.total}"
                               f"  cost {cost:.6f}  {elapsed:5.1f} s")
             self._drawn = iteration
-        elif iteration % self._step == 0 or iteration == self.total:
+        else:
+            now = time.perf_counter()
+            if not (force or iteration % self._step == 0 or iteration == self.total
+                    or now - self._last_draw >= self.plain_interval):
+                return
+            self._last_draw = now
             self.stream.write(f"  iteration {iteration}/{self.total}  cost {cost:.6f}  {elapsed:.2f} s\n")
+            self._drawn = iteration
         self.stream.flush()
 
     def close(self) -> None:
-        """Draw the last state if a redraw was skipped, and end the bar's line (terminal only)."""
-        if self.tty and self._last is not None and self._drawn != self._last[0]:
+        """Show the last iteration if it was not shown, and end the bar's line (terminal only)."""
+        if self._last is not None and self._drawn != self._last[0]:
             self(*self._last, force=True)
         if self.tty and self._drawn is not None:
             self.stream.write("\n")
@@ -162,10 +186,10 @@ def build_parser(mutants_module=None) -> argparse.ArgumentParser:
                        "of the hidden units.")
     t.add_argument("--data", metavar="FILE.mat", help="a course-format data file (X m×n, y m×1 with "
                    "1..10); default: the embedded 8×8 digits")
-    t.add_argument("--labels", choices=("course", "stored"), default="course",
-                   help="course: y 1..10 become the digits 0..9 (10 is 0); stored: keep y as is "
-                   "(default: %(default)s)")
-    t.add_argument("--test-size", type=float, default=0.25, metavar="F",
+    t.add_argument("--labels", choices=("course", "stored"), default=None,
+                   help="with --data: course: y 1..10 become the digits 0..9 (10 is 0); stored: keep y "
+                   "as is (default: course)")
+    t.add_argument("--test-size", type=float, default=DEFAULT_TEST_SIZE, metavar="F",
                    help="fraction held out for testing, stratified (default: %(default)s)")
     t.add_argument("--hidden", nargs="+", default=["25"], metavar="N",
                    help="hidden-layer sizes, e.g. --hidden 25 or --hidden 50 25 (default: 25)")
@@ -202,8 +226,12 @@ def build_parser(mutants_module=None) -> argparse.ArgumentParser:
     r.add_argument("weights", metavar="WEIGHTS", help="a .npz or course .mat weights file")
     r.add_argument("--data", metavar="FILE.mat", help="a course-format data file; default: the embedded "
                    "digits' test split")
-    r.add_argument("--labels", choices=("course", "stored"), default="course",
-                   help="label convention of the data file and of .mat weights (default: %(default)s)")
+    r.add_argument("--labels", choices=("course", "stored"), default=None,
+                   help="with --data: label convention of the data file (default: course); .mat "
+                   "weights written by gradtrio record their own")
+    r.add_argument("--test-size", type=float, default=None, metavar="F",
+                   help="without --data: the fraction of the embedded digits held out, as given to "
+                   f"'gradtrio train' (default: {DEFAULT_TEST_SIZE})")
     r.add_argument("--output", metavar="FILE", help="write the predicted labels there, one per line")
 
     mu = sub.add_parser("mutants", help="which checker catches which classic backprop bug",
@@ -215,37 +243,70 @@ def build_parser(mutants_module=None) -> argparse.ArgumentParser:
 
 # --- subcommands --------------------------------------------------------------------------------
 
-def _split(X: np.ndarray, y: np.ndarray, test_size: float):
+def _split(X: np.ndarray, y: np.ndarray, test_size: float, name: str = "the data"):
+    """Seeded train/test split, stratified when every label can be in both parts."""
+    import math
+
     from sklearn.model_selection import train_test_split
 
     from .data import DIGITS_SPLIT_SEED
-    counts = np.bincount(y)
-    stratify = y if counts[counts > 0].min() >= 2 else None  # stratifying needs two of each label
-    return train_test_split(X, y, test_size=test_size, stratify=stratify, random_state=DIGITS_SPLIT_SEED)
+    m = len(y)
+    n_test = math.ceil(test_size * m)  # scikit-learn's rounding
+    if m < 2 or n_test >= m:
+        raise ValueError(f"{name} has {m} example{'s' if m != 1 else ''}: too few to hold out "
+                         f"--test-size {test_size:g} for testing and keep some for training")
+    _, counts = np.unique(y, return_counts=True)  # not bincount: its size is the largest label
+    # stratifying needs two of each label and room for every label in both parts
+    can_stratify = counts.min() >= 2 and min(n_test, m - n_test) >= len(counts)
+    return train_test_split(X, y, test_size=test_size, stratify=y if can_stratify else None,
+                            random_state=DIGITS_SPLIT_SEED)
 
 
 def _load_training_data(args):
     """(name, X_train, y_train, X_test, y_test, image_shape, image_order)."""
     from .data import load_digits, load_mat
 
-    if not 0.0 < args.test_size < 1.0:
-        raise ValueError(f"--test-size must be a fraction strictly between 0 and 1; got {args.test_size}")
+    _check_test_size(args.test_size)
     if args.data is None:
         d = load_digits(args.test_size)
         return d.name, d.X_train, d.y_train, d.X_test, d.y_test, d.image_shape, "C"
-    X, y = load_mat(args.data, labels=args.labels)
-    X_train, X_test, y_train, y_test = _split(X, y, args.test_size)
+    X, y = load_mat(args.data, labels=args.labels or "course")
+    X_train, X_test, y_train, y_test = _split(X, y, args.test_size, args.data)
     # course images are stored column-major (MATLAB): unfold rows with order "F"
     return os.path.basename(args.data), X_train, y_train, X_test, y_test, None, "F"
 
 
-def _gradient_check(sizes, lam: float, m: int, seed: int = 0, dtype=np.float64):
+def _check_test_size(test_size: float) -> None:
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"--test-size must be a fraction strictly between 0 and 1; got {test_size}")
+
+
+def _check_labels_option(args) -> None:
+    if args.labels is not None and args.data is None:
+        raise ValueError("--labels applies to a --data file; the embedded digits are labelled 0..9 already")
+
+
+def check_methods(sizes: Sequence[int]) -> tuple[str, ...]:
+    """The methods of the gradient check after training (see :data:`FULL_CHECK_MAX_PARAMS`)."""
+    from .network import num_params
+
+    return FULL_CHECK_METHODS if num_params(sizes) <= FULL_CHECK_MAX_PARAMS else CHEAP_CHECK_METHODS
+
+
+def _describe_methods(methods: Sequence[str]) -> str:
+    if "central" in methods:
+        return "backprop vs JAX vs central differences and complex step"
+    return "backprop vs JAX vs finite differences along 10 random directions"
+
+
+def _gradient_check(sizes, lam: float, m: int, seed: int = 0, dtype=np.float64, methods=None):
     """(report, passed) of gradtrio.check, or (one-line reason, None) when it is unavailable."""
     try:
-        from .check import check_gradients
+        from .check import DEFAULT_METHODS, check_gradients
     except ImportError as exc:
         return f"unavailable ({exc})", None
-    report = check_gradients(tuple(sizes), lam=lam, m=m, seed=seed, dtype=dtype)
+    report = check_gradients(tuple(sizes), lam=lam, m=m, seed=seed, dtype=dtype,
+                             methods=DEFAULT_METHODS if methods is None else methods)
     return str(report), bool(report.passed)
 
 
@@ -255,14 +316,22 @@ def _cmd_train(args) -> int:
     from .network import num_params
     from .train import TrainingInterrupted, accuracy, train
 
+    _check_labels_option(args)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ValueError(f"--out must be a folder; {args.out} is a file")
     hidden = _sizes(args.hidden)
     name, X_train, y_train, X_test, y_test, image_shape, order = _load_training_data(args)
     K = int(max(y_train.max(), y_test.max())) + 1
     sizes = check_sizes((X_train.shape[1], *hidden, K))
     check_lam(args.lam)
-    os.makedirs(args.out, exist_ok=True)
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"--out {args.out}: cannot create the folder ({exc.strerror or exc})") from None
     weights_path = os.path.join(args.out, f"{WEIGHTS_NAME}.{args.format}")
-    labels = "course" if (args.format == "mat" and K == 10 and args.labels == "course") else "stored"
+    labels = "course" if (args.format == "mat" and K == 10 and args.labels != "stored") else "stored"
+    _memory_context["what"] = (f"the network {'-'.join(map(str, sizes))} ({num_params(sizes)} parameters, "
+                               f"{num_params(sizes) * 8 / 2**30:.3g} GiB per copy of its weights)")
 
     print(f"gradtrio train: {name}: {len(y_train)} train / {len(y_test)} test examples; network "
           f"{'-'.join(map(str, sizes))} ({num_params(sizes)} parameters); λ = {args.lam:g}; "
@@ -300,8 +369,16 @@ def _cmd_train(args) -> int:
     passed = True
     report = None
     if not args.no_check:
-        report, passed = _gradient_check(sizes, args.lam, TRAIN_CHECK_EXAMPLES)
-        what = (f"(backprop vs JAX vs finite differences, {'-'.join(map(str, sizes))}, λ = {args.lam:g}, "
+        methods = check_methods(sizes)
+        print(f"gradient check: {_describe_methods(methods)} on {num_params(sizes)} parameters "
+              f"({'-'.join(map(str, sizes))}, m = {TRAIN_CHECK_EXAMPLES})...", file=sys.stderr, flush=True)
+        try:
+            report, passed = _gradient_check(sizes, args.lam, TRAIN_CHECK_EXAMPLES, methods=methods)
+        except KeyboardInterrupt:
+            print(f"\ngradtrio: gradient check interrupted; the trained weights were already saved to "
+                  f"{path}", file=sys.stderr, flush=True)
+            return EXIT_INTERRUPTED
+        what = (f"({_describe_methods(methods)}, {'-'.join(map(str, sizes))}, λ = {args.lam:g}, "
                 f"m = {TRAIN_CHECK_EXAMPLES})")
         verdict = report if passed is None else f"{'passed' if passed else 'FAILED'} {what}"
         rows.append(("gradient check", verdict))
@@ -331,23 +408,57 @@ def _cmd_predict(args) -> int:
     from .data import atomic_write, load_digits, load_mat, load_weights
     from .train import accuracy, predict
 
-    thetas = load_weights(args.weights, labels=args.labels)
+    _check_labels_option(args)
+    if args.test_size is not None:
+        if args.data is not None:
+            raise ValueError("--test-size applies to the embedded digits; with --data every example "
+                             "of the file is predicted")
+        _check_test_size(args.test_size)
+    if args.output is not None:
+        _check_output_path(args.output)
+    thetas = load_weights(args.weights)  # .mat files written by gradtrio record their label order
     if args.data is None:
-        d = load_digits()
-        X, y, name = d.X_test, d.y_test, f"{d.name}, test split"
+        test_size = DEFAULT_TEST_SIZE if args.test_size is None else args.test_size
+        d = load_digits(test_size)
+        X, y, name = d.X_test, d.y_test, f"{d.name}, test split {test_size:g}"
     else:
-        X, y = load_mat(args.data, labels=args.labels)
+        X, y = load_mat(args.data, labels=args.labels or "course")
         name = os.path.basename(args.data)
     n_in = thetas[0].shape[1] - 1
     if X.shape[1] != n_in:
         raise ValueError(f"the weights in {args.weights} take {n_in} inputs but {name} has {X.shape[1]} "
                          f"features per example")
+    K = thetas[-1].shape[0]
+    if y.max() >= K:
+        raise ValueError(f"the weights in {args.weights} have {K} output units (labels 0..{K - 1}) but "
+                         f"{name} has labels up to {int(y.max())}: they were trained for other labels")
     pred = predict(thetas, X)
     print(f"accuracy  {100 * accuracy(thetas, X, y):.2f} %  ({len(y)} examples of {name})")
     if args.output:
         text = "".join(f"{int(p)}\n" for p in pred).encode()
         print(f"predictions  {atomic_write(args.output, lambda f: f.write(text))}")
     return EXIT_OK
+
+
+def _check_output_path(path: str) -> None:
+    """Refuse an --output that cannot be written, before any work, naming the option."""
+    if os.path.isdir(path):
+        raise ValueError(f"--output must be a file name; {path} is a folder")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ValueError(f"--output {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"--output {path}: the folder {parent} is not writable")
+
+
+#: What ``gradtrio train`` is about to allocate, for the message of a MemoryError.
+_memory_context: dict[str, str] = {}
+
+
+def _cli_message(exc: BaseException) -> str:
+    """The library's message, with its Python spellings of options turned into the CLI's."""
+    text = " ".join(str(exc).split())
+    return text.replace("labels='stored'", "--labels stored").replace("labels='course'", "--labels course")
 
 
 def _first_positional(argv: Sequence[str]) -> str | None:
@@ -368,6 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code (see the module docstring).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    _memory_context.clear()
     try:
         mutants = None
         if _first_positional(argv) == "mutants":
@@ -393,7 +505,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except (ValueError, TypeError, OSError) as exc:
-        print(f"gradtrio: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"gradtrio: error: {_cli_message(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError as exc:
+        what = _memory_context.get("what", "the data or the network")
+        detail = f" ({_cli_message(exc)})" if str(exc) else ""
+        print(f"gradtrio: error: out of memory: {what} is too big for this machine{detail}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\ngradtrio: interrupted", file=sys.stderr)

@@ -15,12 +15,16 @@ digit 0. Inside gradtrio output unit ``d`` (0-based) is the digit ``d``. With ``
 (the default for ``.mat`` weights, matching :func:`load_mat`) the rows of the last Θ are rotated by
 one on load and save, so the course's own weights predict the course's data correctly here, and
 weights saved here work in the course's ``predict.m``. ``labels="stored"`` keeps rows as stored.
+:func:`save_weights` records the order it used in the variable ``gradtrio_label_order``
+(``"course"`` or ``"stored"``), and :func:`load_weights` follows it, so a file written here loads
+back right whatever it was saved with; files without it (the course's own) are read as ``"course"``.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Literal
@@ -38,6 +42,8 @@ __all__ = [
     "load_weights",
     "atomic_write",
     "COURSE_NUM_LABELS",
+    "LABEL_ORDER_KEY",
+    "check_label_range",
 ]
 
 #: The course stores the digits as labels 1..10, 10 standing for the digit 0.
@@ -49,6 +55,16 @@ DIGITS_SPLIT_SEED = 0
 
 #: scikit-learn's digits hold pixel counts 0..16 (an 8×8 grid of 4×4 blocks); /16 scales to [0, 1].
 DIGITS_MAX_PIXEL = 16.0
+
+#: The ``.mat`` variable in which :func:`save_weights` records the label order of the output units.
+LABEL_ORDER_KEY = "gradtrio_label_order"
+
+#: Stored labels 0..K-1 become K output units. K may exceed the number of distinct labels present
+#: (a class absent from a small file) but not by this factor, and never beyond ``MAX_SPARSE_K``
+#: unless the labels present are that many: a stray label such as 1e9 would otherwise ask for a
+#: billion output units (and a bincount of 8 GB) instead of an error.
+MAX_K_PER_LABEL = 10
+MAX_SPARSE_K = 1000
 
 LabelMode = Literal["course", "stored"]
 
@@ -116,14 +132,32 @@ def load_digits(test_size: float = DIGITS_TEST_SIZE, seed: int = DIGITS_SPLIT_SE
 
 
 def _course_labels(y: np.ndarray, path: str) -> np.ndarray:
-    """Stored labels 1..10 → digits 0..9 (``10 → 0``)."""
+    """Stored labels 1..10 → digits 0..9 (``10 → 0``); checked before any cast to int."""
     bad = (y < 1) | (y > COURSE_NUM_LABELS)
     if bad.any():
         raise ValueError(
             f"{path}: y must hold the course's labels 1..{COURSE_NUM_LABELS} (10 for the digit 0); "
-            f"found {int(y[bad][0])} (pass labels='stored' to keep the labels as they are)"
+            f"found {y[bad][0]:g} (pass labels='stored' to keep the labels as they are)"
         )
-    return y % COURSE_NUM_LABELS
+    return y.astype(np.int64) % COURSE_NUM_LABELS
+
+
+def check_label_range(y: np.ndarray, where: str = "y") -> int:
+    """K = max(y) + 1 for class indices ``y`` (any numeric dtype, integer-valued), refusing a K far
+    larger than the labels present (see :data:`MAX_K_PER_LABEL`). Call it before casting to int."""
+    if y.size == 0:
+        raise ValueError(f"{where} holds no labels")
+    lo, hi = float(y.min()), float(y.max())
+    if lo < 0:
+        raise ValueError(f"{where}: labels must be class indices >= 0; found {lo:g}")
+    present = len(np.unique(y))
+    if hi + 1 > max(MAX_K_PER_LABEL * present, MAX_SPARSE_K):
+        raise ValueError(
+            f"{where}: labels go up to {hi:g} but only {present} distinct labels are present; a "
+            f"network would need {hi + 1:g} output units, most never trained: renumber the labels "
+            f"0..{present - 1}"
+        )
+    return int(hi) + 1
 
 
 def load_mat(path: str | os.PathLike, labels: LabelMode = "course") -> tuple[np.ndarray, np.ndarray]:
@@ -155,8 +189,7 @@ def load_mat(path: str | os.PathLike, labels: LabelMode = "course") -> tuple[np.
     if labels not in ("course", "stored"):
         raise ValueError(f"labels must be 'course' or 'stored'; got {labels!r}")
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"data file not found: {path}")
+    _check_is_file(path, "data file")
     try:
         contents = scipy.io.loadmat(path)
     except OSError:
@@ -169,7 +202,10 @@ def load_mat(path: str | os.PathLike, labels: LabelMode = "course") -> tuple[np.
     missing = [k for k in ("X", "y") if k not in contents]
     if missing:
         raise ValueError(f"{path} must hold variables 'X' and 'y'; missing {missing}, it has {keys}")
-    X = check_X(contents["X"])
+    try:
+        X = check_X(contents["X"])
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"{path}: {exc}") from None
     if X.dtype != np.float64:
         X = X.astype(np.float64)
     y = np.asarray(contents["y"])
@@ -181,12 +217,17 @@ def load_mat(path: str | os.PathLike, labels: LabelMode = "course") -> tuple[np.
         raise ValueError(f"{path}: X has {X.shape[0]} rows but y has {y.shape[0]} labels")
     if y.dtype.kind not in "iuf" or (y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y)))):
         raise ValueError(f"{path}: y must hold integer labels; got dtype {y.dtype} with non-integer values")
-    y = y.astype(np.int64)
     if labels == "course":
-        y = _course_labels(y, path)
-    elif y.min() < 0:
-        raise ValueError(f"{path}: labels must be class indices >= 0; found {int(y.min())}")
-    return X, y
+        return X, _course_labels(y, path)
+    check_label_range(y, path)  # before the cast: a label of 1e30 is refused, not wrapped around
+    return X, y.astype(np.int64)
+
+
+def _check_is_file(path: str, what: str) -> None:
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{what} {path} is a directory, not a file")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{what} not found: {path}")
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> str:
@@ -266,6 +307,7 @@ def save_weights(
         ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
     labels : {"course", "stored"}, default "course"
         ``.mat`` only: write the output units in the course's order (see the module docstring).
+        The choice is recorded in the file (``gradtrio_label_order``).
 
     Returns
     -------
@@ -281,11 +323,12 @@ def save_weights(
     import scipy.io
 
     arrays = {f"Theta{i + 1}": t for i, t in enumerate(_rotate_labels(mats, labels, to_course=True))}
+    arrays[LABEL_ORDER_KEY] = labels
     return atomic_write(path, lambda f: scipy.io.savemat(f, arrays))
 
 
 def load_weights(
-    path: str | os.PathLike, sizes: Sequence[int] | None = None, labels: LabelMode = "course"
+    path: str | os.PathLike, sizes: Sequence[int] | None = None, labels: LabelMode | None = None
 ) -> list[np.ndarray]:
     """Load ``Theta1, Theta2, …`` from a ``.npz`` or a course ``.mat`` file.
 
@@ -295,8 +338,10 @@ def load_weights(
     sizes : sequence of int, optional
         The layer sizes the weights must have (e.g. ``(n_features, 25, 10)``); when omitted the
         matrices must only chain.
-    labels : {"course", "stored"}, default "course"
-        ``.mat`` only: read the output units in the course's order (see the module docstring).
+    labels : {"course", "stored"}, optional
+        ``.mat`` only: the order of the output units (see the module docstring). By default the
+        order recorded in the file by :func:`save_weights`, or ``"course"`` for a file without one
+        (the course's own weights). A value that contradicts the recorded order is an error.
 
     Returns
     -------
@@ -313,8 +358,11 @@ def load_weights(
     """
     path = os.fspath(path)
     fmt = _weights_format(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"weights file not found: {path}")
+    if labels not in (None, "course", "stored"):
+        raise ValueError(f"labels must be 'course' or 'stored'; got {labels!r}")
+    _check_is_file(path, "weights file")
+    if fmt == "npz" and not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a valid .npz file (not a zip archive of arrays)")
     try:
         if fmt == "npz":
             with np.load(path, allow_pickle=False) as z:
@@ -339,5 +387,18 @@ def load_weights(
     except (ValueError, TypeError) as exc:
         raise type(exc)(f"{path}: {exc}") from None
     if fmt == "mat":
-        mats = _rotate_labels(mats, labels, to_course=False)
+        mats = _rotate_labels(mats, _recorded_order(path, contents, labels), to_course=False)
     return mats
+
+
+def _recorded_order(path: str, contents: dict, labels: LabelMode | None) -> LabelMode:
+    """The label order of a .mat weights file: the recorded one, else ``labels``, else "course"."""
+    if LABEL_ORDER_KEY not in contents:
+        return labels or "course"
+    recorded = str(np.asarray(contents[LABEL_ORDER_KEY]).reshape(-1)[0]).strip()
+    if recorded not in ("course", "stored"):
+        raise ValueError(f"{path}: {LABEL_ORDER_KEY} must be 'course' or 'stored'; got {recorded!r}")
+    if labels is not None and labels != recorded:
+        raise ValueError(f"{path} records its output units in the {recorded!r} label order; "
+                         f"labels={labels!r} contradicts it (leave labels out to follow the file)")
+    return recorded

@@ -9,25 +9,22 @@ BLAS thread pools
 -----------------
 NumPy and SciPy wheels each bring their own OpenBLAS, each with its own pool of threads. When both
 pools are multi-threaded, the optimizer's small BLAS calls (SciPy's pool) and the cost's matrix
-products (NumPy's pool) keep waking each other's spinning threads. Measured with 100 L-BFGS-B
-iterations on a 2-core machine (``/tmp`` scripts in the lead's report; minimum of 3 runs):
+products (NumPy's pool) keep waking each other's spinning threads. ``python -m benchmarks.threads``
+times 100 L-BFGS-B iterations under each setting (medians; a 2-core AMD EPYC, idle, 2026-11-26):
 
-==========================  =========  ============  ==========
-problem (m × n → 25 → 10)   both at 2  SciPy's at 1  both at 1
-==========================  =========  ============  ==========
-1347 × 64, idle machine     0.92 s     0.10 s        0.09 s
-5000 × 400, idle machine    5.2 s      0.77 s        1.12 s
-1347 × 64, cores shared     --         0.42 s        0.09 s
-2000 × 200, cores shared    --         4.4 s         0.51 s
-5000 × 400, cores shared    --         5.7 s         1.12 s
-==========================  =========  ============  ==========
+==========================  ==================  ==============  ==============  ==============
+problem                     both pools default  scipy pool = 1  both pools = 1  numpy pool = 1
+==========================  ==================  ==============  ==============  ==============
+digits (1347 × 64-25-10)    1.011 s             0.147 s         0.086 s         0.098 s
+course (5000 × 400-25-10)   3.332 s             0.897 s         1.126 s         1.155 s
+==========================  ==================  ==============  ==============  ==============
 
-("cores shared": other processes kept the two cores busy, as on a laptop or a CI runner.) A second
-NumPy thread gains at most 1.5× on an idle machine at the course size and loses 4-10× as soon as
-the cores are shared, so :func:`train` runs with SciPy's own pool at one thread and NumPy's at
-``numpy_threads=1`` (pass None to leave NumPy's pool alone, e.g. for large data on many idle
-cores), through :mod:`threadpoolctl`, only for the duration of the optimization: no environment
-variable is needed, and the caller's settings are restored afterwards.
+Limiting SciPy's pool is what matters (6.9× on the digits, 11.8× with NumPy's limited too; 3.7× at
+the course size). A second NumPy thread gains 1.26× at the course size on this idle machine and
+loses 1.7× on the digits. So :func:`train` runs with SciPy's own pool at one thread
+and NumPy's at ``numpy_threads=1`` (pass None to leave NumPy's pool alone, e.g. for large data on
+many idle cores), through :mod:`threadpoolctl`, only for the duration of the optimization: no
+environment variable is needed, and the caller's settings are restored afterwards.
 """
 
 from __future__ import annotations
@@ -194,8 +191,14 @@ def _check_labels(y: ArrayLike, m: int, num_labels: int | None) -> tuple[np.ndar
         raise TypeError(f"y must hold integer class indices 0..K-1; got dtype {y.dtype}")
     if y.min() < 0:
         raise ValueError(f"y must hold class indices >= 0; found {int(y.min())}")
-    K = int(y.max()) + 1 if num_labels is None else num_labels
-    return y, K
+    if num_labels is None:
+        from .data import check_label_range
+
+        return y, check_label_range(y, "y")
+    _check_int("num_labels", num_labels, 1)
+    if y.max() >= num_labels:
+        raise ValueError(f"y holds the label {int(y.max())} but num_labels is {num_labels}")
+    return y, int(num_labels)
 
 
 def train(
@@ -346,12 +349,18 @@ def accuracy(thetas: Sequence[ArrayLike], X: ArrayLike, y: ArrayLike) -> float:
     thetas : sequence of array_like
     X : array_like of shape (m, s_1)
     y : array_like of int, shape (m,)
-        Class indices 0..K-1.
+        Class indices 0..K-1, K the number of output units of ``thetas``.
 
     Returns
     -------
     float
         In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``y`` does not hold one label per row of ``X``, or holds a label the network cannot
+        predict (``max(y) >= K``: the weights were trained for other labels).
     """
     pred = predict(thetas, X)
     y = np.asarray(y)
@@ -359,4 +368,8 @@ def accuracy(thetas: Sequence[ArrayLike], X: ArrayLike, y: ArrayLike) -> float:
         y = y[:, 0]
     if y.shape != pred.shape:
         raise ValueError(f"y must hold one label per row of X, shape {pred.shape}; got shape {y.shape}")
+    K = np.shape(thetas[-1])[0]
+    if y.size and y.max() >= K:
+        raise ValueError(f"the weights have {K} output units (labels 0..{K - 1}) but y holds the label "
+                         f"{y.max()}: they were trained for other labels")
     return float(np.mean(pred == y))
