@@ -174,3 +174,24 @@ def test_smoke_targets_reported(smoke):
     train = next(c for c in res["cases"] if c["case"] == "train")
     assert {"gradtrio", "sklearn"} <= set(train["methods"])
     assert 0.0 <= train["methods"]["gradtrio"]["check"]["test_accuracy"] <= 1.0
+
+
+def test_checker_comparison_smoke(tmp_path):
+    """The checker benchmark runs end to end in its quickest mode and its JSON says what the README
+    claims in kind: gradtrio's localize finds and names the planted entries with no false alarm, and
+    the control row of the mutant table is clean. torch rows are skipped when torch is missing."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "benchmarks.bench_checkers", "--quick", "--trials", "1",
+                        "--no-float32", "--out", str(tmp_path)], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    data = json.loads((tmp_path / "checkers.json").read_text())
+    rows = [p for p in data["planted"] if p["checker"] == "gradtrio localize"]
+    assert rows and all(p["located"]["x10"] == p["trials"] and p["false_alarms"] == 0 for p in rows)
+    control = data["mutants"][0]
+    assert control["kind"] == "control"
+    assert not any(res.get("detected") for res in control["results"].values() if isinstance(res, dict))
+    assert (tmp_path / "checkers.md").exists()
