@@ -105,7 +105,7 @@ def test_jvp_rejects_tangents_of_the_wrong_shape():
 def test_jax_cost_is_pure_under_jit_and_vmap():
     thetas, X, Y, lam = _problem(sizes=(3, 4, 2), m=5)
     stacked = [np.stack([t, 2 * t]) for t in thetas]
-    with jax.enable_x64(True):
+    with autodiff.x64():
         batched = jax.jit(jax.vmap(autodiff.jax_cost, in_axes=(0, None, None, None)))(stacked, X, Y, lam)
     expected = [backprop.cost(thetas, X, Y, lam), backprop.cost([2 * t for t in thetas], X, Y, lam)]
     np.testing.assert_allclose(np.asarray(batched), expected, rtol=1e-13)

@@ -9,10 +9,11 @@ regularized) and the same stable logit form ``softplus(z) - Y z`` — and :func:
 64-bit floats
 -------------
 JAX computes in float32 unless ``jax_enable_x64`` is on. gradtrio turns it on *only for the duration
-of its own calls*, with the scoped context manager ``jax.enable_x64(True)``: a user's other JAX code
-keeps whatever setting it had. float64 in gives float64 out; float32 in gives float32 out. When you
-call :func:`jax_cost` yourself (under your own ``jit``/``vmap``/``grad``) you choose: wrap the call in
-``with jax.enable_x64(True):`` to get float64.
+of its own calls*, with the scoped context manager :func:`x64` (``jax.enable_x64(True)`` on JAX >= 0.8,
+``jax.experimental.enable_x64()`` before): a user's other JAX code keeps whatever setting it had.
+float64 in gives float64 out; float32 in gives float32 out. When you call :func:`jax_cost` yourself
+(under your own ``jit``/``vmap``/``grad``) you choose: wrap the call in ``with gradtrio.autodiff.x64():``
+to get float64.
 
 Compilation
 -----------
@@ -35,9 +36,23 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validate import check_problem, float_dtype
+
+
+def x64():
+    """A context manager that turns JAX's 64-bit mode on for its block only.
+
+    ``jax.enable_x64(True)`` where JAX has it (0.8 and later); ``jax.experimental.enable_x64()``,
+    its older spelling, otherwise (JAX 0.6 is the newest that installs on Python 3.10).
+    """
+    if hasattr(jax, "enable_x64"):
+        return jax.enable_x64(True)
+    from jax.experimental import enable_x64
+
+    return enable_x64()
 from .network import check_sizes, roll, theta_shapes
 
 __all__ = [
+    "x64",
     "jax_cost",
     "cost",
     "cost_and_grad",
@@ -152,7 +167,7 @@ def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0
     float
     """
     mats, X, Y, lam, _ = _prepared(thetas, X, Y, lam)
-    with jax.enable_x64(True):
+    with x64():
         return float(_jit_cost(mats, X, Y, lam))
 
 
@@ -187,7 +202,7 @@ def cost_and_grad(
         float32 gradients, anything else float64.
     """
     mats, X, Y, lam, dtype = _prepared(thetas, X, Y, lam, check_finite)
-    with jax.enable_x64(True):
+    with x64():
         J, grads = _jit_cost_and_grad(mats, X, Y, lam)
         return float(J), [np.array(g, dtype=dtype) for g in grads]
 
@@ -223,7 +238,7 @@ def cost_and_grad_flat(
     sizes = check_sizes(sizes)
     mats, X, Y, lam, dtype = _prepared(roll(vector, sizes), X, Y, lam, check_finite=check_finite)
     flat = np.concatenate([t.ravel() for t in mats])
-    with jax.enable_x64(True):
+    with x64():
         J, g = _jit_flat(flat, X, Y, lam, sizes=sizes)
         return float(J), np.array(g, dtype=dtype)
 
@@ -264,7 +279,7 @@ def jvp(
         if t.shape != T.shape:
             raise ValueError(f"tangents[{l}] must have the shape of Theta({l + 1}), {T.shape}; got {t.shape}")
         tans.append(t)
-    with jax.enable_x64(True):
+    with x64():
         J, dJ = _jit_jvp(mats, X, Y, lam, tans)
         return float(J), float(dJ)
 
@@ -296,7 +311,7 @@ def flat_cost_batch(V: ArrayLike, sizes: tuple[int, ...], X: np.ndarray, Y: np.n
     """
     V = np.asarray(V)
     dtype = float_dtype(V, X)
-    with jax.enable_x64(True):
+    with x64():
         out = _jit_batch(V.astype(dtype, copy=False), X.astype(dtype, copy=False),
                          Y.astype(dtype, copy=False), np.asarray(lam, dtype), sizes=tuple(sizes))
         return np.asarray(out, dtype=np.float64)

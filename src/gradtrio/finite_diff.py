@@ -44,6 +44,10 @@ from . import backprop
 from ._validate import check_problem, check_sizes
 from .network import num_params, roll, theta_shapes, unroll
 
+
+#: NumPy >= 1.25 keeps it in numpy.exceptions; older NumPy at the top level.
+_ComplexWarning = getattr(getattr(np, "exceptions", np), "ComplexWarning")
+
 __all__ = [
     "COMPLEX_STEP",
     "default_step",
@@ -509,9 +513,9 @@ def _call_complex(J: Callable, V: np.ndarray) -> Any:
     """Call J on complex input, turning the ways a cost drops the imaginary part into ComplexStepError."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            warnings.simplefilter("error", _ComplexWarning)
             out = J(V)
-    except np.exceptions.ComplexWarning as exc:
+    except _ComplexWarning as exc:
         raise ComplexStepError(f"the cost discarded an imaginary part ({exc}); {_UNSAFE_HINT}") from None
     except TypeError as exc:
         raise ComplexStepError(f"the cost refused a complex input ({exc}); {_UNSAFE_HINT}") from None
