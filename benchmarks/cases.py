@@ -73,13 +73,6 @@ class Context:
         return self.device == "gpu"
 
 
-def _lazy(module: str) -> tuple[Any, str | None]:
-    """Import a gradtrio module. Every module the suite uses is part of gradtrio, so a failure is a
-    broken installation, not a reason to skip: it is raised, never turned into a quiet results file.
-    (The ``(module, reason)`` shape stays for the callers' skip paths of optional peers.)"""
-    return __import__(f"gradtrio.{module}", fromlist=["_"]), None
-
-
 def _max_rel(grads: Sequence[Any], ref: Sequence[np.ndarray]) -> float:
     """max over layers of max|g - r| / max|r|: the worst entry, relative to the gradient's scale."""
     scale = max(float(np.max(np.abs(r))) for r in ref) or 1.0
@@ -194,9 +187,7 @@ def _jax_methods(ctx: Context, thetas, X, Y, dtype: str, check) -> tuple[list[Me
     """``jit(value_and_grad(jax_cost))`` on device arrays, and the public ``autodiff.cost_and_grad``."""
     if ctx.jax is None:
         return [], [Skipped(n, ctx.jax_reason or "skipped (JAX unavailable)") for n in ("jax_jit", "autodiff")]
-    autodiff, reason = _lazy("autodiff")
-    if autodiff is None:
-        return [], [Skipped("jax_jit", reason), Skipped("autodiff", reason)]
+    from gradtrio import autodiff  # imports JAX: only once the context has it
     jax = ctx.jax
     dev = jax.devices()[0]
     Tj = [jax.device_put(t, dev) for t in thetas]
@@ -303,10 +294,7 @@ def gradcheck_case(ctx: Context, size: Size) -> dict[str, Any]:
     step, the directional check, against one cost evaluation and one backprop gradient."""
     dtype = "float64"
     case = _case_header("gradcheck", size, dtype)
-    fd, reason = _lazy("finite_diff")
-    if fd is None:
-        case.update(methods={}, skipped={"all": reason}, ratios={})
-        return case
+    from gradtrio import finite_diff as fd
     thetas, X, Y = make_problem(size, dtype)
     sizes, n = size.layers, size.n_params
     theta = network.unroll(thetas)
@@ -399,11 +387,8 @@ def train_case(ctx: Context, maxiter: int = TRAIN_MAXITER) -> dict[str, Any]:
     fitted on the one-hot Y (the same objective; see :func:`objective_case`)."""
     case = {"case": "train", "size": "digits", "dtype": "float64", "hidden": list(TRAIN_HIDDEN),
             "lam": LAM, "maxiter": maxiter}
-    train, r1 = _lazy("train")
-    data_mod, r2 = _lazy("data")
-    if train is None or data_mod is None:
-        case.update(methods={}, skipped={"all": r1 or r2}, ratios={})
-        return case
+    from gradtrio import data as data_mod
+    from gradtrio import train
     d = data_mod.load_digits()
     K = int(max(d.y_train.max(), d.y_test.max())) + 1
     Y = network.one_hot(d.y_train, K)
@@ -464,15 +449,14 @@ def objective_case(ctx: Context) -> dict[str, Any]:
     and records the largest differences from ``backprop.cost_and_grad``, on several problems.
     """
     out: dict[str, Any] = {"case": "objective", "problems": []}
-    data_mod, _ = _lazy("data")
-    problems = []
-    if data_mod is not None:
-        d = data_mod.load_digits()
-        Yd = network.one_hot(d.y_train, 10)
-        problems.append(("embedded digits, init_weights(64-25-10)", network.init_weights((64, 25, 10), seed=0),
-                         d.X_train, Yd))
-        problems.append(("embedded digits, init_weights(64-30-20-10)",
-                         network.init_weights((64, 30, 20, 10), seed=0), d.X_train, Yd))
+    from gradtrio import data as data_mod
+
+    d = data_mod.load_digits()
+    Yd = network.one_hot(d.y_train, 10)
+    problems = [
+        ("embedded digits, init_weights(64-25-10)", network.init_weights((64, 25, 10), seed=0), d.X_train, Yd),
+        ("embedded digits, init_weights(64-30-20-10)", network.init_weights((64, 30, 20, 10), seed=0), d.X_train, Yd),
+    ]
     th, X, y = network.debug_problem((3, 5, 3), m=5)
     problems.append(("debug problem 5 × 3-5-3 (checkNNGradients)", th, X, network.one_hot(y, 3)))
     for name, thetas, X, Y in problems:
