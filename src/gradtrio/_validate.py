@@ -27,6 +27,8 @@ __all__ = [
     "check_lam",
     "check_problem",
     "check_thetas_and_X",
+    "prepared_problem",
+    "prepared_thetas_and_X",
     "float_dtype",
 ]
 
@@ -191,9 +193,15 @@ def check_thetas(
                 f"Theta({l + 1}) must have shape {expected} = (s_{l + 2}, s_{l + 1} + 1) for "
                 f"sizes={sizes}; got {t.shape}{hint}"
             )
-        if check_finite and not _all_finite(t):
-            raise ValueError(f"Theta({l + 1}) must be finite; found {_first_nonfinite(t)}")
+    if check_finite:
+        _check_finite_thetas(mats)
     return mats
+
+
+def _check_finite_thetas(mats: Sequence[np.ndarray]) -> None:
+    for l, t in enumerate(mats):
+        if not _all_finite(t):
+            raise ValueError(f"Theta({l + 1}) must be finite; found {_first_nonfinite(t)}")
 
 
 def check_X(X: Any, n_features: int | None = None, *, allow_complex: bool = False,
@@ -308,7 +316,8 @@ def check_thetas_and_X(
     X = check_X(X, None, allow_complex=allow_complex, check_finite=False)
     mats = check_thetas(thetas, allow_complex=allow_complex, check_finite=False, _chain=False)
     _check_chain(mats, X.shape)
-    mats = check_thetas(mats, allow_complex=allow_complex, check_finite=check_finite)
+    if check_finite:
+        _check_finite_thetas(mats)
     if check_finite and not _all_finite(X):
         raise ValueError(f"X must be finite; found {_first_nonfinite(X)}")
     return mats, X
@@ -333,3 +342,33 @@ def check_problem(
     Y = check_Y(Y, X.shape[0], mats[-1].shape[0])
     lam = check_lam(lam)
     return mats, X, Y, lam
+
+
+def prepared_thetas_and_X(thetas: Sequence[Any], X: Any) -> tuple[list[np.ndarray], np.ndarray]:
+    """:func:`check_thetas_and_X`, then everything cast to the one float dtype of :func:`float_dtype`."""
+    mats, X = check_thetas_and_X(thetas, X)
+    dtype = float_dtype(X, *mats)
+    return [t.astype(dtype, copy=False) for t in mats], X.astype(dtype, copy=False)
+
+
+def prepared_problem(
+    thetas: Sequence[Any],
+    X: Any,
+    Y: Any,
+    lam: Any,
+    *,
+    check_finite: bool = True,
+    dtype: Any = None,
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, float, np.dtype]:
+    """:func:`check_problem`, then thetas, X and Y cast to one float dtype (no copy where none is needed).
+
+    Returns
+    -------
+    mats, X, Y, lam, dtype
+        ``dtype`` is the given one, else :func:`float_dtype` of X and the thetas (float32 only when
+        all of them are float32).
+    """
+    mats, X, Y, lam = check_problem(thetas, X, Y, lam, check_finite=check_finite)
+    dt = float_dtype(X, *mats) if dtype is None else np.dtype(dtype)
+    mats = [t.astype(dt, copy=False) for t in mats]
+    return mats, X.astype(dt, copy=False), Y.astype(dt, copy=False), lam, dt

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import check_problem, float_dtype
+from ._validate import float_dtype, prepared_problem
 
 
 def x64():
@@ -145,10 +145,8 @@ _jit_jvp = jax.jit(_counted("jvp", _jvp))
 
 def _prepared(thetas, X, Y, lam, check_finite: bool = True):
     """Validate with :func:`gradtrio._validate.check_problem`; cast everything to one float dtype."""
-    mats, X, Y, lam = check_problem(thetas, X, Y, lam, check_finite=check_finite)
-    dtype = float_dtype(X, *mats)
-    mats = [t.astype(dtype, copy=False) for t in mats]
-    return mats, X.astype(dtype, copy=False), Y.astype(dtype, copy=False), np.asarray(lam, dtype), dtype
+    mats, X, Y, lam, dtype = prepared_problem(thetas, X, Y, lam, check_finite=check_finite)
+    return mats, X, Y, np.asarray(lam, dtype), dtype
 
 
 def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> float:

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit
 
-from ._validate import check_problem, check_thetas_and_X, float_dtype
+from ._validate import prepared_problem, prepared_thetas_and_X
 from .network import roll
 
 __all__ = [
@@ -109,11 +109,6 @@ def _softplus_sum(z: np.ndarray) -> float:
     return float(t.sum() + np.maximum(z, 0.0).sum())
 
 
-def _prepared(thetas: Sequence[np.ndarray], X: np.ndarray, dtype: np.dtype):
-    mats = [t.astype(dtype, copy=False) for t in thetas]
-    return mats, X.astype(dtype, copy=False)
-
-
 def forward(thetas: Sequence[ArrayLike], X: ArrayLike) -> Forward:
     """Forward propagation, keeping every layer's pre-activation and activation.
 
@@ -128,8 +123,7 @@ def forward(thetas: Sequence[ArrayLike], X: ArrayLike) -> Forward:
     Forward
         ``z`` (L-1 arrays) and ``a`` (L arrays, ``a[0] is X``); see :class:`Forward`.
     """
-    mats, X = check_thetas_and_X(thetas, X)
-    mats, X = _prepared(mats, X, float_dtype(X, *mats))
+    mats, X = prepared_thetas_and_X(thetas, X)
     zs, acts = [], [X]
     for T in mats:
         z = acts[-1] @ T[:, 1:].T
@@ -165,8 +159,7 @@ def predict_proba(thetas: Sequence[ArrayLike], X: ArrayLike) -> np.ndarray:
         Each output unit's sigmoid; rows need not sum to 1 (K independent logistic units, as in
         the course).
     """
-    mats, X = check_thetas_and_X(thetas, X)
-    mats, X = _prepared(mats, X, float_dtype(X, *mats))
+    mats, X = prepared_thetas_and_X(thetas, X)
     z = _output_logits(mats, X)
     return expit(z, out=z)
 
@@ -179,8 +172,7 @@ def predict(thetas: Sequence[ArrayLike], X: ArrayLike) -> np.ndarray:
     ndarray of shape (m,), int
         Labels in ``0..K-1``.
     """
-    mats, X = check_thetas_and_X(thetas, X)
-    mats, X = _prepared(mats, X, float_dtype(X, *mats))
+    mats, X = prepared_thetas_and_X(thetas, X)
     return np.argmax(_output_logits(mats, X), axis=1)  # g is monotone: argmax of z = argmax of H
 
 
@@ -216,11 +208,9 @@ def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0
     float
         J >= 0.
     """
-    mats, X, Y, lam = check_problem(thetas, X, Y, lam)
-    dtype = float_dtype(X, *mats)
-    mats, X = _prepared(mats, X, dtype)
+    mats, X, Y, lam, _ = prepared_problem(thetas, X, Y, lam)
     m = X.shape[0]
-    J = _cost_from_logits(_output_logits(mats, X), Y.astype(dtype, copy=False)) / m
+    J = _cost_from_logits(_output_logits(mats, X), Y) / m
     return J + lam / (2 * m) * _penalty(mats) if lam else J  # λ = 0: no 0·inf from huge weights
 
 
@@ -303,10 +293,8 @@ def cost_and_grad(
         ``grads[l]`` of the shape of ``thetas[l]``: ``∂J/∂Θ(l)``. Float32 inputs give float32
         gradients; anything else float64.
     """
-    mats, X, Y, lam = check_problem(thetas, X, Y, lam, check_finite=check_finite)
-    dtype = float_dtype(X, *mats)
-    mats, X = _prepared(mats, X, dtype)
-    J, _, grads = _cost_and_grad(mats, X, Y.astype(dtype, copy=False), lam)
+    mats, X, Y, lam, _ = prepared_problem(thetas, X, Y, lam, check_finite=check_finite)
+    J, _, grads = _cost_and_grad(mats, X, Y, lam)
     return J, grads
 
 
@@ -337,10 +325,8 @@ def cost_and_grad_flat(
         ``unroll(grads)``, in the layout of ``vector``.
     """
     thetas = roll(vector, sizes)
-    mats, X, Y, lam = check_problem(thetas, X, Y, lam, check_finite=check_finite)
-    dtype = float_dtype(X, *mats)
-    mats, X = _prepared(mats, X, dtype)
-    J, flat, _ = _cost_and_grad(mats, X, Y.astype(dtype, copy=False), lam)
+    mats, X, Y, lam, _ = prepared_problem(thetas, X, Y, lam, check_finite=check_finite)
+    J, flat, _ = _cost_and_grad(mats, X, Y, lam)
     return J, flat
 
 
@@ -360,10 +346,7 @@ def cost_and_grad_loop(
     Then ``D(l) = Δ(l)/m``, plus ``(λ/m) Θ(l)`` on the columns ``j >= 1``. Parameters and returns
     as :func:`cost_and_grad`.
     """
-    mats, X, Y, lam = check_problem(thetas, X, Y, lam)
-    dtype = float_dtype(X, *mats)
-    mats, X = _prepared(mats, X, dtype)
-    Y = Y.astype(dtype, copy=False)
+    mats, X, Y, lam, dtype = prepared_problem(thetas, X, Y, lam)
     m = X.shape[0]
     Deltas = [np.zeros_like(T) for T in mats]
     J = 0.0

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from . import backprop, finite_diff
-from ._validate import check_problem, float_dtype
+from ._validate import prepared_problem
 from .network import debug_problem, one_hot, roll, sizes_of, unroll
 from .tolerances import Tolerance, tolerance
 
@@ -280,11 +280,8 @@ def compare_gradients(
     -------
     GradientReport
     """
-    mats, X, Y, lam = check_problem(thetas, X, Y, lam)
-    dt = _float_dtype_arg(dtype) if dtype is not None else float_dtype(X, *mats)
-    mats = [t.astype(dt, copy=False) for t in mats]
-    X = X.astype(dt, copy=False)
-    Y = Y.astype(dt, copy=False)
+    mats, X, Y, lam, dt = prepared_problem(
+        thetas, X, Y, lam, dtype=None if dtype is None else _float_dtype_arg(dtype))
     custom = dict(custom or {})
     if isinstance(methods, str):
         raise TypeError(f"methods must be a sequence of names such as ('backprop', 'central'); got the string {methods!r}")

@@ -35,7 +35,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import check_problem, float_dtype
+from ._validate import check_problem, prepared_problem
 from .backprop import sigmoid, softplus
 from .finite_diff import complex_sigmoid_softplus
 from .network import debug_problem, one_hot, roll, unroll
@@ -206,10 +206,8 @@ class Mutant:
         self, thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0
     ) -> tuple[float, list[np.ndarray]]:
         """The mutant's cost and gradient; see :func:`gradtrio.backprop.cost_and_grad`."""
-        mats, X, Y, lam = check_problem(thetas, X, Y, lam)
-        dtype = float_dtype(X, *mats)
-        mats = [T.astype(dtype, copy=False) for T in mats]
-        J, grads = _backprop(mats, X.astype(dtype, copy=False), Y.astype(dtype, copy=False), lam, self.name)
+        mats, X, Y, lam, _ = prepared_problem(thetas, X, Y, lam)
+        J, grads = _backprop(mats, X, Y, lam, self.name)
         return float(J), grads  # type: ignore[return-value]
 
     __call__ = cost_and_grad
