@@ -264,7 +264,7 @@ def numerical_gradient_batched(
     theta = _as_theta(theta)
     n = theta.size
     h = _step(eps, "central", theta.dtype)
-    B = getattr(J_batch, "batch_size", None) or 128 if batch_size is None else batch_size
+    B = (getattr(J_batch, "batch_size", None) or 128) if batch_size is None else batch_size
     if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
         raise ValueError(f"batch_size must be a positive integer; got {B!r}")
     B = int(min(B, n))
@@ -412,7 +412,8 @@ def complex_sigmoid_softplus(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     analytic and the branch is chosen by the real part, which the complex step does not move, so
     the imaginary parts carry exact derivatives.
     """
-    return complex_sigmoid(z), complex_softplus(z)
+    pos, e = _exp_nonpositive(z)  # one exponential serves both
+    return _sigmoid_from(pos, e.copy()), _softplus_from(z, pos, e)
 
 
 def _exp_nonpositive(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -423,20 +424,28 @@ def _exp_nonpositive(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pos, e
 
 
-def complex_sigmoid(z: np.ndarray) -> np.ndarray:
-    """The complex-safe sigmoid of :func:`complex_sigmoid_softplus` alone (hidden layers need no softplus)."""
-    pos, e = _exp_nonpositive(z)
+def _sigmoid_from(pos: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """The sigmoid from :func:`_exp_nonpositive`'s output (overwrites ``e``)."""
     g = 1 + e
     np.reciprocal(g, out=g)  # 1/(1+e^s): the sigmoid where Re z > 0
     np.multiply(g, e, out=e)  # e^s/(1+e^s): where Re z <= 0
     return np.where(pos, g, e)
 
 
-def complex_softplus(z: np.ndarray) -> np.ndarray:
-    """The complex-safe softplus of :func:`complex_sigmoid_softplus` alone (the output layer's cost)."""
-    pos, e = _exp_nonpositive(z)
+def _softplus_from(z: np.ndarray, pos: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """The softplus from :func:`_exp_nonpositive`'s output (overwrites ``e``)."""
     np.log1p(e, out=e)
     return np.where(pos, z, 0) + e
+
+
+def complex_sigmoid(z: np.ndarray) -> np.ndarray:
+    """The complex-safe sigmoid of :func:`complex_sigmoid_softplus` alone (hidden layers need no softplus)."""
+    return _sigmoid_from(*_exp_nonpositive(z))
+
+
+def complex_softplus(z: np.ndarray) -> np.ndarray:
+    """The complex-safe softplus of :func:`complex_sigmoid_softplus` alone (the output layer's cost)."""
+    return _softplus_from(z, *_exp_nonpositive(z))
 
 
 def complex_cost_fn(
