@@ -425,7 +425,7 @@ def markdown(results: dict[str, Any]) -> str:
         for c in names:
             done = [r["results"][c] for r in bugs if "skipped" not in r["results"][c]]
             caught.append(f"{sum(v['detected'] for v in done)}/{len(done)}" if done else "–")
-        lines.append(f"| **gradient bugs caught** | | " + " | ".join(caught) + " |")
+        lines.append("| **gradient bugs caught** | | " + " | ".join(caught) + " |")
         evals = []
         for c in names:
             v = results["mutants"][0]["results"][c]

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from gradtrio import backprop, network
 from gradtrio.localize import problem_functions
-from gradtrio.verdicts import ADJOINT_RTOL, SLOPE_THRESHOLD, adjoint_test, kink_check, taylor_test
+from gradtrio.verdicts import ADJOINT_RTOL, adjoint_test, kink_check, taylor_test
 from strategies import dtypes, problems
 
 # Each adjoint example compiles a JAX jvp for a new shape (~0.3 s): a tenth of the profile's count.
