@@ -236,7 +236,7 @@ def _cost_and_grad(
             zL = z
     J = _cost_from_logits(zL, Y) / m
     if lam:
-        J += lam / (2 * m) * sum(float(np.einsum("ij,ij->", W, W)) for W in Ws)
+        J += lam / (2 * m) * _penalty(mats)
 
     # Backward: δ(L) = a(L) - y;  D(l) = δ(l+1)ᵀ [1, a(l)] / m;  δ(l) = δ(l+1) Θ(l)[:, 1:] .* a(l)(1 - a(l)).
     flat = np.empty(sum(T.size for T in mats), dtype=X.dtype)
