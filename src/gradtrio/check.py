@@ -32,8 +32,10 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from . import backprop, finite_diff
 from ._validate import prepared_problem
+from .measured import bounded_difference
 from .network import debug_problem, one_hot, roll, sizes_of, unroll
-from .tolerances import Tolerance, tolerance
+from .rounding import rounding_scales
+from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, verdict_of
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -64,36 +66,73 @@ def _grad_autodiff(th, X, Y, lam):
     return autodiff.cost_and_grad(th, X, Y, lam)[1]
 
 
-def _numeric(method: str):
-    def grad(th, X, Y, lam):
-        sizes = sizes_of(th)
-        v = unroll(th)
-        if method == "central":
-            flat = finite_diff.numerical_gradient(finite_diff.cost_fn(sizes, X, Y, lam), v)
-        elif method == "forward":
-            flat = finite_diff.numerical_gradient(finite_diff.cost_fn(sizes, X, Y, lam), v, scheme="forward")
-        elif method == "richardson":
-            flat, _ = finite_diff.richardson(finite_diff.cost_fn(sizes, X, Y, lam), v)
-        elif method == "batched":
-            flat = finite_diff.numerical_gradient_batched(finite_diff.cost_batch_fn(sizes, X, Y, lam), v)
-        else:  # complex
-            flat = finite_diff.complex_step_gradient(finite_diff.complex_cost_fn(sizes, X, Y, lam), v)
-        return roll(flat, sizes)
+_ANALYTIC: dict[str, GradFn] = {"backprop": _grad_backprop, "loop": _grad_loop, "autodiff": _grad_autodiff}
 
-    return grad
+#: Methods whose error is rounding only, bounded by ANALYTIC_SAFETY·ε·G (:mod:`gradtrio.rounding`).
+EXACT_METHODS: tuple[str, ...] = ("backprop", "loop", "autodiff", "complex")
+#: Finite-difference methods, each with its own measured per-entry bound (:mod:`gradtrio.measured`).
+DIFFERENCE_METHODS: tuple[str, ...] = ("central", "batched", "forward", "richardson")
 
 
-_GRADIENTS: dict[str, GradFn] = {
-    "backprop": _grad_backprop,
-    "loop": _grad_loop,
-    "autodiff": _grad_autodiff,
-    **{m: _numeric(m) for m in ("central", "batched", "complex", "forward", "richardson")},
-}
+def _jax_batched_cost(sizes, X, Y, lam) -> Callable:
+    """``jit(vmap(cost))`` as a batched cost for :func:`gradtrio.measured.bounded_difference`: every call
+    is padded to :data:`gradtrio.measured.BATCH` rows, so one compiled shape serves the whole gradient."""
+    from .measured import BATCH
+
+    J_batch = finite_diff.cost_batch_fn(sizes, X, Y, lam)
+
+    def J(V: np.ndarray) -> Any:
+        V = np.asarray(V)
+        rows = np.atleast_2d(V)
+        out = np.empty(rows.shape[0])
+        for start in range(0, rows.shape[0], BATCH):
+            chunk = rows[start : start + BATCH]
+            k = chunk.shape[0]
+            if k < BATCH:
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], BATCH - k, axis=0)])
+            out[start : start + k] = np.asarray(J_batch(chunk))[:k]
+        return out[0] if V.ndim == 1 else out
+
+    J.batched = True  # type: ignore[attr-defined]
+    return J
+
+
+class _Problem:
+    """One validated problem and what every method needs of it: the flat θ, the costs, the scales."""
+
+    def __init__(self, mats, X, Y, lam, dt):
+        self.mats, self.X, self.Y, self.lam, self.dtype = mats, X, Y, lam, dt
+        self.sizes = sizes_of(mats)
+        self.theta = unroll(mats)
+        self.scales = rounding_scales(mats, X, Y, lam)
+        self.eps = float(np.finfo(dt).eps)
+        self.evaluations: dict[str, int] = {}
+
+    def analytic_error(self) -> np.ndarray:
+        return ANALYTIC_SAFETY * self.scales.grad_error()
+
+    def numeric(self, method: str) -> tuple[np.ndarray, np.ndarray]:
+        """(flat gradient, flat error bound) of a numerical method."""
+        sizes, X, Y, lam = self.sizes, self.X, self.Y, self.lam
+        if method == "complex":
+            J = finite_diff.complex_cost_fn(sizes, X, Y, lam)
+            g = finite_diff.complex_step_gradient(J, self.theta)
+            self.evaluations[method] = self.theta.size
+            return g, self.analytic_error()
+        if method == "batched":
+            J = _jax_batched_cost(sizes, X, Y, lam)
+        else:  # the NumPy cost, many perturbations per call
+            J = finite_diff.complex_cost_fn(sizes, X, Y, lam)
+        scheme = "central" if method == "batched" else method
+        res = bounded_difference(J, self.theta, scheme=scheme, step_scale=self.scales.flat_inputs(),
+                                 noise_floor=self.scales.cost_error())
+        self.evaluations[method] = res.evaluations
+        return res.grad, res.error
 
 
 @dataclass(frozen=True)
 class Row:
-    """One comparison: a method pair on one layer.
+    """One comparison: a method pair on one layer, judged entry by entry against measured bounds.
 
     Attributes
     ----------
@@ -102,15 +141,17 @@ class Row:
     layer : str
         ``"Theta(1)"`` ... (course numbering: ``Theta(1)`` is ``thetas[0]``), or ``"all"``.
     max_abs : float
-        ``max |a - b|``.
+        ``max |a - b|`` over the layer.
     rel_err : float
-        ``‖a - b‖ / ‖a + b‖`` (0 when both are zero).
-    tol : float
-        The relative tolerance ``rtol`` of the pair.
-    atol : float
-        The absolute tolerance, already multiplied by ``max(1, |J|)``.
-    passed : bool
-        ``rel_err <= tol or max_abs <= atol``.
+        ``‖a - b‖ / ‖a + b‖`` (0 when both are zero), shown for the record; not what decides.
+    bound : float
+        The largest per-entry bound of the layer (the two methods' error bounds added).
+    ratio : float
+        ``max_i |a_i - b_i| / bound_i``: above 1 is a failure.
+    resolution : float
+        ``bound / max_i max(|a_i|, |b_i|)``: the smallest relative error this comparison can see.
+    bug_size : float
+        The resolution asked for: above it, a row that did not fail is inconclusive.
     """
 
     method_a: str
@@ -118,19 +159,37 @@ class Row:
     layer: str
     max_abs: float
     rel_err: float
-    tol: float
-    atol: float
-    passed: bool
+    bound: float
+    ratio: float
+    resolution: float
+    bug_size: float = BUG_SIZE
+
+    @property
+    def verdict(self) -> str:
+        """"fail" (an entry beyond its bound), "inconclusive" (resolution coarser than bug_size) or "pass"."""
+        if not self.ratio <= 1.0:
+            return "fail"
+        return "inconclusive" if self.resolution > self.bug_size else "pass"
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
 
     @property
     def pair(self) -> str:
         return f"{self.method_a} vs {self.method_b}"
 
     def describe(self) -> str:
-        """One sentence saying what failed (or passed) and by how much."""
+        """One sentence saying what failed (or passed, or could not be told) and by how much."""
+        if self.verdict == "inconclusive":
+            return (f"{self.pair} INCONCLUSIVE on {self.layer}: no entry beyond its bound, but the bounds "
+                    f"({self.bound:.3g}) resolve only errors of {self.resolution:.3g} x the largest entry, "
+                    f"coarser than the {self.bug_size:g} asked for; float64, fewer examples or an exact method "
+                    "(complex step, autodiff) would resolve it")
         verdict = "agree" if self.passed else "DISAGREE"
-        return (f"{self.pair} {verdict} on {self.layer}: relative error {self.rel_err:.3g} "
-                f"(tolerance {self.tol:.3g}), max |a-b| {self.max_abs:.3g} (tolerance {self.atol:.3g})")
+        return (f"{self.pair} {verdict} on {self.layer}: max |a-b| {self.max_abs:.3g}, "
+                f"{self.ratio:.3g} x its measured bound (bound up to {self.bound:.3g}); "
+                f"relative error {self.rel_err:.3g}")
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -140,6 +199,21 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     if num == 0.0:
         return 0.0
     return num / den if den > 0 else math.inf
+
+
+def judge_layer(a: np.ndarray, b: np.ndarray, bound: np.ndarray, eps: float) -> tuple[float, float, float, float]:
+    """``(max_abs, ratio, bound_max, resolution)`` of two arrays against per-entry bounds.
+
+    The bound of every entry is floored at ``FLOOR_EPS·ε·max|a|,|b|`` of the layer (see
+    :mod:`gradtrio.tolerances`)."""
+    diff = np.abs(a - b)
+    top = float(max(np.max(np.abs(a)), np.max(np.abs(b))))
+    bnd = np.maximum(bound, FLOOR_EPS * eps * top)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(bnd > 0, diff / bnd, np.where(diff == 0, 0.0, np.inf))
+    bmax = float(np.max(bnd))
+    resolution = bmax / top if top > 0 else 0.0
+    return float(np.max(diff)), float(np.max(r)), bmax, resolution
 
 
 def _finite_or_none(x: Any) -> Any:
@@ -161,9 +235,11 @@ class GradientReport:
     lam : float
     dtype : str
     J : float
-        The cost (by backprop), which scales the absolute tolerances.
+        The cost (by backprop).
     gradients : dict of str to list of ndarray
         Every method's gradient, with the structure of ``thetas``.
+    evaluations : dict of str to int
+        Cost evaluations spent by each numerical method.
     """
 
     rows: list[Row]
@@ -173,65 +249,91 @@ class GradientReport:
     dtype: str
     J: float
     gradients: dict[str, list[np.ndarray]] = field(default_factory=dict, repr=False)
+    evaluations: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        """"fail" if a row failed, else "inconclusive" if a row was, else "pass"."""
+        return verdict_of([r.verdict for r in self.rows])
 
     @property
     def passed(self) -> bool:
-        return all(r.passed for r in self.rows)
+        return self.verdict == "pass"
 
     def __bool__(self) -> bool:
         return self.passed
 
     def failures(self) -> list[Row]:
         """The rows that failed."""
-        return [r for r in self.rows if not r.passed]
+        return [r for r in self.rows if r.verdict == "fail"]
+
+    def inconclusive(self) -> list[Row]:
+        """The rows that could not resolve a bug of the size asked for."""
+        return [r for r in self.rows if r.verdict == "inconclusive"]
 
     def failure_message(self) -> str:
-        """Every failure in one sentence each (names the layer and the method pair); "" if none."""
+        """Every failing or inconclusive row in one sentence each; "" if none."""
         head = f"sizes {self.sizes}, m = {self.m}, λ = {self.lam:g}, {self.dtype}, J = {self.J:.6g}: "
-        return "\n".join(head + r.describe() for r in self.failures())
+        return "\n".join(head + r.describe() for r in self.failures() + self.inconclusive())
 
     def worst(self, method_b: str | None = None) -> Row:
-        """The row with the largest relative error (optionally for one compared method)."""
+        """The row with the largest error-to-bound ratio (optionally for one compared method)."""
         rows = [r for r in self.rows if method_b is None or r.method_b == method_b]
-        return max(rows, key=lambda r: r.rel_err)
+        return max(rows, key=lambda r: r.ratio)
 
     def __str__(self) -> str:
         head = (f"gradient check: sizes {self.sizes}, m = {self.m}, λ = {self.lam:g}, {self.dtype}, "
                 f"J = {self.J:.10g}")
         w = max([len(r.pair) for r in self.rows] + [4])
         lines = [head, f"{'pair':<{w}}  {'layer':<9} {'max |a-b|':>10} {'|a-b|/|a+b|':>12} "
-                       f"{'rtol':>9} {'atol':>9}  result"]
+                       f"{'err/bound':>10} {'resolution':>10}  result"]
+        word = {"pass": "ok", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
         for r in self.rows:
             lines.append(f"{r.pair:<{w}}  {r.layer:<9} {r.max_abs:>10.2e} {r.rel_err:>12.2e} "
-                         f"{r.tol:>9.1e} {r.atol:>9.1e}  {'ok' if r.passed else 'FAIL'}")
-        n_fail = len(self.failures())
-        lines.append(f"{'PASSED' if self.passed else 'FAILED'}: {len(self.rows) - n_fail}/{len(self.rows)} "
-                     "comparisons agree (a row agrees when |a-b|/|a+b| <= rtol or max |a-b| <= atol)")
+                         f"{r.ratio:>10.2e} {r.resolution:>10.1e}  {word[r.verdict]}")
+        n_fail, n_inc = len(self.failures()), len(self.inconclusive())
+        summary = {"pass": "PASSED", "fail": "FAILED", "inconclusive": "INCONCLUSIVE"}[self.verdict]
+        lines.append(f"{summary}: {len(self.rows) - n_fail - n_inc}/{len(self.rows)} comparisons agree, "
+                     f"{n_fail} disagree, {n_inc} inconclusive (an entry disagrees when |a-b| exceeds the "
+                     "two methods' measured error bounds; a comparison is inconclusive when its bounds are "
+                     f"coarser than {self.rows[0].bug_size if self.rows else BUG_SIZE:g} x the largest entry)")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serializable summary (gradients left out; non-finite numbers become None)."""
+        rows = []
+        for r in self.rows:
+            d = {k: _finite_or_none(v) for k, v in asdict(r).items()}
+            d["verdict"] = r.verdict
+            d["passed"] = r.passed
+            rows.append(d)
         return {
             "sizes": list(self.sizes),
             "m": self.m,
             "lam": self.lam,
             "dtype": self.dtype,
             "J": _finite_or_none(self.J),
+            "verdict": self.verdict,
             "passed": self.passed,
-            "rows": [{k: _finite_or_none(v) for k, v in asdict(r).items()} for r in self.rows],
+            "evaluations": dict(self.evaluations),
+            "rows": rows,
         }
 
     def to_json(self, **kw: Any) -> str:
         return json.dumps(self.to_dict(), **kw)
 
 
-def _directional_row(ref: str, grads: Sequence[np.ndarray], sizes, X, Y, lam, theta, seed, J) -> Row:
-    res = finite_diff.directional_check(unroll(grads), finite_diff.cost_fn(sizes, X, Y, lam), theta,
-                                        k=10, seed=seed)
+def _directional_row(ref: str, grads: Sequence[np.ndarray], pb: _Problem, seed: int, bug_size: float) -> Row:
+    J = finite_diff.complex_cost_fn(pb.sizes, pb.X, pb.Y, pb.lam)
+    res = finite_diff.directional_check(
+        unroll(grads), J, pb.theta, k=10, seed=seed, noise_floor=pb.scales.cost_error(),
+        grad_error=pb.analytic_error(), step_scale=pb.scales.flat_inputs(), bug_size=bug_size)
+    pb.evaluations["directional"] = res.evaluations
     den = float(np.max(np.abs(res.analytic) + np.abs(res.numeric)))
     rel = float(np.max(res.abs_err)) / den if den > 0 else 0.0
     i = int(np.argmax(res.ratio))
-    return Row(ref, "directional", "all", float(res.abs_err[i]), rel, math.nan, float(res.bound[i]), res.passed)
+    return Row(ref, "directional", "all", float(res.abs_err[i]), rel, float(res.bound[i]),
+               float(res.ratio.max()), res.resolution, bug_size)
 
 
 def _float_dtype_arg(dtype: DTypeLike) -> np.dtype:
@@ -253,8 +355,16 @@ def compare_gradients(
     pairs: str = "reference",
     dtype: DTypeLike | None = None,
     seed: int = 0,
+    bug_size: float = BUG_SIZE,
 ) -> GradientReport:
-    """Compute the gradient by every method and compare each with the reference, layer by layer.
+    """Compute the gradient by every method and compare each with the reference, entry by entry.
+
+    Every entry is judged against the sum of the two methods' error bounds, each measured on this
+    problem (see :mod:`gradtrio.tolerances`): rounding ``ANALYTIC_SAFETY·ε·G`` for the exact methods
+    (backprop, loop, autodiff, complex step, and ``custom`` functions), truncation from a second step
+    plus the measured noise for finite differences. A layer fails when one entry is beyond its
+    bound; it is inconclusive when none is but its bounds are coarser than ``bug_size`` × its largest
+    entry.
 
     Parameters
     ----------
@@ -267,7 +377,7 @@ def compare_gradients(
         From :data:`KNOWN_METHODS` or the keys of ``custom``; the first is the reference.
     custom : mapping of str to callable, optional
         Extra gradient functions ``f(thetas, X, Y, lam) -> grads`` (e.g. a backprop with a planted
-        bug); they are judged with the tolerances of an analytic method. A name that is also a known
+        bug); they are judged with the error bound of an exact method. A name that is also a known
         method replaces it.
     pairs : {"reference", "all"}
         Compare every method with the first one, or every pair.
@@ -275,10 +385,13 @@ def compare_gradients(
         Cast thetas and X to it (float64 or float32); by default the inputs' dtype.
     seed : int, default 0
         Seeds the random directions of ``"directional"``.
+    bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`
+        The relative size of a wrong entry the verdict must be able to see.
 
     Returns
     -------
     GradientReport
+        ``.verdict`` is "pass", "fail" or "inconclusive"; ``.passed`` only for "pass".
     """
     mats, X, Y, lam, dt = prepared_problem(
         thetas, X, Y, lam, dtype=None if dtype is None else _float_dtype_arg(dtype))
@@ -295,21 +408,25 @@ def compare_gradients(
         raise ValueError(f"pairs must be 'reference' or 'all'; got {pairs!r}")
     if methods[0] == "directional":
         raise ValueError("the first method is the reference and must give a full gradient, not 'directional'")
-    sizes = sizes_of(mats)
+    if not (isinstance(bug_size, (int, float)) and 0 < bug_size < 1):
+        raise ValueError(f"bug_size must be a relative size strictly between 0 and 1; got {bug_size!r}")
+    pb = _Problem(mats, X, Y, lam, dt)
     J = backprop.cost(mats, X, Y, lam)
-    grads: dict[str, list[np.ndarray]] = {}
+    flat: dict[str, np.ndarray] = {}
+    errors: dict[str, np.ndarray] = {}
     for name in methods:
         if name == "directional":
             continue
-        fn = custom.get(name, _GRADIENTS.get(name))
-        g = [np.asarray(t, dtype=np.float64) for t in fn(mats, X, Y, lam)]
-        if [t.shape for t in g] != [t.shape for t in mats]:
-            raise ValueError(f"method {name!r} returned gradients of shapes {[t.shape for t in g]}; "
-                             f"expected the shapes of thetas {[t.shape for t in mats]}")
-        grads[name] = g
-
-    def tol_of(a: str, b: str) -> Tolerance:
-        return tolerance(dt, "backprop" if a in custom else a, "backprop" if b in custom else b)
+        if name in custom or name in _ANALYTIC:
+            fn = custom.get(name, _ANALYTIC.get(name))
+            g = [np.asarray(t, dtype=np.float64) for t in fn(mats, X, Y, lam)]
+            if [t.shape for t in g] != [t.shape for t in mats]:
+                raise ValueError(f"method {name!r} returned gradients of shapes {[t.shape for t in g]}; "
+                                 f"expected the shapes of thetas {[t.shape for t in mats]}")
+            flat[name], errors[name] = unroll(g), pb.analytic_error()
+        else:
+            flat[name], errors[name] = pb.numeric(name)
+    grads = {name: roll(v, pb.sizes) for name, v in flat.items()}
 
     ref = methods[0]
     full = [m for m in methods if m != "directional"]
@@ -319,15 +436,14 @@ def compare_gradients(
         todo = [(a, b) for i, a in enumerate(full) for b in full[i + 1 :]]
     rows = []
     for a, b in todo:
-        tol = tol_of(a, b)
-        atol = tol.atol * max(1.0, abs(J))
-        for l, (ga, gb) in enumerate(zip(grads[a], grads[b])):
-            max_abs = float(np.max(np.abs(ga - gb)))
-            rel = relative_error(ga, gb)
-            rows.append(Row(a, b, f"Theta({l + 1})", max_abs, rel, tol.rtol, atol, tol.agrees(rel, max_abs, J)))
+        bound = roll(errors[a] + errors[b], pb.sizes)
+        for l, (ga, gb, bd) in enumerate(zip(grads[a], grads[b], bound)):
+            max_abs, ratio, bmax, resolution = judge_layer(ga, gb, bd, pb.eps)
+            rows.append(Row(a, b, f"Theta({l + 1})", max_abs, relative_error(ga, gb), bmax, ratio, resolution,
+                            float(bug_size)))
     if "directional" in methods:
-        rows.append(_directional_row(ref, grads[ref], sizes, X, Y, lam, unroll(mats), seed, J))
-    return GradientReport(rows, sizes, X.shape[0], lam, dt.name, J, grads)
+        rows.append(_directional_row(ref, grads[ref], pb, seed, float(bug_size)))
+    return GradientReport(rows, pb.sizes, X.shape[0], lam, dt.name, J, grads, dict(pb.evaluations))
 
 
 def check_gradients(

@@ -51,6 +51,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .network import check_sizes, num_params, theta_shapes, unroll
+# The safety factors live with the other tolerances (one table, documented there).
+from .tolerances import BUG_SIZE, GRAD_ROUND_SAFETY, ROUND_SAFETY, TRUNC_SAFETY, verdict_of
 
 __all__ = [
     "Suspect",
@@ -64,15 +66,6 @@ __all__ = [
     "problem_functions",
 ]
 
-#: Safety factor on the rounding term σ/h. σ is a standard-deviation-like estimate and the noise of
-#: D(h) is sqrt(2)·σ/(2h) ≈ 0.7 σ/h, so 8 σ/h is more than 10 standard deviations of D(h).
-ROUND_SAFETY = 8.0
-#: Safety factor on the truncation estimate |D(h) − D(2h)|/3, which neglects the O(h⁴) term and
-#: can be small by accident when c h² and the rounding noise cancel; 3 covers both.
-TRUNC_SAFETY = 3.0
-#: Safety factor on the analytic side's rounding ε·Σ|g_i u_i|: the gradient entries are sums over m
-#: examples and L layers, each rounding adds ~ε; 100 covers sums of 10⁴ terms at random-walk growth.
-GRAD_ROUND_SAFETY = 100.0
 #: Order of the differences used to measure the cost's noise, how many points along the line, and
 #: their spacing as a multiple of ε^(1/ORDER): the smooth part of an ORDER-th difference is
 #: s^ORDER·J^(ORDER), which at s = 1e-3·ε^(1/ORDER) is ~1e-12·ε·J^(ORDER), far below the noise it
@@ -128,7 +121,7 @@ class LocalizeResult:
         The entries whose single-coordinate probe failed, in unrolled order. Empty when no probe
         failed.
     passed : bool
-        True when no probe failed (the gradient agrees with finite differences within bounds).
+        True when the verdict is "pass": no probe failed, at the resolution asked for.
     evaluations : int
         Cost evaluations spent (noise estimate, probes and bisection).
     noise : float
@@ -148,10 +141,21 @@ class LocalizeResult:
     step: float
     probes: list[ProbeRecord] = field(default_factory=list)
     unresolved: list[Suspect] = field(default_factory=list)
+    resolution: float = 0.0
+    bug_size: float = BUG_SIZE
+
+    @property
+    def verdict(self) -> str:
+        """"fail" when a probe failed; "inconclusive" when none did but :attr:`resolution` is above
+        :attr:`bug_size` (a wrong entry of that size could hide in a layer probe's bound); else "pass"."""
+        if any(r.failed for r in self.probes):
+            return "fail"
+        return "inconclusive" if self.resolution > self.bug_size else "pass"
 
     def __str__(self) -> str:
+        word = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}[self.verdict]
         head = (
-            f"localize: {'PASS' if self.passed else 'FAIL'} after {self.evaluations} cost evaluations "
+            f"localize: {word} after {self.evaluations} cost evaluations "
             f"({len(self.probes)} probes, h = {self.step:.3g}, noise σ = {self.noise:.3g})"
         )
         lines = [head]
@@ -160,6 +164,9 @@ class LocalizeResult:
             lines.append(f"  wrong entry {s}: |analytic - FD| = {ratio:.3g} x its bound")
         for s in self.unresolved:
             lines.append(f"  failing block starting at {s} could not be split further")
+        if self.verdict == "inconclusive":
+            lines.append(f"  inconclusive: the probes resolve errors of {self.resolution:.3g} x a layer's largest "
+                         f"entry, above the {self.bug_size:g} asked for (float64, or fewer parameters, would resolve it)")
         return "\n".join(lines)
 
 
@@ -197,11 +204,21 @@ class EntryBounds:
     evaluations: int
     noise: float
     step: float
+    resolution: float = 0.0
+    bug_size: float = BUG_SIZE
+
+    @property
+    def verdict(self) -> str:
+        """"fail" when an entry's ratio is > 1; "inconclusive" when none is but :attr:`resolution` (the
+        largest bound of a layer over its largest entry) is above :attr:`bug_size`; else "pass"."""
+        if np.any(self.ratio > 1.0):
+            return "fail"
+        return "inconclusive" if self.resolution > self.bug_size else "pass"
 
     @property
     def passed(self) -> bool:
-        """True when every checked entry is within its bound."""
-        return bool(np.all(self.ratio <= 1.0))
+        """True when the verdict is "pass": every entry within its bound, at the resolution asked for."""
+        return self.verdict == "pass"
 
     def failing(self) -> list[Suspect]:
         """The entries whose ratio is > 1, in unrolled order."""
@@ -219,7 +236,7 @@ class EntryBounds:
 
     def __str__(self) -> str:
         lines = [
-            f"entry bounds: {'PASS' if self.passed else 'FAIL'}, {self.indices.size} entries, "
+            f"entry bounds: {self.verdict.upper()}, {self.indices.size} entries, "
             f"{self.evaluations} cost evaluations, h = {self.step:.3g}, noise σ = {self.noise:.3g}",
             f"  {'entry':<22}{'analytic':>13}{'FD':>13}{'bound':>11}{'ratio':>9}",
         ]
@@ -282,10 +299,19 @@ def _flat(grad: ArrayLike | Sequence[ArrayLike], n: int, what: str) -> np.ndarra
 
 
 class _Prober:
-    """Evaluates probes of one (cost, gradient, θ) and counts cost evaluations."""
+    """Evaluates probes of one (cost, gradient, θ) and counts cost evaluations.
+
+    ``noise_floor`` is the least noise σ assumed for the cost (e.g. ``ε·S_J`` of
+    :func:`gradtrio.rounding.rounding_scales`); the measured noise is used when it is larger.
+    ``grad_error`` (shape ``(n,)``) bounds the analytic gradient's own rounding entry by entry; without
+    it, ``GRAD_ROUND_SAFETY·ε·|g_i|`` is assumed. ``step_scale`` (shape ``(n,)``, values >= 1) divides
+    the step of a probe by the largest value on its support (see :mod:`gradtrio.measured`).
+    """
 
     def __init__(self, cost_fn: Callable[[np.ndarray], float], g: np.ndarray, theta: np.ndarray,
-                 h: float | None, noise: float | None, seed: int | np.random.Generator | None):
+                 h: float | None, noise: float | None, seed: int | np.random.Generator | None,
+                 noise_floor: float = 0.0, grad_error: ArrayLike | None = None,
+                 step_scale: ArrayLike | None = None):
         if theta.dtype.kind != "f":
             raise TypeError(f"theta must be a real floating vector; got dtype {theta.dtype}")
         self.cost_fn, self.theta, self.dtype = cost_fn, theta, theta.dtype
@@ -294,11 +320,17 @@ class _Prober:
         self.h = _central_step(self.dtype) if h is None else float(h)
         if not (np.isfinite(self.h) and self.h > 0):
             raise ValueError(f"step h must be a positive finite number; got {h!r}")
+        n = theta.size
+        self.grad_error = (GRAD_ROUND_SAFETY * self.eps * np.abs(self.g) if grad_error is None
+                           else _flat(np.asarray(grad_error, dtype=np.float64), n, "grad_error"))
+        self.step_scale = np.ones(n) if step_scale is None else _flat(np.asarray(step_scale, float), n, "step_scale")
+        if np.any(self.step_scale < 1):
+            raise ValueError("step_scale values must be >= 1")
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.evaluations = 0
         self.J0 = self._J(theta)
-        self.noise = max(estimate_noise(cost_fn, theta, seed=self.rng, _counter=self) if noise is None
-                         else float(noise), self.eps * abs(self.J0))
+        measured = estimate_noise(cost_fn, theta, seed=self.rng, _counter=self) if noise is None else float(noise)
+        self.noise = max(measured, float(noise_floor), self.eps * abs(self.J0))
 
     def _J(self, v: np.ndarray) -> float:
         self.evaluations += 1
@@ -313,7 +345,8 @@ class _Prober:
 
         Returns ``(analytic, fd, rounding, truncation, bound)`` for the unit direction.
         """
-        theta, h = self.theta, self.h
+        theta = self.theta
+        h = self.h / float(np.max(self.step_scale[support]))
         u = signs.astype(np.float64) / np.sqrt(support.size)
         D, A = [], []
         for step in (h, 2 * h):
@@ -325,8 +358,8 @@ class _Prober:
             A.append(float(self.g[support] @ realized) / (2 * step))  # ⟨g, realized displacement⟩
         rounding = self.noise / h
         truncation = abs((D[0] - A[0]) - (D[1] - A[1])) / 3.0
-        analytic_round = self.eps * float(np.abs(self.g[support]) @ np.abs(u))
-        bound = ROUND_SAFETY * rounding + TRUNC_SAFETY * truncation + GRAD_ROUND_SAFETY * analytic_round
+        analytic_round = float(self.grad_error[support] @ np.abs(u))
+        bound = ROUND_SAFETY * rounding + TRUNC_SAFETY * truncation + analytic_round
         return A[0], D[0], rounding, truncation, bound
 
 
@@ -392,6 +425,10 @@ def localize(
     h: float | None = None,
     noise: float | None = None,
     seed: int | np.random.Generator | None = 0,
+    noise_floor: float = 0.0,
+    grad_error: ArrayLike | None = None,
+    step_scale: ArrayLike | None = None,
+    bug_size: float = BUG_SIZE,
 ) -> LocalizeResult:
     """Check an analytic gradient with cheap probes, and bisect failing probes to the wrong entries.
 
@@ -418,6 +455,17 @@ def localize(
         The cost's noise σ, if known; measured by :func:`estimate_noise` otherwise.
     seed : int or numpy.random.Generator, default 0
         Probe signs and random subsets.
+    noise_floor : float, default 0
+        The least noise σ assumed for the cost (gradtrio's own problems pass ``ε·S_J`` of
+        :func:`gradtrio.rounding.rounding_scales`); the measured noise is used when larger.
+    grad_error : array_like of shape (n,), optional
+        Bound on the analytic gradient's own rounding, entry by entry (default
+        ``GRAD_ROUND_SAFETY·ε·|g|``).
+    step_scale : array_like of shape (n,), optional
+        Values >= 1 that divide the step of the entries they belong to (see :mod:`gradtrio.measured`).
+    bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`
+        The verdict is "inconclusive" when a wrong entry of ``bug_size`` × its layer's largest entry
+        could hide in a layer probe's bound.
 
     Returns
     -------
@@ -433,16 +481,21 @@ def localize(
         raise ValueError(f"max_suspects must be a positive integer; got {max_suspects!r}")
     if not isinstance(n_random, (int, np.integer)) or n_random < 0:
         raise ValueError(f"n_random must be a non-negative integer; got {n_random!r}")
-    pr = _Prober(cost_fn, g, theta_arr, h, noise, seed)
+    pr = _Prober(cost_fn, g, theta_arr, h, noise, seed, noise_floor, grad_error, step_scale)
     n = g.size
     signs = pr.rng.choice(np.array([-1, 1], dtype=np.int8), size=n)
     records: list[ProbeRecord] = []
+    resolution = [0.0]
 
     def run(kind: str, support: np.ndarray) -> bool:
         a, d, _, _, bound = pr.probe(support, signs[support])
         ratio = abs(a - d) / bound if bound > 0 else (np.inf if a != d else 0.0)
         failed = bool(ratio > 1.0)
         records.append(ProbeRecord(kind, int(support.size), suspect_at(int(support[0]), sizes), float(ratio), failed))
+        if kind == "layer":  # a wrong entry e moves this probe by e/sqrt(|S|): what it can resolve
+            top = float(np.max(np.abs(g[support])))
+            res = bound * np.sqrt(support.size) / top if top > 0 else (0.0 if bound == 0 else np.inf)
+            resolution[0] = max(resolution[0], float(res))
         return failed
 
     starts = np.cumsum([0] + [r * c for r, c in theta_shapes(sizes)])
@@ -480,15 +533,19 @@ def localize(
         if r.size == 1 and r.failed:
             records[k] = r._replace(kind="entry")
     suspects.sort(key=lambda s: s.index)
-    return LocalizeResult(
+    result = LocalizeResult(
         suspects=suspects,
-        passed=not any(r.failed for r in records),
+        passed=False,
         evaluations=pr.evaluations,
         noise=pr.noise,
         step=pr.h,
         probes=records,
         unresolved=unresolved,
+        resolution=resolution[0],
+        bug_size=float(bug_size),
     )
+    result.passed = result.verdict == "pass"
+    return result
 
 
 def entry_bounds(
@@ -501,6 +558,10 @@ def entry_bounds(
     h: float | None = None,
     noise: float | None = None,
     seed: int | np.random.Generator | None = 0,
+    noise_floor: float = 0.0,
+    grad_error: ArrayLike | None = None,
+    step_scale: ArrayLike | None = None,
+    bug_size: float = BUG_SIZE,
 ) -> EntryBounds:
     """Compare each gradient entry with its central difference, against a per-entry error bound.
 
@@ -518,8 +579,10 @@ def entry_bounds(
     sizes : sequence of int
     indices : array_like of int, optional
         Unrolled positions to check (default: all ``n``; each costs 4 evaluations).
-    h, noise, seed
+    h, noise, seed, noise_floor, grad_error, step_scale
         As in :func:`localize`.
+    bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`
+        "inconclusive" when some layer's largest bound exceeds ``bug_size`` × its largest entry.
 
     Returns
     -------
@@ -530,13 +593,22 @@ def entry_bounds(
     idx = np.arange(g.size) if indices is None else np.asarray(indices, dtype=np.int64).ravel()
     if idx.size and (idx.min() < 0 or idx.max() >= g.size):
         raise ValueError(f"indices must lie in 0..{g.size - 1}; got {int(idx.min())}..{int(idx.max())}")
-    pr = _Prober(cost_fn, g, theta_arr, h, noise, seed)
+    pr = _Prober(cost_fn, g, theta_arr, h, noise, seed, noise_floor, grad_error, step_scale)
     one = np.ones(1, dtype=np.int8)
     rows = np.array([pr.probe(np.array([i]), one) for i in idx], dtype=np.float64).reshape(-1, 5)
     analytic, fd, rounding, truncation, bound = rows.T
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(bound > 0, np.abs(analytic - fd) / bound, np.where(analytic == fd, 0.0, np.inf))
-    return EntryBounds(idx, analytic, fd, rounding, truncation, bound, ratio, sizes, pr.evaluations, pr.noise, pr.h)
+    resolution = 0.0
+    starts = np.cumsum([0] + [r * c for r, c in theta_shapes(sizes)])
+    for a, b in zip(starts[:-1], starts[1:]):
+        inside = (idx >= a) & (idx < b)
+        if np.any(inside):
+            top = float(np.max(np.abs(g[a:b])))
+            worst = float(np.max(bound[inside]))
+            resolution = max(resolution, worst / top if top > 0 else (0.0 if worst == 0 else np.inf))
+    return EntryBounds(idx, analytic, fd, rounding, truncation, bound, ratio, sizes, pr.evaluations, pr.noise, pr.h,
+                       resolution, float(bug_size))
 
 
 def problem_functions(

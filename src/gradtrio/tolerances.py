@@ -34,6 +34,27 @@ budget of a pair is the sum of its two methods' budgets)
 - **Forward differences** at ``h = ε^(1/2)``: truncation ``h |J''| / 2`` plus rounding ``2 ε |J| / h``,
   both ``∝ ε^(1/2)`` (1.5e-8, 3.5e-4). Budget ``100 ε^(1/2)`` for both bounds: 1.5e-6 and 3.5e-2
   (float32 forward differences show why nobody should use them; they are not a check).
+
+Measured bounds: what the verdicts use
+--------------------------------------
+The numbers above hold for the inputs they were derived for (|x| ≲ 3, |J| ≈ 1, untrained weights).
+They stay here as documented expectations (the step-size study and the tests compare against them),
+but no verdict is decided by them any more. Every verdict of :mod:`gradtrio.check`,
+:mod:`gradtrio.localize`, :mod:`gradtrio.verdicts` and the directional check bounds its error from what it
+measures on the problem in front of it:
+
+- finite differences: truncation from a second step (``|D(h) − D(2h)| / 3``) and rounding ``σ/h`` from
+  the cost's noise σ, measured (Moré & Wild) and floored at ``ε·S_J``, the rounding of the sum of the
+  absolute values of the cost's terms (:mod:`gradtrio.rounding`, :mod:`gradtrio.measured`);
+- analytic gradients (backprop, the loop, JAX, the complex step): ``ε·G_ij``, the rounding of the sum
+  of the absolute values of the terms of each gradient entry, from the same running error analysis.
+
+Each estimate is multiplied by a safety factor (below). An entry *fails* when its difference exceeds
+the sum of the two methods' bounds. A comparison is *inconclusive* when nothing failed but its
+resolution — the largest bound, relative to the largest entry it compares — is above ``bug_size``
+(default :data:`BUG_SIZE`): a wrong entry of that relative size could then hide in the noise, so
+passing would be a claim the measurement cannot back. The floors keep a bound from being zero when
+both sides are exactly zero (a saturated unit), and never decide a verdict on their own.
 """
 
 from __future__ import annotations
@@ -44,7 +65,58 @@ from itertools import combinations_with_replacement
 import numpy as np
 from numpy.typing import DTypeLike
 
-__all__ = ["Tolerance", "METHOD_ERROR", "TOLERANCES", "tolerance", "METHODS"]
+__all__ = [
+    "Tolerance",
+    "METHOD_ERROR",
+    "TOLERANCES",
+    "tolerance",
+    "METHODS",
+    "ROUND_SAFETY",
+    "TRUNC_SAFETY",
+    "ANALYTIC_SAFETY",
+    "GRAD_ROUND_SAFETY",
+    "BUG_SIZE",
+    "FLOOR_EPS",
+    "VERDICTS",
+    "verdict_of",
+]
+
+#: Safety factor on a rounding estimate σ/h. σ is a standard-deviation-like estimate and the noise
+#: of a central difference is sqrt(2)·σ/(2h) ≈ 0.7 σ/h, so 8 σ/h is more than 10 standard deviations;
+#: it also absorbs a measured σ that came out low by a factor of 2-3 (12 samples of noise).
+ROUND_SAFETY = 8.0
+#: Safety factor on the truncation estimate |D(h) − D(2h)|/3, which neglects the O(h⁴) term and can
+#: come out small when c h² and the rounding noise cancel; 3 covers both while h is in the asymptotic
+#: range (which the per-entry steps of :mod:`gradtrio.measured` keep it in).
+TRUNC_SAFETY = 3.0
+#: Safety factor on an analytic gradient's running error scale ε·G (:mod:`gradtrio.rounding`): G
+#: already counts sqrt(n) for every sum of n terms (the random-walk growth of rounding), so 8 is about
+#: eight standard deviations; the worst case (n ε per sum, every rounding of one sign) does not occur
+#: in blocked BLAS sums with mixed-sign terms.
+ANALYTIC_SAFETY = 8.0
+#: Safety factor on the rounding of the analytic side of a directional probe, ε·Σ|g_i u_i| for a
+#: black-box gradient whose term scale is unknown (sums of 10⁴ terms at random-walk growth).
+GRAD_ROUND_SAFETY = 100.0
+#: The relative size of a bug a verdict must be able to see: an error of BUG_SIZE × the largest entry
+#: of the compared layer, in any one entry. A ×1.1 error on an entry at least half the largest is
+#: above it, and so is every bug of the catalog (O(1) relative errors). 5 % also keeps float32 checks
+#: of raw pixel data conclusive: their central-difference bounds resolve 1.5-3 % there (measured by
+#: ``python -m benchmarks.false_alarms``). Callers pass ``bug_size`` to ask for finer resolution.
+BUG_SIZE = 5e-2
+#: Every per-entry bound is at least FLOOR_EPS·ε·max|entry| of its layer: two results that are both
+#: exactly zero, or equal to the last bit, agree without a zero bound dividing anything.
+FLOOR_EPS = 4.0
+
+#: The outcomes of a verdict, worst first: a failure outranks an inconclusive part, which outranks a pass.
+VERDICTS = ("fail", "inconclusive", "pass")
+
+
+def verdict_of(parts: "list[str] | tuple[str, ...]") -> str:
+    """The verdict of several parts: "fail" if any failed, else "inconclusive" if any was, else "pass"."""
+    for v in VERDICTS:
+        if v in parts:
+            return v
+    return "pass"
 
 
 @dataclass(frozen=True)

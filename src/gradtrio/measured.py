@@ -1,0 +1,186 @@
+"""Numerical gradients that carry their own error bound, measured on the problem at hand.
+
+A finite difference is only evidence when its error is known. Instead of an a-priori tolerance (which
+holds only for the inputs it was derived for), every entry here comes with an error bound built from
+two things measured on the problem:
+
+- **truncation**, from a second step: central differences satisfy ``D(h) = g + c h² + O(h⁴)``, so
+  ``D(2h) − D(h) ≈ 3 c h²`` and ``|D(h) − D(2h)| / 3`` estimates the truncation of ``D(h)``, entry by
+  entry. (Forward differences: ``F(2h) − F(h) ≈ c h``. Richardson's ``(4 D(h/2) − D(h)) / 3`` has only
+  O(h⁴) left; its bound uses the truncation of ``D(h/2)``, which is larger whenever the expansion holds.)
+- **rounding**, from the cost's noise σ: each evaluation of J is off by about σ, so ``D(h)`` is off by
+  about ``σ / h``. σ is the larger of the noise *measured* along a random line
+  (:func:`gradtrio.localize.estimate_noise`, Moré & Wild 2011) and a floor given by the caller — for
+  gradtrio's own cost, ``ε·S_J`` of :func:`gradtrio.rounding.rounding_scales`, the rounding of the sum of
+  the absolute values of the cost's terms (never ``ε|J|``, which a well-fitted network makes tiny while
+  its terms stay large).
+
+The bound of an entry is ``ROUND_SAFETY·(rounding) + TRUNC_SAFETY·(truncation)``, the safety factors of
+:mod:`gradtrio.tolerances`. Steps may differ per entry (``step_scale``): moving the weight ``Θ_ij`` by
+``h`` moves ``z_i`` by up to ``h·max|a_j|``, so for raw pixel counts (0..16) the step of a first-layer
+weight is divided by 16 to keep the expansion in its asymptotic range (needed in float32, where
+``h = 5 ε^(1/3) = 0.025``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .localize import estimate_noise
+from .tolerances import ROUND_SAFETY, TRUNC_SAFETY
+
+__all__ = ["BoundedGradient", "bounded_difference"]
+
+#: Coordinates perturbed per call of a batched cost (``J.batched``): the rows of one call are
+#: ``4·BATCH`` perturbed vectors (±h, ±2h), small enough for the activations to stay in cache.
+BATCH = 32
+
+#: The finite-difference schemes :func:`bounded_difference` knows.
+SCHEMES = ("central", "forward", "richardson")
+
+
+@dataclass(frozen=True)
+class BoundedGradient:
+    """A numerical gradient with a per-entry error bound.
+
+    Attributes
+    ----------
+    grad : ndarray of shape (n,)
+        The numerical gradient, float64.
+    error : ndarray of shape (n,)
+        Bound on ``|grad − ∇J|`` per entry (safety factors applied).
+    rounding, truncation : ndarray of shape (n,)
+        The two estimates behind ``error``, before the safety factors.
+    steps : ndarray of shape (n,)
+        The step of each entry.
+    noise : float
+        σ, the cost's noise used for the rounding term.
+    evaluations : int
+        Calls of J counted per vector (a batched call of B rows counts B).
+    """
+
+    grad: np.ndarray
+    error: np.ndarray
+    rounding: np.ndarray
+    truncation: np.ndarray
+    steps: np.ndarray
+    noise: float
+    evaluations: int
+
+
+class _Evaluator:
+    """Evaluates J on many perturbed copies of θ, batched when J supports it, counting vectors."""
+
+    def __init__(self, J: Callable, theta: np.ndarray):
+        self.J, self.theta, self.evaluations = J, theta, 0
+        self.batched = bool(getattr(J, "batched", False))
+
+    def one(self, v: np.ndarray) -> float:
+        self.evaluations += 1
+        return float(np.real(self.J(v)))
+
+    def moved(self, idx: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Costs at θ + delta_r e_{idx_r} for each r, and the displacement actually stored."""
+        theta = self.theta
+        P = np.repeat(theta[None, :], idx.size, axis=0)
+        r = np.arange(idx.size)
+        P[r, idx] = theta[idx] + delta.astype(theta.dtype)
+        realized = P[r, idx].astype(np.float64) - theta[idx].astype(np.float64)
+        self.evaluations += idx.size
+        if self.batched:
+            costs = np.real(np.asarray(self.J(P))).astype(np.float64)
+        else:
+            costs = np.array([float(np.real(self.J(p))) for p in P])
+        if not np.all(np.isfinite(costs)):
+            raise FloatingPointError("the cost is not finite at a perturbed point; use a smaller step")
+        return costs, realized
+
+
+def _differences(ev: _Evaluator, steps: np.ndarray, scheme: str, J0: float) -> np.ndarray:
+    """``D`` at the given per-entry steps: central ``(J₊ − J₋)/(realized span)``, forward ``(J₊ − J₀)/h``."""
+    n = steps.size
+    out = np.empty(n)
+    B = BATCH if ev.batched else n
+    for start in range(0, n, B):
+        idx = np.arange(start, min(start + B, n))
+        Jp, rp = ev.moved(idx, steps[idx])
+        if scheme == "forward":
+            span, diff = rp, Jp - J0
+        else:
+            Jm, rm = ev.moved(idx, -steps[idx])
+            span, diff = rp - rm, Jp - Jm
+        if np.any(span == 0):
+            raise ValueError("the step is below the resolution of theta's dtype: theta + h rounds back to theta")
+        out[idx] = diff / span
+    return out
+
+
+def bounded_difference(
+    J: Callable[[np.ndarray], float],
+    theta: ArrayLike,
+    h: float | None = None,
+    *,
+    scheme: str = "central",
+    step_scale: ArrayLike | None = None,
+    noise_floor: float = 0.0,
+    seed: int = 0,
+) -> BoundedGradient:
+    """A finite-difference gradient and a bound on each entry's error, both measured.
+
+    Parameters
+    ----------
+    J : callable
+        ``J(vector) -> float`` for a vector of shape ``(n,)`` in θ's dtype. If ``J.batched`` is true,
+        it also maps ``(B, n)`` to ``(B,)`` (as :func:`gradtrio.finite_diff.complex_cost_fn` does).
+    theta : array_like of shape (n,)
+        float32 stays float32 (J is evaluated there); anything else is float64.
+    h : float, optional
+        The base step; by default :func:`gradtrio.finite_diff.default_step` of the scheme and dtype.
+    scheme : {"central", "forward", "richardson"}
+    step_scale : array_like of shape (n,), optional
+        Entry i uses the step ``h / step_scale[i]`` (values >= 1; see the module docstring).
+    noise_floor : float, default 0
+        The least noise σ assumed for J (e.g. ``ε·S_J`` from :func:`gradtrio.rounding.rounding_scales`).
+    seed : int, default 0
+        Seeds the random line of the noise measurement.
+
+    Returns
+    -------
+    BoundedGradient
+        Central and Richardson cost ``4n + 13`` evaluations (two steps, and the noise measurement);
+        forward ``2n + 13``.
+    """
+    from .finite_diff import _as_theta, _step
+
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}; got {scheme!r}")
+    theta = _as_theta(theta)
+    h = _step(h, "forward" if scheme == "forward" else "central", theta.dtype)
+    scale = np.ones(theta.size) if step_scale is None else np.asarray(step_scale, dtype=np.float64).ravel()
+    if scale.shape != theta.shape or not np.all(scale >= 1):
+        raise ValueError(f"step_scale must hold {theta.size} values >= 1; got shape {scale.shape}")
+    steps = h / scale
+    ev = _Evaluator(J, theta)
+    J0 = ev.one(theta)
+    eps = float(np.finfo(theta.dtype).eps)
+    sigma = max(estimate_noise(ev.one, theta, seed=seed), float(noise_floor), eps * abs(J0))
+    if scheme == "richardson":
+        D1 = _differences(ev, steps, "central", J0)
+        D2 = _differences(ev, steps / 2, "central", J0)
+        grad = (4 * D2 - D1) / 3
+        rounding = 3 * sigma / steps  # (4·σ/(h/2)·(1/√2)... + σ/h·(1/√2)) / 3 < 3σ/h
+        truncation = np.abs(D1 - D2) / 3  # the truncation of D(h/2): above Richardson's O(h⁴)
+    elif scheme == "forward":
+        F1 = _differences(ev, steps, "forward", J0)
+        F2 = _differences(ev, 2 * steps, "forward", J0)
+        grad, rounding, truncation = F1, 2 * sigma / steps, np.abs(F2 - F1)
+    else:
+        D1 = _differences(ev, steps, "central", J0)
+        D2 = _differences(ev, 2 * steps, "central", J0)
+        grad, rounding, truncation = D1, sigma / steps, np.abs(D2 - D1) / 3
+    error = ROUND_SAFETY * rounding + TRUNC_SAFETY * truncation
+    return BoundedGradient(grad, error, rounding, truncation, steps, sigma, ev.evaluations)

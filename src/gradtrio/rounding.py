@@ -1,0 +1,170 @@
+"""How large the rounding errors of one problem can be: running error scales, measured on the problem.
+
+A verdict on a gradient must know how far two correct computations can drift apart by rounding alone.
+Bounds written once for "typical" inputs (|x| ≲ 3, |J| ≈ 1) fail on the inputs users bring: raw pixel
+counts (0..16), trained networks whose cost ``J = (1/m) Σ softplus(z) − y·z`` is a tiny difference of
+large terms, float32. The rounding of a floating-point sum is proportional to the sum of the *absolute
+values* of its terms, not to the sum itself, which can cancel (Higham, *Accuracy and Stability of
+Numerical Algorithms*, 2nd ed., §3.1 and §4.2). This module computes those absolute sums for the
+network at hand, in one extra forward and backward pass with ``|Θ|`` and ``|a|``, and returns them in
+units of the machine ε:
+
+- :attr:`RoundingScales.cost` ``S_J``: the rounding of one evaluation of J is about ``ε·S_J``. It
+  covers the terms of the data term and of the penalty, and the rounding of every pre-activation
+  propagated to J (``|h − y|·err(z)`` at the output, ``g'(z)·err(z)`` through hidden layers).
+- :attr:`RoundingScales.grad` ``G``: the rounding of one gradient entry is about ``ε·G_ij``
+  (``D_ij = (1/m) Σ_k δ_ik a_jk + (λ/m) Θ_ij``, with ``δ`` propagated through ``|Θ|`` and ``|g'|``).
+- :attr:`RoundingScales.inputs`: for each weight, the largest ``|a_j|`` that multiplies it, so that
+  a finite-difference step can follow the data's scale (moving ``Θ_ij`` by ``h`` moves ``z_i`` by up
+  to ``h·max|a_j|``).
+
+In ``G``, a sum of n terms is counted with a factor ``sqrt(n)``: the error of recursive summation is
+at most ``(n−1) ε Σ|x|``, and behaves like ``sqrt(n) ε Σ|x|`` because roundings have random signs
+(Higham §4.2). ``S_J`` counts each term once: it is only a floor under the noise the checkers
+*measure* (:func:`gradtrio.localize.estimate_noise`), which is what they use when it is larger. These
+are first-order estimates with unit constants; the checkers multiply them by the safety factors of
+:mod:`gradtrio.tolerances`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import expit
+
+from ._validate import prepared_problem
+from .network import unroll
+
+__all__ = ["RoundingScales", "rounding_scales", "checker_options"]
+
+
+@dataclass(frozen=True)
+class RoundingScales:
+    """Error scales of one problem, in units of ε (multiply by ``np.finfo(dtype).eps``).
+
+    Attributes
+    ----------
+    cost : float
+        ``S_J``: one evaluation of the cost carries a rounding error of about ``ε·S_J``.
+    grad : list of ndarray
+        ``G[l]`` of the shape of ``thetas[l]``: gradient entry ``(l, i, j)`` carries about ``ε·G[l][i, j]``.
+    inputs : list of ndarray
+        ``A[l]`` of the shape of ``thetas[l]``: ``max(1, max_k |a_jk|)`` of the input that multiplies
+        each weight (1 for the bias column).
+    dtype : numpy.dtype
+        The working precision of the problem.
+    """
+
+    cost: float
+    grad: list[np.ndarray]
+    inputs: list[np.ndarray]
+    dtype: np.dtype
+
+    @property
+    def eps(self) -> float:
+        """Machine ε of the working precision."""
+        return float(np.finfo(self.dtype).eps)
+
+    def cost_error(self) -> float:
+        """``ε·S_J``, the rounding of one cost evaluation."""
+        return self.eps * self.cost
+
+    def grad_error(self) -> np.ndarray:
+        """``ε·G`` unrolled: shape ``(n,)``, the rounding of each gradient entry."""
+        return self.eps * unroll(self.grad)
+
+    def flat_inputs(self) -> np.ndarray:
+        """:attr:`inputs` unrolled, shape ``(n,)``."""
+        return unroll(self.inputs)
+
+
+def rounding_scales(
+    thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0
+) -> RoundingScales:
+    """Running error scales of the cost and of every gradient entry of one problem.
+
+    Parameters
+    ----------
+    thetas : sequence of array_like
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
+    X : array_like of shape (m, s_1)
+    Y : array_like of shape (m, K), one-hot
+    lam : float, default 0
+
+    Returns
+    -------
+    RoundingScales
+        See the module docstring. Computed in float64 from the problem's values (in their dtype), at
+        the cost of about two forward passes.
+    """
+    mats, X, Y, lam, dt = prepared_problem(thetas, X, Y, lam)
+    mats = [T.astype(np.float64) for T in mats]
+    X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
+    m = X.shape[0]
+    acts, errs, slopes = [X64], [np.zeros_like(X64)], []
+    absacts = [np.abs(X64)]
+    z = X64
+    for l, T in enumerate(mats):
+        W, b = T[:, 1:], T[:, 0]
+        aW = np.abs(W)
+        # err(z) = sqrt(fan-in + 1)·(|a| |W|ᵀ + |b|)  (this sum's own rounding)  +  err(a) |W|ᵀ  (inherited)
+        z = acts[-1] @ W.T + b
+        err_z = np.sqrt(W.shape[1] + 1.0) * (absacts[-1] @ aW.T + np.abs(b)) + errs[-1] @ aW.T
+        if l < len(mats) - 1:
+            a = expit(z)
+            slope = a * (1.0 - a)
+            slopes.append(slope)
+            acts.append(a)
+            absacts.append(a)
+            errs.append(slope * err_z + a)  # the sigmoid's own rounding: ~ε relative
+    H = expit(z)
+    sp = np.logaddexp(0.0, z)
+    # S_J is a floor under the cost's *measured* noise, so it counts each term once (no sqrt(n)): the
+    # data term's softplus(z) and y·z, the output logits' own sums |a||W|ᵀ + |b| weighted by how much J
+    # moves with them (|h − y|/m), and the penalty's terms.
+    data = (sp + np.abs(Y64 * z) + np.abs(H - Y64) * (absacts[-1] @ np.abs(mats[-1][:, 1:]).T
+                                                      + np.abs(mats[-1][:, 0]))).sum() / m
+    penalty = sum(float(np.sum(T[:, 1:] ** 2)) for T in mats) * lam / (2 * m)
+    S_J = float(data + penalty)
+
+    # Backward with absolute values: δ(L) = h − y has terms |h| + |y| and inherits |g'(z)|·err(z).
+    dscale = H + Y64 + H * (1.0 - H) * err_z
+    G: list[np.ndarray] = [np.empty(0)] * len(mats)
+    inputs: list[np.ndarray] = [np.empty(0)] * len(mats)
+    sq_m = np.sqrt(float(m))
+    for l in range(len(mats) - 1, -1, -1):
+        T = mats[l]
+        g = np.empty_like(T)
+        g[:, 0] = sq_m * dscale.sum(axis=0) / m
+        g[:, 1:] = sq_m * (dscale.T @ (absacts[l] + errs[l])) / m + lam / m * np.abs(T[:, 1:])
+        G[l] = g
+        inp = np.ones_like(T)
+        inp[:, 1:] = np.maximum(1.0, np.max(absacts[l], axis=0))[None, :]
+        inputs[l] = inp
+        if l > 0:
+            aW = np.abs(T[:, 1:])
+            dscale = (np.sqrt(T.shape[0] + 1.0) * (dscale @ aW)) * slopes[l - 1] + dscale @ aW * acts[l]
+    return RoundingScales(S_J, G, inputs, dt)
+
+
+def checker_options(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> dict:
+    """Keyword arguments that tell a black-box checker what this problem's rounding is.
+
+    For :func:`gradtrio.localize.localize`, :func:`gradtrio.localize.entry_bounds`,
+    :func:`gradtrio.verdicts.taylor_test` and :func:`gradtrio.finite_diff.directional_check`, called
+    on gradtrio's own cost of this problem (or on a gradient that claims to be its gradient).
+
+    Returns
+    -------
+    dict
+        ``noise_floor`` (``ε·S_J``), ``grad_error`` (``ANALYTIC_SAFETY·ε·G``, unrolled, shape ``(n,)``) and
+        ``step_scale`` (:attr:`RoundingScales.inputs`, unrolled).
+    """
+    from .tolerances import ANALYTIC_SAFETY
+
+    sc = rounding_scales(thetas, X, Y, lam)
+    return {"noise_floor": sc.cost_error(), "grad_error": ANALYTIC_SAFETY * sc.grad_error(),
+            "step_scale": sc.flat_inputs()}
