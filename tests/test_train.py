@@ -126,7 +126,10 @@ def test_ctrl_c_gives_the_best_weights_so_far(digits):
     assert r.interrupted and r.iterations == 3 and len(r.cost_history) == 4
     assert r.final_cost == min(r.cost_history)
     Y = one_hot(digits.y_train, 10)
-    assert r.final_cost == backprop.cost(r.thetas, digits.X_train, Y, 1.0)
+    # The cost of the weights handed back, recomputed by another code path with other BLAS threading:
+    # equal to rounding, not bit for bit (see test_history_is_the_cost_of_each_iterate). Weights of
+    # any other iterate are 1.5 % to 60 % off in cost.
+    assert r.final_cost == pytest.approx(backprop.cost(r.thetas, digits.X_train, Y, 1.0), rel=1e-13)
 
 
 def test_maxiter_zero_returns_the_initial_weights(digits):
