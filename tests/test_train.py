@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from gradtrio import backprop
+from gradtrio import autodiff, backprop
 from gradtrio.data import load_digits
-from gradtrio.network import one_hot
+from gradtrio.network import one_hot, unroll
+from gradtrio.tolerances import tolerance
 from gradtrio.train import (
     TrainingInterrupted,
     accuracy,
@@ -57,13 +58,49 @@ def test_same_seed_gives_bit_identical_weights(digits, default_run):
     assert not np.array_equal(other.thetas[0], default_run.thetas[0])
 
 
-def test_numpy_and_jax_backends_reach_the_same_cost(digits, default_run):
-    """Both compute the same cost; they differ by rounding only (~1e-15 relative per evaluation),
-    which L-BFGS-B's iterations amplify: measured 3e-15 after 30 iterations, 3.0e-9 after the 100 of
-    the defaults, the run the issue asks about (the numpy run is the shared default one)."""
+#: Iterations over which the numpy and jax trajectories cannot have parted: a relative perturbation δ
+#: of every cost and gradient moves the L-BFGS-B iterates by at most 3δ (relative norm) after 10
+#: iterations (measured: 1δ after 1, 2δ after 5, 3δ after 10, seeds 0-4 of the perturbation, δ = 1e-15
+#: and 1e-13); by 70 iterations the backends' own rounding has grown 1e5-fold and by 100 up to 1e8-fold.
+AGREE_ITERATIONS = 10
+#: The two backends' costs and gradients differ by rounding only: the tolerance table's float64
+#: backprop/autodiff budget, 512 ε = 1.1e-13 per evaluation. Over AGREE_ITERATIONS it is amplified at
+#: most 3-fold (above); ten times that again is the bound on iterates and costs along the way
+#: (3.4e-12; measured 2.5e-15). A wrong gradient in either backend moves the iterates by far more.
+BACKEND_RTOL = tolerance(np.float64, "backprop", "autodiff").rtol
+TRAJECTORY_RTOL = 10 * 3 * BACKEND_RTOL
+
+
+def test_numpy_and_jax_backends_follow_the_same_trajectory(digits):
+    """Both backends compute the same cost, so over the first iterations, before L-BFGS-B has amplified
+    their rounding (see AGREE_ITERATIONS), they visit the same iterates: costs and weights equal to
+    TRAJECTORY_RTOL. Later iterations are not compared: after 100 iterations the gap between the two
+    final costs is rounding amplified chaotically (6e-11 to 5.7e-8 relative over seeds 0-9, and
+    machine-dependent), so any fixed bound on it fits one CPU and BLAS only."""
+    a = train(digits.X_train, digits.y_train, maxiter=AGREE_ITERATIONS)
+    b = train(digits.X_train, digits.y_train, maxiter=AGREE_ITERATIONS, backend="jax")
+    assert a.iterations == b.iterations == AGREE_ITERATIONS
+    np.testing.assert_allclose(b.cost_history, a.cost_history, rtol=TRAJECTORY_RTOL, atol=0)
+    wa, wb = unroll(a.thetas), unroll(b.thetas)
+    assert np.linalg.norm(wb - wa) / np.linalg.norm(wa) <= TRAJECTORY_RTOL
+    assert a.cost_history[-1] < 0.5 * a.cost_history[0]  # the iterations did move: not a vacuous check
+
+
+def test_numpy_and_jax_costs_agree_at_each_others_final_weights(digits, default_run):
+    """After the default 100 iterations the two runs sit at different weights (their trajectories have
+    parted, see AGREE_ITERATIONS), but at any one set of weights the two costs are the same function
+    evaluated twice: each run's reported final cost equals the other backend's cost at its weights to
+    rounding (the table's backprop/autodiff budget; measured <= 3.1e-15). This is determined at every
+    point, not amplified by the optimizer."""
     b = train(digits.X_train, digits.y_train, backend="jax")
     assert default_run.iterations == b.iterations == 100
-    np.testing.assert_allclose(b.final_cost, default_run.final_cost, rtol=1e-8)
+    Y = one_hot(digits.y_train, 10)
+    assert b.final_cost == pytest.approx(backprop.cost(b.thetas, digits.X_train, Y, 1.0), rel=BACKEND_RTOL)
+    assert default_run.final_cost == pytest.approx(
+        autodiff.cost(default_run.thetas, digits.X_train, Y, 1.0), rel=BACKEND_RTOL)
+    # Each run is a descent from the shared early trajectory: a bound that holds for any rounding.
+    early = train(digits.X_train, digits.y_train, maxiter=AGREE_ITERATIONS).final_cost
+    assert max(default_run.final_cost, b.final_cost) < early
 
 
 @pytest.mark.parametrize("method", ["CG", "TNC"])
@@ -89,7 +126,10 @@ def test_ctrl_c_gives_the_best_weights_so_far(digits):
     assert r.interrupted and r.iterations == 3 and len(r.cost_history) == 4
     assert r.final_cost == min(r.cost_history)
     Y = one_hot(digits.y_train, 10)
-    assert r.final_cost == backprop.cost(r.thetas, digits.X_train, Y, 1.0)
+    # The cost of the weights handed back, recomputed by another code path with other BLAS threading:
+    # equal to rounding, not bit for bit (see test_history_is_the_cost_of_each_iterate). Weights of
+    # any other iterate are 1.5 % to 60 % off in cost.
+    assert r.final_cost == pytest.approx(backprop.cost(r.thetas, digits.X_train, Y, 1.0), rel=1e-13)
 
 
 def test_maxiter_zero_returns_the_initial_weights(digits):
