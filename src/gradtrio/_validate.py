@@ -64,7 +64,7 @@ def check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
         raise TypeError(
             f"sizes must be a sequence of layer sizes such as (400, 25, 10); got {_describe(sizes)}"
         )
-    out = []
+    out: list[int] = []
     for i, s in enumerate(sizes):
         if isinstance(s, (bool, np.bool_)) or not isinstance(s, (numbers.Integral, np.integer)):
             raise TypeError(f"sizes[{i}] must be an integer; got {_describe(s)}")

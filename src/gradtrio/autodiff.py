@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validate import float_dtype, prepared_problem
+from .network import check_sizes, roll, theta_shapes
 
 
 def x64():
@@ -49,7 +50,7 @@ def x64():
     from jax.experimental import enable_x64
 
     return enable_x64()
-from .network import check_sizes, roll, theta_shapes
+
 
 __all__ = [
     "x64",
