@@ -169,13 +169,15 @@ def check_thetas(
         if t.ndim != 2:
             raise ValueError(f"Theta({l + 1}) must be a 2-D matrix; got shape {t.shape}")
         if 0 in t.shape:
-            raise ValueError(f"Theta({l + 1}) is empty (shape {t.shape}): every layer needs units and a bias column")
+            raise ValueError(f"Theta({l + 1}) is empty (shape {t.shape}): "
+                             "every layer needs units and a bias column")
     if not _chain:
         return mats
     if sizes is None:
         sizes = (mats[0].shape[1] - 1,) + tuple(t.shape[0] for t in mats)
         if sizes[0] < 1:
-            raise ValueError(f"Theta(1) has shape {mats[0].shape}: it needs a bias column and at least one input column")
+            raise ValueError(f"Theta(1) has shape {mats[0].shape}: "
+                             "it needs a bias column and at least one input column")
     sizes = check_sizes(sizes)
     if len(mats) != len(sizes) - 1:
         raise ValueError(

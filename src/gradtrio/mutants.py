@@ -559,7 +559,9 @@ def _full_gradient_check(mutant: Mutant, method: str) -> CheckResult:
     """The mutant's gradient against the full numerical gradient (``method``) of its own cost."""
     from .finite_diff import complex_step_gradient, numerical_gradient
 
-    numericals: dict[str, Callable[..., Any]] = {"central": numerical_gradient, "complex": complex_step_gradient}
+    numericals: dict[str, Callable[..., Any]] = {
+        "central": numerical_gradient, "complex": complex_step_gradient,
+    }
     numerical = numericals[method]
     c = _Counted(mutant, judge_problem(mutant))
     J, g = c.cost_and_grad()
