@@ -10,11 +10,12 @@ No network is used: no intersphinx inventories are fetched.
 
 from __future__ import annotations
 
+import doctest
 import os
 
-import gradtrio
+os.environ.setdefault("MPLBACKEND", "Agg")  # before anything imports Matplotlib
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+import gradtrio  # noqa: E402
 
 project = "gradtrio"
 author = "gradtrio developers"
@@ -30,7 +31,7 @@ extensions = [
 ]
 
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
-# README's pictures live here too; they are not pages.
+# The README's pictures live here too; they are images of the pages, not pages.
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 default_role = "literal"
@@ -50,11 +51,7 @@ import numpy as np
 import gradtrio
 np.set_printoptions(precision=6, suppress=True)
 """
-doctest_default_flags = (
-    __import__("doctest").ELLIPSIS
-    | __import__("doctest").NORMALIZE_WHITESPACE
-    | __import__("doctest").IGNORE_EXCEPTION_DETAIL
-)
+doctest_default_flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.IGNORE_EXCEPTION_DETAIL
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"gradtrio {release}"
