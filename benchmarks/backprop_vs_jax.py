@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("backprop/jax_jit", "backprop/floor"):
         r = case["ratios"].get(key)
         if r is not None:
-            print(f"{key}: median {r['median']:.3f} (min {r['min']:.3f}, max {r['max']:.3f}, {r['n']} rounds)")
+            print(f"{key}: median {r['median']:.3f} "
+                  f"(min {r['min']:.3f}, max {r['max']:.3f}, {r['n']} rounds)")
     return status
 
 

@@ -314,20 +314,23 @@ def planted_study(labels: list[str], trials: dict[str, int], torch_reason: str |
                 thetas, X, Y, index = planted_problem(sizes, 1000 + t, dtype)
                 for factor in (None, *PLANT_FACTORS):
                     idx = None if factor is None else index
-                    case = make_case(thetas, X, Y, LAM, planted_backward(idx, factor or 1.0), backprop.cost, idx)
+                    backward = planted_backward(idx, factor or 1.0)
+                    case = make_case(thetas, X, Y, LAM, backward, backprop.cost, idx)
                     runs["control" if factor is None else _key(factor)].append(run_one(checker, case))
             rows.append(summarize(label, n, checker, dtype, runs, reason))
             r = rows[-1]
             print(f"  {dtype} N={n:6d} {checker:30s} " + (reason or (
                 f"detected {r['detected']} of {r['trials']}, located {r['located']}, false alarms "
-                f"{r['false_alarms']} (flagged {r['flagged']}), evals {_evals(r['evals_correct'])} / {_evals(r['evals_bug'])}, "
+                f"{r['false_alarms']} (flagged {r['flagged']}), evals {_evals(r['evals_correct'])} / "
+                f"{_evals(r['evals_bug'])}, "
                 f"{r['seconds_correct']:.3g} / {r['seconds_bug']:.3g} s")), flush=True)
     return rows
 
 
 def summarize(label: str, n: int, checker: str, dtype: str, runs: dict[str, list[dict]],
               reason: str | None) -> dict[str, Any]:
-    row: dict[str, Any] = {"size": label, "n": n, "sizes": list(SIZES[label]), "checker": checker, "dtype": dtype}
+    row: dict[str, Any] = {"size": label, "n": n, "sizes": list(SIZES[label]), "checker": checker,
+                           "dtype": dtype}
     if reason:
         row["skipped"] = reason
         return row
@@ -377,12 +380,14 @@ def markdown(results: dict[str, Any]) -> str:
         f"Python {env['python']}, numpy {env['versions']['numpy']}, jax {env['versions']['jax']}, "
         f"torch {env['versions']['torch']}. One BLAS thread. float64 unless marked.",
         "",
-        f"**Single-entry bugs**: one gradient entry multiplied by {' or by '.join(f'{f:g}' for f in PLANT_FACTORS)}, "
+        "**Single-entry bugs**: one gradient entry multiplied by "
+        + " or by ".join(f"{f:g}" for f in PLANT_FACTORS) + ", "
         "at a random position among the entries at least the median size (networks "
         + ", ".join("→".join(map(str, s)) for s in SIZES.values())
-        + f"; m = {M_EXAMPLES}, λ = {LAM:g}, course initialisation). *detected*: the checker failed on the planted "
-        "bug *and* passed the correct gradient of the same draw (a checker that fails everything detects "
-        "nothing); *located*: it also named the entry; *false alarms*: it failed on the correct gradient. "
+        + f"; m = {M_EXAMPLES}, λ = {LAM:g}, course initialisation). *detected*: the checker failed on the "
+        "planted bug *and* passed the correct gradient of the same draw (a checker that fails everything "
+        "detects nothing); *located*: it also named the entry; *false alarms*: it failed on the correct "
+        "gradient. "
         "Evaluations: median calls of the cost + of the gradient (or JVP), on the correct "
         "gradient (the price of a check that passes) and on the bug (failing checks may spend more: "
         "localization bisects; torch's fast mode reruns its slow mode to explain a failure). Times: median "
@@ -395,12 +400,14 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     for r in results["planted"]:
         if "skipped" in r:
-            lines.append(f"| {r['n']:,} | {r['dtype']} | {r['checker']} | " + "— | " * (2 * len(PLANT_FACTORS) + 3)
-                         + f"{r['skipped']} |")
+            lines.append(f"| {r['n']:,} | {r['dtype']} | {r['checker']} | "
+                         + "— | " * (2 * len(PLANT_FACTORS) + 3) + f"{r['skipped']} |")
             continue
         t = r["trials"]
         det = " | ".join(f"{v}/{t}" for v in r["detected"].values())
-        loc = " | ".join(["—"] * len(PLANT_FACTORS) if r["located"] is None else [f"{v}/{t}" for v in r["located"].values()])
+        located = r["located"]
+        loc = " | ".join(["—"] * len(PLANT_FACTORS) if located is None
+                         else [f"{v}/{t}" for v in located.values()])
         lines.append(
             f"| {r['n']:,} | {r['dtype']} | {r['checker']} | {det} | {loc} | {r['false_alarms']}/{t} | "
             f"{_evals(r['evals_correct'])} | {_evals(r['evals_bug'])} | "
@@ -410,15 +417,16 @@ def markdown(results: dict[str, Any]) -> str:
         names = list(results["mutants"][0]["results"])
         lines += [
             "",
-            f"**Mutant catalog** (each on its judging debug problem, λ = {MUTANT_LAM:g}, m = 5; the checkers see "
-            "the mutant's own cost and gradient). ✗ = bug detected, · = passed, – = not run. The first row is "
-            "the correct backprop: any ✗ there is a false alarm.",
+            f"**Mutant catalog** (each on its judging debug problem, λ = {MUTANT_LAM:g}, m = 5; the checkers "
+            "see the mutant's own cost and gradient). ✗ = bug detected, · = passed, – = not run. The first "
+            "row is the correct backprop: any ✗ there is a false alarm.",
             "",
             "| mutant | kind | " + " | ".join(_short(c) for c in names) + " |",
             "|---|---|" + "---:|" * len(names),
         ]
         for row in results["mutants"]:
-            cells = ["–" if "skipped" in v else ("✗" if v["detected"] else "·") for v in row["results"].values()]
+            cells = ["–" if "skipped" in v else ("✗" if v["detected"] else "·")
+                     for v in row["results"].values()]
             lines.append(f"| {row['mutant']} | {row['kind']} | " + " | ".join(cells) + " |")
         bugs = [r for r in results["mutants"][1:] if r["kind"] == "gradient"]
         caught = []
@@ -430,7 +438,8 @@ def markdown(results: dict[str, Any]) -> str:
         for c in names:
             v = results["mutants"][0]["results"][c]
             evals.append("–" if "skipped" in v else f"{v['cost_evals']}+{v['grad_evals']}")
-        lines.append(f"| *evaluations (cost+grad), N = {results['mutants'][0]['n']}* | | " + " | ".join(evals) + " |")
+        lines.append(f"| *evaluations (cost+grad), N = {results['mutants'][0]['n']}* | | "
+                     + " | ".join(evals) + " |")
     if results.get("skipped_note"):
         lines += ["", results["skipped_note"]]
     return "\n".join(lines) + "\n"
@@ -439,7 +448,8 @@ def markdown(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="2 draws per size, 10³ and 10⁴ only (smoke run)")
-    ap.add_argument("--full", action="store_true", help="also run torch's slow mode at 10⁵ parameters (one draw)")
+    ap.add_argument("--full", action="store_true",
+                    help="also run torch's slow mode at 10⁵ parameters (one draw)")
     ap.add_argument("--trials", type=int, default=None, help="draws per network size (default 10, 5 at 10⁵)")
     ap.add_argument("--no-float32", action="store_true", help="skip the float32 rows at 10³ parameters")
     ap.add_argument("--out", type=Path, default=OUT_DIR)

@@ -82,7 +82,8 @@ def _max_rel(grads: Sequence[Any], ref: Sequence[np.ndarray]) -> float:
 def _checker(J_ref: float, g_ref: Sequence[np.ndarray], to_std: Callable[[Any], tuple[float, Sequence[Any]]]):
     def check(result: Any) -> dict[str, float]:
         J, grads = to_std(result)
-        return {"cost_rel_diff": abs(float(J) - J_ref) / abs(J_ref), "grad_max_rel_diff": _max_rel(grads, g_ref)}
+        return {"cost_rel_diff": abs(float(J) - J_ref) / abs(J_ref),
+                "grad_max_rel_diff": _max_rel(grads, g_ref)}
 
     return check
 
@@ -171,7 +172,8 @@ def floor_jax(jax: Any, size: Size, dtype: str) -> Callable[[], Any]:
     ks = jax.random.split(key, 3 * len(L))
     A = [jax.random.uniform(ks[i], (size.m, s), dtype=dtype) for i, s in enumerate(L[:-1])]
     D = [jax.random.uniform(ks[len(L) + i], (size.m, s), dtype=dtype) for i, s in enumerate(L[1:])]
-    W = [jax.random.uniform(ks[2 * len(L) + i], (b, a), dtype=dtype) for i, (a, b) in enumerate(zip(L[:-1], L[1:]))]
+    W = [jax.random.uniform(ks[2 * len(L) + i], (b, a), dtype=dtype)
+         for i, (a, b) in enumerate(zip(L[:-1], L[1:]))]
 
     @jax.jit
     def products(A, D, W):
@@ -186,7 +188,8 @@ def floor_jax(jax: Any, size: Size, dtype: str) -> Callable[[], Any]:
 def _jax_methods(ctx: Context, thetas, X, Y, dtype: str, check) -> tuple[list[Method], list[Skipped]]:
     """``jit(value_and_grad(jax_cost))`` on device arrays, and the public ``autodiff.cost_and_grad``."""
     if ctx.jax is None:
-        return [], [Skipped(n, ctx.jax_reason or "skipped (JAX unavailable)") for n in ("jax_jit", "autodiff")]
+        reason = ctx.jax_reason or "skipped (JAX unavailable)"
+        return [], [Skipped(n, reason) for n in ("jax_jit", "autodiff")]
     from gradtrio import autodiff  # imports JAX: only once the context has it
     jax = ctx.jax
     dev = jax.devices()[0]
@@ -275,7 +278,8 @@ def costgrad_case(ctx: Context, size: Size, dtype: str) -> dict[str, Any]:
             ))
             methods.append(Method(
                 "sklearn_loss_grad", sk.loss_grad_lbfgs, "cpu",
-                "scikit-learn MLPClassifier._loss_grad_lbfgs (unpack + _backprop + pack, what its L-BFGS calls)",
+                "scikit-learn MLPClassifier._loss_grad_lbfgs "
+                "(unpack + _backprop + pack, what its L-BFGS calls)",
                 check=lambda r: check((r[0], sk.unpack(r[1]))),
             ))
     refs = [("floor", 1.0, "floor"), ("jax_jit", 1.0, "jax_jit"), ("backprop", 1.0, "backprop")]
@@ -306,11 +310,12 @@ def gradcheck_case(ctx: Context, size: Size) -> dict[str, Any]:
         return {"grad_max_rel_diff": _max_rel([g], [g_flat])}
 
     methods = [
-        Method("cost", lambda: J(theta), "cpu", f"one cost evaluation, gradtrio.backprop.cost (NumPy; mean of "
+        Method("cost", lambda: J(theta), "cpu",
+               f"one cost evaluation, gradtrio.backprop.cost (NumPy; mean of "
                f"{REFERENCE_INNER} calls per round)", inner=REFERENCE_INNER),
         Method("backprop", lambda: backprop.cost_and_grad(thetas, X, Y, LAM), "cpu",
-               f"gradtrio.backprop.cost_and_grad (the gradient being checked; mean of {REFERENCE_INNER} calls "
-               "per round)", inner=REFERENCE_INNER),
+               f"gradtrio.backprop.cost_and_grad (the gradient being checked; "
+               f"mean of {REFERENCE_INNER} calls per round)", inner=REFERENCE_INNER),
     ]
     skipped: list[Skipped] = []
     too_big = n > FD_MAX_PARAMS
@@ -392,7 +397,8 @@ def train_case(ctx: Context, maxiter: int = TRAIN_MAXITER) -> dict[str, Any]:
     d = data_mod.load_digits()
     K = int(max(d.y_train.max(), d.y_test.max())) + 1
     Y = network.one_hot(d.y_train, K)
-    case["problem"] = f"{d.X_train.shape[0]} × {d.X_train.shape[1]}-{TRAIN_HIDDEN[0]}-{K}, test {d.X_test.shape[0]}"
+    case["problem"] = (f"{d.X_train.shape[0]} × {d.X_train.shape[1]}-{TRAIN_HIDDEN[0]}-{K}, "
+                       f"test {d.X_test.shape[0]}")
     methods = [Method(
         "gradtrio", lambda: train.train(d.X_train, d.y_train, hidden=TRAIN_HIDDEN, lam=LAM, maxiter=maxiter,
                                         method="L-BFGS-B", seed=0, backend="numpy"),
@@ -433,7 +439,8 @@ def train_case(ctx: Context, maxiter: int = TRAIN_MAXITER) -> dict[str, Any]:
     # Accuracy, iterations and the final objective of each method's last fit (outside the timing),
     # the objective evaluated by gradtrio's own cost for both, so the two are comparable.
     def outcome(thetas: list[np.ndarray], iterations: int) -> dict[str, Any]:
-        return {"test_accuracy": float(train.accuracy(thetas, d.X_test, d.y_test)), "iterations": int(iterations),
+        return {"test_accuracy": float(train.accuracy(thetas, d.X_test, d.y_test)),
+                "iterations": int(iterations),
                 "final_cost": float(backprop.cost(thetas, d.X_train, Y, LAM))}
 
     methods[0].check = lambda r: outcome(r.thetas, r.iterations)
@@ -454,8 +461,10 @@ def objective_case(ctx: Context) -> dict[str, Any]:
     d = data_mod.load_digits()
     Yd = network.one_hot(d.y_train, 10)
     problems = [
-        ("embedded digits, init_weights(64-25-10)", network.init_weights((64, 25, 10), seed=0), d.X_train, Yd),
-        ("embedded digits, init_weights(64-30-20-10)", network.init_weights((64, 30, 20, 10), seed=0), d.X_train, Yd),
+        ("embedded digits, init_weights(64-25-10)", network.init_weights((64, 25, 10), seed=0), d.X_train,
+         Yd),
+        ("embedded digits, init_weights(64-30-20-10)", network.init_weights((64, 30, 20, 10), seed=0),
+         d.X_train, Yd),
     ]
     th, X, y = network.debug_problem((3, 5, 3), m=5)
     problems.append(("debug problem 5 × 3-5-3 (checkNNGradients)", th, X, network.one_hot(y, 3)))

@@ -100,7 +100,8 @@ class SklearnMLP:
         return self.clf._loss_grad_lbfgs(self.packed, *self._buffers())
 
     @staticmethod
-    def to_thetas(coef_grads: Sequence[np.ndarray], intercept_grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def to_thetas(coef_grads: Sequence[np.ndarray],
+                  intercept_grads: Sequence[np.ndarray]) -> list[np.ndarray]:
         """scikit-learn's layout to gradtrio's: ``[intercept | coefᵀ]`` per layer."""
         return [np.column_stack([b, W.T]) for W, b in zip(coef_grads, intercept_grads)]
 
@@ -143,7 +144,8 @@ def sklearn_mlp_or_reason(thetas, X, Y, lam) -> tuple[SklearnMLP | None, str | N
         return None, f"skipped (scikit-learn private API: {type(exc).__name__}: {exc})"
 
 
-def torch_cost_and_grad_fn(torch: Any, thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, lam: float):
+def torch_cost_and_grad_fn(torch: Any, thetas: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray,
+                           lam: float):
     """PyTorch autograd (eager, CPU) of gradtrio's cost: returns a zero-argument callable.
 
     The cost is written as gradtrio's (logits, ``softplus(z) - Y z``, bias columns not penalized);

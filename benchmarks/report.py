@@ -27,7 +27,8 @@ def fmt_time(s: float) -> str:
 
 def _find(results: dict, case: str, size: str | None = None, dtype: str | None = None) -> dict | None:
     for c in results.get("cases", []):
-        if c["case"] == case and (size is None or c.get("size") == size) and (dtype is None or c.get("dtype") == dtype):
+        if (c["case"] == case and (size is None or c.get("size") == size)
+                and (dtype is None or c.get("dtype") == dtype)):
             return c
     return None
 
@@ -59,13 +60,17 @@ def _ratio_target(results: dict, name: str, case: str, size: str, dtype: str, ra
 def evaluate_targets(results: dict) -> list[dict[str, Any]]:
     """Each target of the issues as met / not met with the measured ratio, or why it was not measured."""
     out = [
-        _ratio_target(results, "backprop cost_and_grad ≤ autodiff jit (CPU), course size", "costgrad", "course",
-                      "float64", "backprop/jax_jit", "<=", BACKPROP_VS_JIT_MAX, ("backprop", "jax_jit")),
-        _ratio_target(results, "backprop cost_and_grad ≤ autodiff jit (CPU), digits size", "costgrad", "digits",
-                      "float64", "backprop/jax_jit", "<=", BACKPROP_VS_JIT_MAX, ("backprop", "jax_jit")),
-        _ratio_target(results, "backprop cost_and_grad ≤ 1.5× the matmul floor, course size", "costgrad", "course",
-                      "float64", "backprop/floor", "<=", BACKPROP_VS_FLOOR_MAX, ("backprop", "floor")),
-        _ratio_target(results, "batched central differences (CPU) ≤ 1.2× of 2 × parameters × one cost, course",
+        _ratio_target(results, "backprop cost_and_grad ≤ autodiff jit (CPU), course size",
+                      "costgrad", "course", "float64", "backprop/jax_jit", "<=", BACKPROP_VS_JIT_MAX,
+                      ("backprop", "jax_jit")),
+        _ratio_target(results, "backprop cost_and_grad ≤ autodiff jit (CPU), digits size",
+                      "costgrad", "digits", "float64", "backprop/jax_jit", "<=", BACKPROP_VS_JIT_MAX,
+                      ("backprop", "jax_jit")),
+        _ratio_target(results, "backprop cost_and_grad ≤ 1.5× the matmul floor, course size",
+                      "costgrad", "course", "float64", "backprop/floor", "<=", BACKPROP_VS_FLOOR_MAX,
+                      ("backprop", "floor")),
+        _ratio_target(results,
+                      "batched central differences (CPU) ≤ 1.2× of 2 × parameters × one cost, course",
                       "gradcheck", "course", "float64", "fd_batched/(2n·cost)", "<=", FD_BATCHED_VS_COSTS_MAX,
                       ("fd_batched", "cost")),
     ]
@@ -87,12 +92,14 @@ def evaluate_targets(results: dict) -> list[dict[str, Any]]:
     t = {"target": "GPU: full central-difference gradient at the course size well under a second",
          "threshold": f"< {GPU_FD_COURSE_MAX_S:g} s", "measured": None}
     c = _find(results, "gradcheck", "course", "float64")
-    gpu = {k: m for k, m in (c or {}).get("methods", {}).items() if k.startswith("fd_batched") and m["device"] == "gpu"}
+    gpu = {k: m for k, m in (c or {}).get("methods", {}).items()
+           if k.startswith("fd_batched") and m["device"] == "gpu"}
     if not gpu:
         out.append({**t, "status": "not measured (no GPU run of gradcheck at the course size)"})
     else:
         name, best = min(gpu.items(), key=lambda kv: kv[1]["median_s"])
-        out.append({**t, "measured": best["median_s"], "measured_text": f"{fmt_time(best['median_s'])} ({name})",
+        out.append({**t, "measured": best["median_s"],
+                    "measured_text": f"{fmt_time(best['median_s'])} ({name})",
                     "status": "met" if best["median_s"] < GPU_FD_COURSE_MAX_S else "not met"})
     return out
 
@@ -125,7 +132,8 @@ def _env_lines(env: dict) -> list[str]:
     if jx.get("available"):
         lines.append(f"- **JAX**: backend {jx['backend']}, devices {', '.join(jx['devices'])}; x64 "
                      f"{'on' if jx['x64_enabled'] else 'off'}; default matmul precision "
-                     f"{jx['default_matmul_precision']} (None = 'default': TF32 for float32 products on NVIDIA GPUs)")
+                     f"{jx['default_matmul_precision']} (None = 'default': TF32 for float32 products on "
+                     f"NVIDIA GPUs)")
     else:
         lines.append(f"- **JAX**: unavailable ({jx.get('reason')})")
     return lines
@@ -177,18 +185,20 @@ def _costgrad_md(cases: list[dict], dtype: str) -> list[str]:
         head.insert(8, "× floor_jax")
     head.append("max rel. error of ∇J")
     out = _table_head(f"Cost + gradient, {dtype}",
-                      "Time of one call; `× ref`: median over rounds of (this method's time / the reference's "
-                      "time in the same round). Error: max |∇J − ∇J_ref| / max |∇J_ref|, the reference being "
-                      "float64 `backprop.cost_and_grad` on the same inputs.", head)
+                      "Time of one call; `× ref`: median over rounds of (this method's time / the "
+                      "reference's time in the same round). Error: max |∇J − ∇J_ref| / max |∇J_ref|, "
+                      "the reference being float64 `backprop.cost_and_grad` on the same inputs.", head)
     for c in rows:
         for name, m in c["methods"].items():
             cells = [f"{c['size']} ({c['problem']})", *_method_cells(name, m),
-                     _ratio_cell(c, name, "floor"), _ratio_cell(c, name, "jax_jit"), _ratio_cell(c, name, "backprop")]
+                     _ratio_cell(c, name, "floor"), _ratio_cell(c, name, "jax_jit"),
+                     _ratio_cell(c, name, "backprop")]
             if gpu:
                 cells.insert(8, _ratio_cell(c, name, "floor_jax"))
             cells.append(_check_cell(m, "grad_max_rel_diff"))
             out.append("| " + " | ".join(cells) + " |")
-    prec = {m.get("matmul_precision") for c in rows for m in c["methods"].values() if m.get("matmul_precision")}
+    prec = {m.get("matmul_precision") for c in rows for m in c["methods"].values()
+            if m.get("matmul_precision")}
     if dtype == "float32" and gpu:
         out += ["", f"float32 JAX matmul precision settings in this table: {sorted(prec)} "
                 "(`None`/'default' = TF32 on NVIDIA GPUs; `jax_jit[highest]` is true float32)."]
@@ -199,13 +209,14 @@ def _gradcheck_md(cases: list[dict]) -> list[str]:
     rows = [c for c in cases if c["case"] == "gradcheck"]
     if not rows:
         return []
-    head = ["size", "method", "device", "median", "min – max", "n", "cost evaluations", "batch", "× (2n·cost)",
-            "× (evals·cost)", "× backprop", "max rel. error vs backprop"]
+    head = ["size", "method", "device", "median", "min – max", "n", "cost evaluations", "batch",
+            "× (2n·cost)", "× (evals·cost)", "× backprop", "max rel. error vs backprop"]
     out = _table_head("Gradient checking, float64",
                       "`× (2n·cost)`: this method's time over 2 × parameters × one cost evaluation (`cost`, "
-                      "NumPy), round by round — the issue's yardstick for a full central-difference gradient. "
-                      "`× (evals·cost)`: over as many single cost evaluations as the method makes (its overhead "
-                      "or gain per evaluation). `batch`: coordinates perturbed per batched call.", head)
+                      "NumPy), round by round — the issue's yardstick for a full central-difference "
+                      "gradient. `× (evals·cost)`: over as many single cost evaluations as the method makes "
+                      "(its overhead or gain per evaluation). `batch`: coordinates perturbed per batched "
+                      "call.", head)
     for c in rows:
         for name, m in c["methods"].items():
             cells = [f"{c['size']} ({c['problem']}, {c['n_params']} params)", *_method_cells(name, m),
@@ -221,8 +232,10 @@ def _train_md(cases: list[dict]) -> list[str]:
     if c is None:
         return []
     out = ["### Training, embedded digits", "", f"Problem: {c.get('problem', '')}; λ = {c['lam']:g}, at most "
-           f"{c['maxiter']} L-BFGS-B iterations, each under its default environment (threads as listed above).", "",
-           "| method | median | min – max | n | × gradtrio | iterations | final cost (gradtrio's J) | test accuracy |",
+           f"{c['maxiter']} L-BFGS-B iterations, each under its default environment "
+           "(threads as listed above).", "",
+           "| method | median | min – max | n | × gradtrio | iterations | final cost (gradtrio's J) "
+           "| test accuracy |",
            "|---|---|---|---|---|---|---|---|"]
     for name, m in c.get("methods", {}).items():
         med, rng = _cell_time(m)
@@ -242,11 +255,13 @@ def _objective_md(results: dict) -> list[str]:
     if o.get("skipped"):
         out.append(f"Skipped: {o['skipped']}")
     if o["problems"]:
-        out += ["| problem | J gradtrio | J scikit-learn | abs. diff | max abs. diff of ∇J | max rel. diff of ∇J |",
+        out += ["| problem | J gradtrio | J scikit-learn | abs. diff | max abs. diff of ∇J "
+                "| max rel. diff of ∇J |",
                 "|---|---|---|---|---|---|"]
         for p in o["problems"]:
             out.append(f"| {p['problem']} | {p['cost_gradtrio']:.12f} | {p['cost_sklearn']:.12f} | "
-                       f"{p['cost_abs_diff']:.1e} | {p['grad_max_abs_diff']:.1e} | {p['grad_max_rel_diff']:.1e} |")
+                       f"{p['cost_abs_diff']:.1e} | {p['grad_max_abs_diff']:.1e} | "
+                       f"{p['grad_max_rel_diff']:.1e} |")
     return out + [""]
 
 
@@ -300,7 +315,8 @@ def plot(results: dict, path: Path) -> Path | None:
     panels = [(t, f) for t, f in panels if any(f(c) and c.get("methods") for c in results.get("cases", []))]
     if not panels:
         return None
-    names = sorted({f"{n} ({m['device']})" for c in results["cases"] for n, m in c.get("methods", {}).items()})
+    names = sorted({f"{n} ({m['device']})" for c in results["cases"]
+                    for n, m in c.get("methods", {}).items()})
     cmap = plt.get_cmap("tab20")
     colour = {name: cmap(i % 20) for i, name in enumerate(names)}  # one colour per method in every panel
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.8), squeeze=False)

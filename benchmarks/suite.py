@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     png = plot(results, out_dir / "times.png")
     print(f"wrote {json_path}, {out_dir / 'results.md'}" + (f", {png}" if png else ""), file=sys.stderr)
     for t in results["targets"]:
-        print(f"  target: {t['target']}: {t['status']}" + (f" ({t['measured_text']})" if t.get("measured_text")
-                                                           else ""), file=sys.stderr)
+        measured = f" ({t['measured_text']})" if t.get("measured_text") else ""
+        print(f"  target: {t['target']}: {t['status']}{measured}", file=sys.stderr)
     for e in errors:
         print(f"ERROR in {e}", file=sys.stderr)
     return 1 if errors else 0

@@ -196,7 +196,8 @@ BAD_INPUTS = [
     # (thetas, X, Y, lam, exception, message)
     pytest.param(
         [GOOD_THETAS[0], np.zeros((3, 5))], GOOD_X, GOOD_Y, 0.0, ValueError,
-        r"Theta\(2\) must have 6 columns \(Theta\(1\) has 5 units.*\(3, 6\); got shape \(3, 5\) \(the bias column is missing",
+        r"Theta\(2\) must have 6 columns \(Theta\(1\) has 5 units.*\(3, 6\); "
+        r"got shape \(3, 5\) \(the bias column is missing",
         id="course-slide-3x5-theta2",
     ),
     pytest.param(
@@ -205,11 +206,13 @@ BAD_INPUTS = [
         id="transposed-theta1",
     ),
     pytest.param(GOOD_THETAS, GOOD_X[:, :2], GOOD_Y, 0.0, ValueError,
-                 r"X must have 3 columns, one per input unit of Theta\(1\) \(shape \(5, 4\).*got shape \(5, 2\)",
+                 r"X must have 3 columns, one per input unit of Theta\(1\) "
+                 r"\(shape \(5, 4\).*got shape \(5, 2\)",
                  id="X-wrong-width"),
     pytest.param(GOOD_THETAS, GOOD_X[0], GOOD_Y, 0.0, ValueError, "X must be a 2-D array", id="X-1d"),
     pytest.param(GOOD_THETAS, GOOD_X[:0], GOOD_Y[:0], 0.0, ValueError, "zero examples", id="zero-examples"),
-    pytest.param(GOOD_THETAS, GOOD_X, GOOD_y, 0.0, ValueError, r"one-hot of shape \(5, 3\).*one_hot", id="Y-labels"),
+    pytest.param(GOOD_THETAS, GOOD_X, GOOD_y, 0.0, ValueError, r"one-hot of shape \(5, 3\).*one_hot",
+                 id="Y-labels"),
     pytest.param(GOOD_THETAS, GOOD_X, GOOD_Y[:4], 0.0, ValueError, r"\(m, K\) = \(5, 3\).*got shape \(4, 3\)",
                  id="Y-wrong-rows"),
     pytest.param(GOOD_THETAS, GOOD_X, nw.one_hot(GOOD_y, 4), 0.0, ValueError, r"got shape \(5, 4\)",
@@ -229,7 +232,8 @@ BAD_INPUTS = [
     pytest.param(GOOD_THETAS, GOOD_X, GOOD_Y, float("nan"), ValueError, "lam must be finite", id="lam-nan"),
     pytest.param(GOOD_THETAS, GOOD_X, GOOD_Y, float("inf"), ValueError, "lam must be finite", id="lam-inf"),
     pytest.param(GOOD_THETAS, GOOD_X, GOOD_Y, "1", TypeError, "lam must be a real number", id="lam-str"),
-    pytest.param(GOOD_THETAS, GOOD_X.astype(str), GOOD_Y, 0.0, TypeError, "X must be a numeric array", id="X-str"),
+    pytest.param(GOOD_THETAS, GOOD_X.astype(str), GOOD_Y, 0.0, TypeError, "X must be a numeric array",
+                 id="X-str"),
     pytest.param(_replace(GOOD_THETAS, 0, np.array([["a"] * 4] * 5)), GOOD_X, GOOD_Y, 0.0, TypeError,
                  r"Theta\(1\) must be a numeric array", id="theta-str"),
     pytest.param(GOOD_THETAS, GOOD_X.astype(object), GOOD_Y, 0.0, TypeError, "dtype object", id="X-object"),
@@ -241,9 +245,10 @@ BAD_INPUTS = [
                  r"Theta\(1\) must have 4 columns.*got shape \(5, 3\) \(the bias column is missing",
                  id="theta1-without-bias"),
     pytest.param([GOOD_THETAS[0], GOOD_THETAS[1][:2]], GOOD_X, GOOD_Y, 0.0, ValueError,
-                 r"Y must be one-hot of shape \(m, K\) = \(5, 2\).*got shape \(5, 3\)", id="theta2-too-few-outputs"),
-    pytest.param([GOOD_THETAS[0], GOOD_THETAS[1][None]], GOOD_X, GOOD_Y, 0.0, ValueError, "must be a 2-D matrix",
-                 id="theta-3d"),
+                 r"Y must be one-hot of shape \(m, K\) = \(5, 2\).*got shape \(5, 3\)",
+                 id="theta2-too-few-outputs"),
+    pytest.param([GOOD_THETAS[0], GOOD_THETAS[1][None]], GOOD_X, GOOD_Y, 0.0, ValueError,
+                 "must be a 2-D matrix", id="theta-3d"),
 ]
 
 

@@ -218,21 +218,3 @@ def test_mutant_validates_inputs_like_backprop(name):
     thetas, X, Y, lam = mutants.judge_problem(CATALOG[name])
     with pytest.raises(ValueError, match="one-hot"):
         CATALOG[name](thetas, X, Y[:, :-1], lam)
-
-
-def test_hypothesis_column_without_hypothesis(monkeypatch):
-    """The command is part of the package; hypothesis is a test dependency: its column degrades to n/a."""
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_hypothesis(name, *args, **kwargs):
-        if name == "hypothesis" or name.startswith("hypothesis."):
-            raise ImportError("No module named 'hypothesis'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_hypothesis)
-    result = mutants.make_hypothesis_checker(1, 5)(CATALOG["gprime_missing"])
-    assert not result.ran and not result.detected
-    row = mutants.Row("x", "", "", "gradient", (), "", {"hypothesis": result})
-    assert "n/a" in mutants.format_table([row])

@@ -39,7 +39,9 @@ __all__ = [
 ]
 
 # Imported on first use, so that ``import gradtrio`` (done by every CLI command) does not load JAX.
-_LAZY_MODULES = {"autodiff", "finite_diff", "check", "tolerances", "localize", "verdicts", "mutants", "stepsize"}
+_LAZY_MODULES = {
+    "autodiff", "finite_diff", "check", "tolerances", "localize", "verdicts", "mutants", "stepsize",
+}
 
 
 def __getattr__(name: str):

@@ -64,7 +64,7 @@ def check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
         raise TypeError(
             f"sizes must be a sequence of layer sizes such as (400, 25, 10); got {_describe(sizes)}"
         )
-    out = []
+    out: list[int] = []
     for i, s in enumerate(sizes):
         if isinstance(s, (bool, np.bool_)) or not isinstance(s, (numbers.Integral, np.integer)):
             raise TypeError(f"sizes[{i}] must be an integer; got {_describe(s)}")
@@ -169,13 +169,15 @@ def check_thetas(
         if t.ndim != 2:
             raise ValueError(f"Theta({l + 1}) must be a 2-D matrix; got shape {t.shape}")
         if 0 in t.shape:
-            raise ValueError(f"Theta({l + 1}) is empty (shape {t.shape}): every layer needs units and a bias column")
+            raise ValueError(f"Theta({l + 1}) is empty (shape {t.shape}): "
+                             "every layer needs units and a bias column")
     if not _chain:
         return mats
     if sizes is None:
         sizes = (mats[0].shape[1] - 1,) + tuple(t.shape[0] for t in mats)
         if sizes[0] < 1:
-            raise ValueError(f"Theta(1) has shape {mats[0].shape}: it needs a bias column and at least one input column")
+            raise ValueError(f"Theta(1) has shape {mats[0].shape}: "
+                             "it needs a bias column and at least one input column")
     sizes = check_sizes(sizes)
     if len(mats) != len(sizes) - 1:
         raise ValueError(

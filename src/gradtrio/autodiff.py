@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validate import float_dtype, prepared_problem
+from .network import check_sizes, roll, theta_shapes
 
 
 def x64():
@@ -49,7 +50,7 @@ def x64():
     from jax.experimental import enable_x64
 
     return enable_x64()
-from .network import check_sizes, roll, theta_shapes
+
 
 __all__ = [
     "x64",
@@ -269,7 +270,8 @@ def jvp(
     """
     mats, X, Y, lam, dtype = _prepared(thetas, X, Y, lam)
     if not isinstance(tangents, Sequence) or len(tangents) != len(mats):
-        raise ValueError(f"tangents must be a list of {len(mats)} matrices, like thetas; got {type(tangents).__name__}"
+        raise ValueError(f"tangents must be a list of {len(mats)} matrices, like thetas; "
+                         f"got {type(tangents).__name__}"
                          f"{' of length ' + str(len(tangents)) if isinstance(tangents, Sequence) else ''}")
     tans = []
     for l, (t, T) in enumerate(zip(tangents, mats)):
@@ -289,7 +291,9 @@ def _batch_cost(V: Any, X: Any, Y: Any, lam: Any, sizes: tuple[int, ...]) -> jax
 _jit_batch = jax.jit(_counted("cost_batch", _batch_cost), static_argnames="sizes")
 
 
-def flat_cost_batch(V: ArrayLike, sizes: tuple[int, ...], X: np.ndarray, Y: np.ndarray, lam: float) -> np.ndarray:
+def flat_cost_batch(
+    V: ArrayLike, sizes: tuple[int, ...], X: np.ndarray, Y: np.ndarray, lam: float
+) -> np.ndarray:
     """The cost of many unrolled parameter vectors at once: ``jit(vmap(jax_cost))``, no validation.
 
     The building block of :func:`gradtrio.finite_diff.cost_batch_fn` (which validates once).

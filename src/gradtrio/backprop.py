@@ -54,7 +54,7 @@ def sigmoid(z: ArrayLike) -> np.ndarray:
     Computed by :func:`scipy.special.expit`, which never overflows: ``g(-1e4) = 0`` exactly,
     with no RuntimeWarning.
     """
-    return expit(z)
+    return expit(np.asarray(z))
 
 
 def sigmoid_gradient(z: ArrayLike) -> np.ndarray:
@@ -63,7 +63,7 @@ def sigmoid_gradient(z: ArrayLike) -> np.ndarray:
     The course's known values: ``sigmoid_gradient([-1, -0.5, 0, 0.5, 1])`` is
     ``[0.196612, 0.235004, 0.25, 0.235004, 0.196612]``.
     """
-    g = expit(z)
+    g = expit(np.asarray(z))
     return g * (1.0 - g)
 
 
@@ -352,7 +352,7 @@ def cost_and_grad_loop(
     J = 0.0
     for t in range(m):
         a = [np.concatenate(([1.0], X[t])).astype(dtype)]
-        z = [None]  # z[l] pairs with a[l]; the input layer has none
+        z = [np.empty(0, dtype)]  # z[l] pairs with a[l]; the input layer has none (empty)
         for l, T in enumerate(mats):
             z.append(T @ a[l])
             g = sigmoid(z[-1])

@@ -454,15 +454,12 @@ class CheckResult:
     crash : bool
         The detection was an exception raised by the code under test (e.g. a shape error), not a
         wrong number.
-    ran : bool
-        False when the checker could not run (hypothesis not installed); the cell reads "n/a".
     """
 
     detected: bool
     evaluations: int
     note: str = ""
     crash: bool = False
-    ran: bool = True
 
 
 Problem = tuple[list[np.ndarray], np.ndarray, np.ndarray, float]
@@ -562,7 +559,10 @@ def _full_gradient_check(mutant: Mutant, method: str) -> CheckResult:
     """The mutant's gradient against the full numerical gradient (``method``) of its own cost."""
     from .finite_diff import complex_step_gradient, numerical_gradient
 
-    numerical = {"central": numerical_gradient, "complex": complex_step_gradient}[method]
+    numericals: dict[str, Callable[..., Any]] = {
+        "central": numerical_gradient, "complex": complex_step_gradient,
+    }
+    numerical = numericals[method]
     c = _Counted(mutant, judge_problem(mutant))
     J, g = c.cost_and_grad()
     why = _compare(g, numerical(c.cost, c.theta), c.sizes, method, J)
@@ -623,8 +623,8 @@ def problems() -> Any:
     """Hypothesis strategy of ``(thetas, X, Y, lam)`` problems for the three-way property.
 
     Sizes from :data:`HYPOTHESIS_ARCHS`, m from :data:`HYPOTHESIS_M`, λ = 0 or uniform in
-    [0.01, 10], weights uniform in [-1, 1], X uniform in [-1, 1], random labels. (hypothesis is a
-    test dependency: it is imported here, on first use.)
+    [0.01, 10], weights uniform in [-1, 1], X uniform in [-1, 1], random labels. (Hypothesis is
+    imported here, on first use, so that ``import gradtrio.mutants`` stays quick.)
     """
     from hypothesis import strategies as st
 
@@ -705,11 +705,6 @@ def make_hypothesis_checker(seeds: int, max_examples: int) -> Callable[[Mutant],
     """The Hypothesis checker: detected when every seed finds a failure; evaluations = median examples."""
 
     def check_hypothesis(mutant: Mutant) -> CheckResult:
-        try:
-            import hypothesis  # noqa: F401  (a test dependency, not a runtime one)
-        except ImportError:
-            return CheckResult(False, 0, "hypothesis is not installed (pip install 'gradtrio[test]')",
-                               ran=False)
         runs = [examples_to_failure(mutant, s, max_examples) for s in range(seeds)]
         found = [n for n, _ in runs if n is not None]
         median = statistics.median([n if n is not None else max_examples for n, _ in runs])
@@ -810,8 +805,6 @@ def detection_table(
 
 
 def _cell(r: CheckResult) -> str:
-    if not r.ran:
-        return "n/a"
     return f"{'**caught**' if r.detected else 'missed'} ({r.evaluations}{', crash' if r.crash else ''})"
 
 

@@ -156,7 +156,9 @@ def init_weights(
     sizes = check_sizes(sizes)
     dtype = _float_dtype(dtype)
     if epsilon_init is not None and not (
-        isinstance(epsilon_init, (int, float, np.integer, np.floating)) and np.isfinite(epsilon_init) and epsilon_init > 0
+        isinstance(epsilon_init, (int, float, np.integer, np.floating))
+        and np.isfinite(epsilon_init)
+        and epsilon_init > 0
     ):
         raise ValueError(f"epsilon_init must be a positive finite number; got {epsilon_init!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -192,9 +194,8 @@ def debug_weights(fan_out: int, fan_in: int, dtype: DTypeLike = np.float64) -> n
             raise ValueError(f"{name} must be an integer >= {low}; got {v!r}")
     dtype = _float_dtype(dtype)
     n = fan_out * (fan_in + 1)
-    return (np.sin(np.arange(1, n + 1, dtype=np.float64)).reshape(fan_out, fan_in + 1, order="F") / 10).astype(
-        dtype, copy=False
-    )
+    values = np.sin(np.arange(1, n + 1, dtype=np.float64)).reshape(fan_out, fan_in + 1, order="F") / 10
+    return values.astype(dtype, copy=False)
 
 
 def debug_problem(
@@ -260,7 +261,8 @@ def one_hot(y: ArrayLike, num_labels: int, dtype: DTypeLike = np.float64) -> np.
         raise TypeError(f"y must hold integer class indices; got dtype {arr.dtype}")
     if arr.size and (arr.min() < 0 or arr.max() >= num_labels):
         bad = arr[(arr < 0) | (arr >= num_labels)][0]
-        hint = " (course files store 1..10 with 10 for the digit 0: subtract 1 / use load_mat)" if bad == num_labels else ""
+        hint = (" (course files store 1..10 with 10 for the digit 0: subtract 1 / use load_mat)"
+                if bad == num_labels else "")
         raise ValueError(f"y must be in 0..{num_labels - 1}; got {int(bad)}{hint}")
     Y = np.zeros((arr.size, num_labels), dtype=dtype)
     Y[np.arange(arr.size), arr] = 1

@@ -19,6 +19,7 @@ every smaller ``h``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 from collections.abc import Sequence
@@ -126,6 +127,15 @@ def _gradient(method: str, theta: np.ndarray, sizes, X, Y, lam: float, h: float)
     return finite_diff.numerical_gradient(J, theta, h, scheme=method)
 
 
+def _relative_error(method: str, theta: np.ndarray, sizes: Sequence[int], X: np.ndarray, Y: np.ndarray,
+                    lam: float, exact: np.ndarray, norm: float, h: float) -> float:
+    """‖g_h − g‖/‖g‖ of ``method`` at step ``h`` (nan when h is below the resolution of θ's dtype)."""
+    if method != "complex" and np.any(theta + theta.dtype.type(h) == theta):
+        return float("nan")  # h below the dtype's resolution: θ_i + h rounds back to θ_i
+    gh = _gradient(method, theta, sizes, X, Y, lam, h)
+    return float(np.linalg.norm(gh - exact)) / norm
+
+
 def step_study(
     sizes: Sequence[int] = (3, 5, 3),
     m: int = 5,
@@ -163,17 +173,11 @@ def step_study(
     g = unroll(exact)
     norm = float(np.linalg.norm(g))
     curves = []
-    for dt in map(np.dtype, dtypes):
+    for dt in [np.dtype(d) for d in dtypes]:
         theta, Xd, Yd = unroll(thetas).astype(dt), X.astype(dt), Y.astype(dt)
         for method in methods:
             steps = COMPLEX_STEPS if method == "complex" else FD_STEPS
-
-            def err(h: float) -> float:
-                if method != "complex" and np.any(theta + dt.type(h) == theta):
-                    return float("nan")  # h below the dtype's resolution: θ_i + h rounds back to θ_i
-                gh = _gradient(method, theta, sizes, Xd, Yd, lam, h)
-                return float(np.linalg.norm(gh - g)) / norm
-
+            err = functools.partial(_relative_error, method, theta, sizes, Xd, Yd, lam, g, norm)
             with np.errstate(under="ignore"):  # float32 complex steps of 1e-30 make subnormal products
                 errors = np.array([err(h) for h in steps])
                 h0 = default_step(method, dt)
