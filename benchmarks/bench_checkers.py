@@ -137,17 +137,17 @@ def planted_backward(index: int | None, factor: float) -> Callable:
 def check_localize(case: Case) -> tuple[bool, bool | None]:
     res = localize(case.grad(case.theta), case.cost, case.theta, case.sizes)
     located = None if case.planted is None else any(s.index == case.planted for s in res.suspects)
-    return not res.passed, located
+    return res.verdict == "fail", located
 
 
 def check_entry_bounds(case: Case) -> tuple[bool, bool | None]:
     res = entry_bounds(case.grad(case.theta), case.cost, case.theta, case.sizes)
     located = None if case.planted is None else any(s.index == case.planted for s in res.failing())
-    return not res.passed, located
+    return res.verdict == "fail", located
 
 
 def check_taylor(case: Case) -> tuple[bool, bool | None]:
-    return not taylor_test(case.cost, case.grad(case.theta), case.theta).passed, None
+    return taylor_test(case.cost, case.grad(case.theta), case.theta).verdict == "fail", None
 
 
 def check_adjoint(case: Case) -> tuple[bool, bool | None]:
@@ -157,13 +157,13 @@ def check_adjoint(case: Case) -> tuple[bool, bool | None]:
 
     res = adjoint_test(case.thetas, case.X, case.Y, case.lam, backward=backward)
     case.grad.calls += res.evaluations - 1  # the k JVPs: one forward-mode pass each
-    return not res.passed, None
+    return res.verdict == "fail", None
 
 
 def check_directional(case: Case) -> tuple[bool, bool | None]:
     from gradtrio.finite_diff import directional_check
 
-    return not directional_check(case.grad(case.theta), case.cost, case.theta, k=10).passed, None
+    return directional_check(case.grad(case.theta), case.cost, case.theta, k=10).verdict == "fail", None
 
 
 def _torch_function(torch: Any, case: Case):

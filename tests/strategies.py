@@ -22,14 +22,28 @@ from hypothesis import strategies as st
 
 from gradtrio.network import one_hot, theta_shapes
 
-__all__ = ["Problem", "dtypes", "layer_sizes", "lams", "scales", "problems"]
+__all__ = ["Problem", "REGIMES", "dtypes", "layer_sizes", "lams", "scales", "regimes", "problems"]
 
-#: Bounds of the drawn problems (issue 3): depth 2-5 layers, sizes 1-12, m 1-20, λ 0..10.
+#: Bounds of the drawn problems: depth 2-5 layers, sizes 1-12, m 1-20, λ 0..10.
 MAX_LAYERS, MAX_SIZE, MAX_M, MAX_LAM = 5, 12, 20, 10.0
 
-#: Largest |weight| and |x|. With |Θ| <= 2 and |x| <= 3 a unit can be saturated (|z| up to ~75 on
-#: the first layer) but not so deep in saturation that every gradient is below rounding.
+#: Largest |weight| and |x| of the "random" regime. With |Θ| <= 2 and |x| <= 3 a unit can be
+#: saturated (|z| up to ~75 on the first layer) but not so deep in saturation that every gradient is
+#: below rounding.
 MAX_WEIGHT, MAX_X = 2.0, 3.0
+
+#: Largest data scale of the "pixels" regime: raw pixel counts are 0..16 (scikit-learn's digits), and
+#: unscaled features of other data reach ~100.
+MAX_DATA_SCALE = 100.0
+
+#: The regimes users check, beside random bounded draws:
+#: - "random": uniform weights in ±(up to 2), X in ±(up to 3);
+#: - "pixels": X of non-negative integer counts, scaled to a maximum of 16 or up to 100 (raw data);
+#: - "saturated": the random weights times 3 or 10 (near-saturated units);
+#: - "fitted": weights trained by L-BFGS-B (gradtrio.train) on the drawn data at the drawn λ, from
+#:   the usual initialisation: at λ = 0 and small m a nearly perfect fit, J ≪ 1, whose cost is a
+#:   difference of large terms and whose gradient nearly cancels.
+REGIMES = ("random", "pixels", "saturated", "fitted")
 
 
 class Problem(NamedTuple):
@@ -76,6 +90,11 @@ def scales(max_scale: float) -> st.SearchStrategy[float]:
     return st.one_of(st.sampled_from([1e-3, 0.1, 1.0]), st.floats(0.0, max_scale)).map(lambda s: min(s, max_scale))
 
 
+def regimes(names: tuple[str, ...] = REGIMES) -> st.SearchStrategy[str]:
+    """One of the :data:`REGIMES` (all by default)."""
+    return st.sampled_from(list(names))
+
+
 @st.composite
 def problems(
     draw,
@@ -85,6 +104,7 @@ def problems(
     lam: st.SearchStrategy[float] | None = None,
     weight_scale: st.SearchStrategy[float] | None = None,
     x_scale: st.SearchStrategy[float] | None = None,
+    regime: st.SearchStrategy[str] | None = None,
 ) -> Problem:
     """A whole problem ``(thetas, X, Y, lam)``, each level drawn from its own strategy.
 
@@ -96,7 +116,10 @@ def problems(
     lam : strategy of float, default :func:`lams`
     weight_scale, x_scale : strategy of float
         Weights are uniform in ``±weight_scale`` (default up to :data:`MAX_WEIGHT`), X in ``±x_scale``
-        (default up to :data:`MAX_X`).
+        (default up to :data:`MAX_X`; in the "pixels" regime X is counts scaled to ``x_scale``, by
+        default 16 or up to :data:`MAX_DATA_SCALE`).
+    regime : strategy of str, default :func:`regimes`
+        One of :data:`REGIMES`: what kind of weights and data, beside their sizes.
 
     Returns
     -------
@@ -108,10 +131,27 @@ def problems(
     sz = draw(sizes if sizes is not None else layer_sizes())
     n_ex = draw(m if m is not None else st.integers(1, MAX_M))
     lm = draw(lam if lam is not None else lams())
+    kind = draw(regime if regime is not None else regimes())
     ws = draw(weight_scale if weight_scale is not None else scales(MAX_WEIGHT))
-    xs = draw(x_scale if x_scale is not None else scales(MAX_X))
+    if x_scale is not None:
+        xs = draw(x_scale)
+    elif kind == "pixels":
+        xs = draw(st.one_of(st.just(16.0), st.floats(3.0, MAX_DATA_SCALE)))
+    else:
+        xs = draw(scales(MAX_X))
+    factor = draw(st.sampled_from([3.0, 10.0])) if kind == "saturated" else 1.0
+    maxiter = draw(st.integers(20, 200)) if kind == "fitted" else 0
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    thetas = [rng.uniform(-ws, ws, size=shape).astype(dt) for shape in theta_shapes(sz)]
-    X = rng.uniform(-xs, xs, size=(n_ex, sz[0])).astype(dt)
-    Y = one_hot(rng.integers(0, sz[-1], size=n_ex), sz[-1], dtype=dt)
-    return Problem(thetas, X, Y, float(lm))
+    thetas = [factor * rng.uniform(-ws, ws, size=shape) for shape in theta_shapes(sz)]
+    if kind == "pixels":
+        X = rng.integers(0, 17, size=(n_ex, sz[0])) * (xs / 16.0)
+    else:
+        X = rng.uniform(-xs, xs, size=(n_ex, sz[0]))
+    y = rng.integers(0, sz[-1], size=n_ex)
+    if kind == "fitted":
+        from gradtrio.train import train
+
+        fit = train(X, y, hidden=sz[1:-1], lam=float(lm), maxiter=maxiter, num_labels=sz[-1],
+                    seed=int(rng.integers(0, 2**31)))
+        thetas = fit.thetas
+    return Problem([t.astype(dt) for t in thetas], X.astype(dt), one_hot(y, sz[-1], dtype=dt), float(lm))

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, target
-from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 from gradtrio import backprop
 from gradtrio.check import compare_gradients
@@ -19,12 +19,15 @@ THREE_WAY = ("backprop", "autodiff", "central", "complex")
 
 
 def assert_three_way(p: Problem, methods=THREE_WAY) -> None:
-    """Every method agrees with backprop on every layer; the message names the layer and the pair."""
+    """No method disagrees with backprop on any layer (a correct gradient is never a failure); the
+    message names the layer and the pair. Inconclusive rows are allowed: a draw whose gradient is
+    below its own rounding (tiny weights and inputs, float32) cannot resolve a bug, and saying so is
+    right."""
     report = compare_gradients(p.thetas, p.X, p.Y, p.lam, methods)
     for row in report.rows:  # steer Hypothesis towards the draws closest to failing
-        if row.method_b == "central" and currently_in_test_context():
-            target(min(row.rel_err / row.tol, row.max_abs / row.atol), label=f"central/tol {row.layer}")
-    assert report.passed, f"{p!r}\n{report.failure_message()}"
+        if currently_in_test_context():
+            target(row.ratio, label=f"{row.method_b} error/bound {row.layer}")
+    assert report.verdict != "fail", f"{p!r}\n{report.failure_message()}"
 
 
 @given(problems(dtype=dtypes(float32=True)))
@@ -35,14 +38,16 @@ def test_backprop_autodiff_central_complex_agree(p):
 @given(problems())
 def test_loop_equals_vectorized(p):
     report = compare_gradients(p.thetas, p.X, p.Y, p.lam, ("backprop", "loop"))
-    assert report.passed, f"{p!r}\n{report.failure_message()}"
+    assert report.verdict != "fail", f"{p!r}\n{report.failure_message()}"
 
 
 # --- invariants of the true gradient (NumPy backprop; float64) -----------------------------------
 
 #: Reordering or duplicating examples changes the order of floating-point sums only: a few ε relative
-#: to the size of the terms, which are bounded by max(1, |J|) for these bounded draws.
+#: to the size of the terms, which are bounded by max(1, |J|) for these bounded draws. These exact
+#: identities are drawn from the bounded "random" regime only; the verdicts above draw every regime.
 SUM_ORDER_RTOL = 1e-12
+BOUNDED = st.just("random")
 
 
 def _close(a, b, J):
@@ -50,12 +55,12 @@ def _close(a, b, J):
 
 
 @given(problems())
-def test_cost_is_nonnegative(p):
+def test_cost_is_nonnegative(p):  # every regime: the cost from logits never goes below 0
     J = backprop.cost(p.thetas, p.X, p.Y, p.lam)
     assert J >= 0.0, f"{p!r}: J = {J}"
 
 
-@given(problems(), st.randoms(use_true_random=False))
+@given(problems(regime=BOUNDED), st.randoms(use_true_random=False))
 def test_shuffling_examples_changes_nothing(p, rnd):
     perm = list(range(p.m))
     rnd.shuffle(perm)
@@ -66,7 +71,7 @@ def test_shuffling_examples_changes_nothing(p, rnd):
         _close(a, b, J)
 
 
-@given(problems())
+@given(problems(regime=BOUNDED))
 def test_duplicating_the_data_set_changes_nothing(p):
     """The data term is a mean over examples; the penalty λ/(2m) halves when m doubles, so 2λ keeps it."""
     J, g = backprop.cost_and_grad(p.thetas, p.X, p.Y, p.lam)
@@ -76,7 +81,7 @@ def test_duplicating_the_data_set_changes_nothing(p):
         _close(a, b, J)
 
 
-@given(problems(lam=st.floats(1e-3, 10.0)))
+@given(problems(lam=st.floats(1e-3, 10.0), regime=BOUNDED))
 def test_bias_gradient_does_not_depend_on_lambda(p):
     _, g = backprop.cost_and_grad(p.thetas, p.X, p.Y, p.lam)
     _, g0 = backprop.cost_and_grad(p.thetas, p.X, p.Y, 0.0)
@@ -84,7 +89,7 @@ def test_bias_gradient_does_not_depend_on_lambda(p):
         np.testing.assert_array_equal(a[:, 0], b[:, 0], err_msg=f"bias column of Theta({l + 1}) moved with λ")
 
 
-@given(problems(lam=st.floats(1e-3, 10.0)))
+@given(problems(lam=st.floats(1e-3, 10.0), regime=BOUNDED))
 def test_regularization_adds_exactly_the_penalty(p):
     """J(λ) - J(0) = λ/(2m) Σ non-bias Θ² and grad(λ) - grad(0) = (λ/m) Θ on non-bias columns."""
     J, g = backprop.cost_and_grad(p.thetas, p.X, p.Y, p.lam)
@@ -139,13 +144,14 @@ def test_every_mutant_is_found_by_the_property(monkeypatch, bug):
     disagrees with the complex step of gradtrio's cost (NumPy methods only: fast). Cost-level mutants are
     caught too: the reference differentiates gradtrio's cost, not the mutant's."""
     from hypothesis import HealthCheck, find, settings
+
     from gradtrio.mutants import CATALOG
 
     monkeypatch.setattr(backprop, "cost_and_grad", CATALOG[bug])
 
     def fails(p: Problem) -> bool:
         try:
-            return not compare_gradients(p.thetas, p.X, p.Y, p.lam, ("backprop", "complex")).passed
+            return compare_gradients(p.thetas, p.X, p.Y, p.lam, ("backprop", "complex")).verdict == "fail"
         except ValueError:  # theta_transposed cannot even run on non-square layers: also a detection
             return True
 

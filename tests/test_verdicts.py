@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from gradtrio import backprop, network
 from gradtrio.localize import problem_functions
-from gradtrio.verdicts import ADJOINT_RTOL, adjoint_test, kink_check, taylor_test
+from gradtrio.verdicts import adjoint_test, kink_check, taylor_test
 from strategies import dtypes, problems
 
 # Each adjoint example compiles a JAX jvp for a new shape (~0.3 s): a tenth of the profile's count.
@@ -32,7 +32,7 @@ def test_taylor_slope_on_a_quadratic_is_exactly_2_or_1():
     good = taylor_test(J, A @ theta, theta)
     assert good.passed and abs(good.slope - 2) < SLOPE_SLACK, str(good)
     bad = taylor_test(J, A @ theta + 1e-3 * rng.normal(size=30), theta)
-    assert not bad.passed and abs(bad.slope - 1) < SLOPE_SLACK, str(bad)
+    assert bad.verdict == "fail" and abs(bad.slope - 1) < SLOPE_SLACK, str(bad)
 
 
 @SETTINGS
@@ -41,14 +41,14 @@ def test_taylor_slope_is_2_for_backprop_and_1_for_a_wrong_gradient(p, seed):
     cost_fn, g, theta, _ = problem_functions(p.thetas, p.X, p.Y, p.lam, cost=backprop.cost)
     dtype = "f8" if p.X.dtype == np.float64 else "f4"
     good = taylor_test(cost_fn, g, theta, seed=seed)
-    assert good.passed, str(good)  # never a false alarm, in either dtype
+    assert good.verdict != "fail", str(good)  # never a false alarm, in either dtype
     # Every entry 10% wrong plus an offset: a gradient error of the size of the gradient itself.
     bad_g = 1.1 * g + 0.1 * np.sqrt(np.mean(g**2) + 1e-4)
     bad = taylor_test(cost_fn, bad_g, theta, seed=seed)
     if dtype == "f8":
         # float64's noise floor lets the fit reach steps where only the leading term is left.
         assert good.conclusive and abs(good.slope - 2) < SLOPE_SLACK, str(good)
-        assert not bad.passed and abs(bad.slope - 1) < SLOPE_SLACK, str(bad)
+        assert bad.verdict == "fail" and abs(bad.slope - 1) < SLOPE_SLACK, str(bad)
     # float32 stops the fit at h ≳ 1e-2, where the h² term of the curvature can still dominate the
     # linear error term (seen with λ = 10, m = 1: slopes 1.8-2.4 for a 10% error). There the test
     # cannot see the error, and no assertion on `bad` would be honest; a correct gradient's slope
@@ -63,7 +63,7 @@ def test_taylor_catches_gradient_mutants_and_not_cost_consistent_ones():
         Y = network.one_hot(y, mutant.judge_sizes[-1])
         cost_fn, g, theta, _ = problem_functions(thetas, X, Y, 3.0, backward=mutant, cost=mutant.cost)
         res = taylor_test(cost_fn, g, theta)
-        assert not res.passed and abs(res.slope - 1) < SLOPE_SLACK, f"{name}: {res}"
+        assert res.verdict == "fail" and abs(res.slope - 1) < SLOPE_SLACK, f"{name}: {res}"
     # A bug in the cost that the gradient follows faithfully is invisible to any gradient check.
     mutant = mutants.CATALOG["labels_off_by_one"]
     thetas, X, y = network.debug_problem((3, 5, 3))
@@ -76,8 +76,10 @@ def test_taylor_catches_gradient_mutants_and_not_cost_consistent_ones():
 @given(p=problems(dtype=dtypes(float32=True)), seed=st.integers(0, 2**31))
 def test_adjoint_passes_to_rounding_for_backprop(p, seed):
     res = adjoint_test(p.thetas, p.X, p.Y, p.lam, seed=seed)
-    assert res.passed, str(res)
-    assert res.tol == ADJOINT_RTOL[p.X.dtype]
+    assert res.verdict != "fail", str(res)
+    assert np.all(np.abs(res.forward - res.backward) <= res.bounds)
+    if p.X.dtype == np.float64:  # float64 resolves far below a 5 % bug on these draws
+        assert res.passed, str(res)
 
 
 def test_adjoint_fails_for_every_mutant_in_float64():
@@ -88,7 +90,7 @@ def test_adjoint_fails_for_every_mutant_in_float64():
         thetas, X, y = network.debug_problem(mutant.judge_sizes)
         Y = network.one_hot(y, mutant.judge_sizes[-1])
         res = adjoint_test(thetas, X, Y, 3.0, backward=mutant)
-        assert not res.passed, f"{name}: {res}"
+        assert res.verdict == "fail", f"{name}: {res}"
 
 
 def test_adjoint_reports_digits_and_validates_k():

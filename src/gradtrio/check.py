@@ -3,20 +3,24 @@
 :func:`check_gradients` builds the course's deterministic debug problem
 (:func:`gradtrio.network.debug_problem`) and :func:`compare_gradients` computes the gradient of the
 cost by every requested method, then compares each method with the reference (the first method),
-layer by layer, against the dtype-keyed table of :mod:`gradtrio.tolerances`.
+entry by entry.
 
 Methods
 -------
-``backprop``   :func:`gradtrio.backprop.cost_and_grad` (vectorized, hand-written NumPy)
-``loop``       :func:`gradtrio.backprop.cost_and_grad_loop` (the per-example course algorithm)
-``autodiff``   :func:`gradtrio.autodiff.cost_and_grad` (``jax.grad`` of the same cost)
-``central``    central differences, one coordinate at a time (``computeNumericalGradient``)
-``batched``    central differences, many perturbations per ``jit(vmap(cost))`` call
-``complex``    complex step on :func:`gradtrio.finite_diff.complex_cost_fn`
-``forward``    forward differences (to show why central ones are used)
-``richardson`` central differences at h and h/2, extrapolated
-``directional`` ``gᵀv`` of the reference against central differences along random directions
-               (one row, layer "all"; the only method that uses ``seed``)
+- ``backprop``: :func:`gradtrio.backprop.cost_and_grad` (vectorized, hand-written NumPy)
+- ``loop``: :func:`gradtrio.backprop.cost_and_grad_loop` (the per-example course algorithm)
+- ``autodiff``: :func:`gradtrio.autodiff.cost_and_grad` (``jax.grad`` of the same cost)
+- ``central``: central differences of the NumPy cost at steps h and 2h, every coordinate
+  (``computeNumericalGradient``, with its truncation measured), many perturbations per call
+- ``batched``: the same, each call a ``jit(vmap(cost))`` of the JAX cost
+- ``complex``: complex step on :func:`gradtrio.finite_diff.complex_cost_fn`
+- ``forward``: forward differences (to show why central ones are used)
+- ``richardson``: central differences at h and h/2, extrapolated
+- ``directional``: ``gᵀv`` of the reference against central differences along random directions
+  (one row, layer "all"; the only method that uses ``seed``)
+
+Every entry is judged against error bounds measured on the problem (:mod:`gradtrio.tolerances`
+explains the rule); each row and the report have a verdict: "pass", "fail" or "inconclusive".
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from ._validate import prepared_problem
 from .measured import bounded_difference
 from .network import debug_problem, one_hot, roll, sizes_of, unroll
 from .rounding import rounding_scales
-from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, verdict_of
+from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, FLOOR_TINY, verdict_of
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -201,14 +205,22 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return num / den if den > 0 else math.inf
 
 
-def judge_layer(a: np.ndarray, b: np.ndarray, bound: np.ndarray, eps: float) -> tuple[float, float, float, float]:
+def judge_layer(
+    a: np.ndarray, b: np.ndarray, bound: np.ndarray, eps: float, overall: float = 0.0, tiny: float = 0.0
+) -> tuple[float, float, float, float]:
     """``(max_abs, ratio, bound_max, resolution)`` of two arrays against per-entry bounds.
 
-    The bound of every entry is floored at ``FLOOR_EPS·ε·max|a|,|b|`` of the layer (see
-    :mod:`gradtrio.tolerances`)."""
+    The bound of every entry is floored at ``FLOOR_EPS·ε·max(|a|, |b|)`` of the layer (see
+    :mod:`gradtrio.tolerances`). The resolution is relative to the layer's largest entry, or, for a
+    layer that is zero throughout (saturated units), to ``overall``, the largest entry of the whole
+    gradient: a bug there shows as an entry that should be zero and is not. No bound is below
+    ``FLOOR_TINY·tiny/ε`` (``tiny`` the dtype's smallest normal number): XLA flushes to zero what NumPy
+    keeps as subnormal numbers, which moves whatever is computed from them by ``tiny`` times their
+    multipliers, and neither result is an error of the gradient."""
     diff = np.abs(a - b)
     top = float(max(np.max(np.abs(a)), np.max(np.abs(b))))
-    bnd = np.maximum(bound, FLOOR_EPS * eps * top)
+    top = top if top > 0 else float(overall)
+    bnd = np.maximum(bound, max(FLOOR_EPS * eps * top, FLOOR_TINY * tiny / eps))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(bnd > 0, diff / bnd, np.where(diff == 0, 0.0, np.inf))
     bmax = float(np.max(bnd))
@@ -397,10 +409,12 @@ def compare_gradients(
         thetas, X, Y, lam, dtype=None if dtype is None else _float_dtype_arg(dtype))
     custom = dict(custom or {})
     if isinstance(methods, str):
-        raise TypeError(f"methods must be a sequence of names such as ('backprop', 'central'); got the string {methods!r}")
+        raise TypeError("methods must be a sequence of names such as ('backprop', 'central'); "
+                        f"got the string {methods!r}")
     methods = list(dict.fromkeys(methods))  # each method once, in the order given
     if len(methods) < 2:
-        raise ValueError(f"methods must name at least two methods to compare, e.g. ('backprop', 'central'); got {methods}")
+        raise ValueError("methods must name at least two methods to compare, e.g. ('backprop', 'central'); "
+                         f"got {methods}")
     unknown = [m for m in methods if m not in KNOWN_METHODS and m not in custom]
     if unknown:
         raise ValueError(f"unknown methods {unknown}; known: {', '.join(KNOWN_METHODS)} (or pass custom=...)")
@@ -418,7 +432,7 @@ def compare_gradients(
         if name == "directional":
             continue
         if name in custom or name in _ANALYTIC:
-            fn = custom.get(name, _ANALYTIC.get(name))
+            fn = custom[name] if name in custom else _ANALYTIC[name]
             g = [np.asarray(t, dtype=np.float64) for t in fn(mats, X, Y, lam)]
             if [t.shape for t in g] != [t.shape for t in mats]:
                 raise ValueError(f"method {name!r} returned gradients of shapes {[t.shape for t in g]}; "
@@ -437,8 +451,9 @@ def compare_gradients(
     rows = []
     for a, b in todo:
         bound = roll(errors[a] + errors[b], pb.sizes)
+        overall = float(max(np.max(np.abs(flat[a])), np.max(np.abs(flat[b]))))
         for l, (ga, gb, bd) in enumerate(zip(grads[a], grads[b], bound)):
-            max_abs, ratio, bmax, resolution = judge_layer(ga, gb, bd, pb.eps)
+            max_abs, ratio, bmax, resolution = judge_layer(ga, gb, bd, pb.eps, overall, float(np.finfo(pb.dtype).tiny))
             rows.append(Row(a, b, f"Theta({l + 1})", max_abs, relative_error(ga, gb), bmax, ratio, resolution,
                             float(bug_size)))
     if "directional" in methods:

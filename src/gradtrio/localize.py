@@ -5,7 +5,7 @@ costs two, but dilutes a single wrong entry by ~1/sqrt(N) and then cannot say *w
 :func:`localize` does both jobs at logarithmic cost:
 
 1. **Probes.** A probe is a unit direction ``u`` supported on a set ``S`` of entries (random
-   signs ±1/sqrt(|S|) on ``S``, zero elsewhere). It compares the analytic directional derivative
+   signs ``±1/sqrt(|S|)`` on ``S``, zero elsewhere). It compares the analytic directional derivative
    ``⟨g, u⟩`` with a central difference along ``u`` and judges the gap against that probe's
    *own* error bound (below). The first probes are one per layer (``S`` = all of Θ(l)) and a
    few on random halves of all the entries.
@@ -51,8 +51,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .network import check_sizes, num_params, theta_shapes, unroll
+
 # The safety factors live with the other tolerances (one table, documented there).
-from .tolerances import BUG_SIZE, GRAD_ROUND_SAFETY, ROUND_SAFETY, TRUNC_SAFETY, verdict_of
+from .tolerances import BUG_SIZE, GRAD_ROUND_SAFETY, ROUND_SAFETY, TRUNC_SAFETY
 
 __all__ = [
     "Suspect",
@@ -92,7 +93,7 @@ class Suspect(NamedTuple):
     layer: int
     row: int
     col: int
-    index: int
+    index: int  # type: ignore[assignment]  # the unrolled position; tuple.index is not used on a Suspect
 
     def __str__(self) -> str:
         return f"Theta({self.layer})[{self.row}, {self.col}]" + (" (bias)" if self.col == 0 else "")
@@ -166,7 +167,8 @@ class LocalizeResult:
             lines.append(f"  failing block starting at {s} could not be split further")
         if self.verdict == "inconclusive":
             lines.append(f"  inconclusive: the probes resolve errors of {self.resolution:.3g} x a layer's largest "
-                         f"entry, above the {self.bug_size:g} asked for (float64, or fewer parameters, would resolve it)")
+                         f"entry, above the {self.bug_size:g} asked for (float64, or fewer parameters, "
+                         "would resolve it)")
         return "\n".join(lines)
 
 
@@ -241,7 +243,7 @@ class EntryBounds:
             f"  {'entry':<22}{'analytic':>13}{'FD':>13}{'bound':>11}{'ratio':>9}",
         ]
         pos = {int(i): j for j, i in enumerate(self.indices)}
-        for layer, items in self.worst().items():
+        for items in self.worst().values():
             for s, r in items:
                 j = pos[s.index]
                 lines.append(
@@ -486,6 +488,7 @@ def localize(
     signs = pr.rng.choice(np.array([-1, 1], dtype=np.int8), size=n)
     records: list[ProbeRecord] = []
     resolution = [0.0]
+    overall = float(np.max(np.abs(g)))
 
     def run(kind: str, support: np.ndarray) -> bool:
         a, d, _, _, bound = pr.probe(support, signs[support])
@@ -493,7 +496,7 @@ def localize(
         failed = bool(ratio > 1.0)
         records.append(ProbeRecord(kind, int(support.size), suspect_at(int(support[0]), sizes), float(ratio), failed))
         if kind == "layer":  # a wrong entry e moves this probe by e/sqrt(|S|): what it can resolve
-            top = float(np.max(np.abs(g[support])))
+            top = float(np.max(np.abs(g[support]))) or overall  # a zero layer: relative to the whole
             res = bound * np.sqrt(support.size) / top if top > 0 else (0.0 if bound == 0 else np.inf)
             resolution[0] = max(resolution[0], float(res))
         return failed
@@ -604,7 +607,7 @@ def entry_bounds(
     for a, b in zip(starts[:-1], starts[1:]):
         inside = (idx >= a) & (idx < b)
         if np.any(inside):
-            top = float(np.max(np.abs(g[a:b])))
+            top = float(np.max(np.abs(g[a:b]))) or float(np.max(np.abs(g)))
             worst = float(np.max(bound[inside]))
             resolution = max(resolution, worst / top if top > 0 else (0.0 if worst == 0 else np.inf))
     return EntryBounds(idx, analytic, fd, rounding, truncation, bound, ratio, sizes, pr.evaluations, pr.noise, pr.h,

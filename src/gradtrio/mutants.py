@@ -497,29 +497,26 @@ class _Counted:
         return J, unroll(grads)
 
 
-def _compare(a: np.ndarray, b: np.ndarray, sizes: Sequence[int], method: str, J: float) -> str:
-    """'' when two flat gradients agree layer by layer within the table's (backprop, ``method``) tolerance.
+def _compare(a: np.ndarray, b: np.ndarray, bound: np.ndarray, sizes: Sequence[int], method: str) -> str:
+    """'' when two flat gradients agree entry by entry within ``bound`` (shape ``(n,)``), else the worst layer.
 
-    The rule of :mod:`gradtrio.tolerances`: a layer agrees when ``‖a−b‖/‖a+b‖ <= rtol`` or
-    ``max|a−b| <= atol·max(1, |J|)``. Otherwise the worst layer is described.
-    """
-    from .check import relative_error
-    from .tolerances import tolerance
+    The rule of :func:`gradtrio.check.compare_gradients`: an entry disagrees when ``|a − b|`` exceeds
+    the sum of the two methods' error bounds measured on the problem."""
+    from .check import judge_layer
 
-    tol = tolerance(np.float64, "backprop", method)
-    for l, (A, B) in enumerate(zip(roll(a, sizes), roll(b, sizes))):
-        rel, max_abs = relative_error(A, B), float(np.max(np.abs(A - B)))
-        if not tol.agrees(rel, max_abs, J):
-            return f"Theta({l + 1}): vs {method}, relative error {rel:.2g} > {tol.rtol:.2g}"
+    for l, (A, B, E) in enumerate(zip(roll(a, sizes), roll(b, sizes), roll(bound, sizes))):
+        max_abs, ratio, _, _ = judge_layer(A, B, E, float(np.finfo(np.float64).eps))
+        if ratio > 1:
+            return f"Theta({l + 1}): vs {method}, max |a-b| {max_abs:.2g} is {ratio:.2g} x its measured bound"
     return ""
 
 
-def _compare_cost(J: float, J_ref: float) -> str:
-    """'' when the cost agrees with the JAX cost to the (backprop, autodiff) tolerance."""
-    from .tolerances import tolerance
+def _compare_cost(J: float, J_ref: float, scale: float) -> str:
+    """'' when the cost agrees with the JAX cost within both sides' rounding, ``2·ANALYTIC_SAFETY·ε·S_J``
+    (``scale`` is ``S_J`` of :func:`gradtrio.rounding.rounding_scales`)."""
+    from .tolerances import ANALYTIC_SAFETY
 
-    tol = tolerance(np.float64, "backprop", "autodiff")
-    if abs(J - J_ref) <= tol.rtol * max(1.0, abs(J_ref)):
+    if abs(J - J_ref) <= 2 * ANALYTIC_SAFETY * float(np.finfo(np.float64).eps) * max(scale, abs(J_ref)):
         return ""
     return f"cost {J:.6g} vs JAX {J_ref:.6g}"
 
@@ -531,10 +528,11 @@ def _vs_references(mutant: Mutant, problem: Problem, methods: tuple[str, ...], s
     """
     from . import autodiff
     from .check import compare_gradients
+    from .rounding import rounding_scales
 
     thetas, X, Y, lam = problem
     J, grads = mutant(thetas, X, Y, lam)
-    why = _compare_cost(J, autodiff.cost(thetas, X, Y, lam))
+    why = _compare_cost(J, autodiff.cost(thetas, X, Y, lam), rounding_scales(thetas, X, Y, lam).cost)
     report = compare_gradients(thetas, X, Y, lam, ("code",) + methods, seed=seed,
                                custom={"code": lambda *_: grads})
     fails = report.failures()
@@ -556,16 +554,24 @@ def _guarded(check: Callable[[Mutant], CheckResult]) -> Callable[[Mutant], Check
 
 
 def _full_gradient_check(mutant: Mutant, method: str) -> CheckResult:
-    """The mutant's gradient against the full numerical gradient (``method``) of its own cost."""
-    from .finite_diff import complex_step_gradient, numerical_gradient
+    """The mutant's gradient against the full numerical gradient (``method``) of its own cost, entry by
+    entry against measured bounds (:mod:`gradtrio.measured`, :mod:`gradtrio.rounding`)."""
+    from .finite_diff import complex_step_gradient
+    from .measured import bounded_difference
+    from .rounding import rounding_scales
+    from .tolerances import ANALYTIC_SAFETY
 
-    numericals: dict[str, Callable[..., Any]] = {
-        "central": numerical_gradient, "complex": complex_step_gradient,
-    }
-    numerical = numericals[method]
-    c = _Counted(mutant, judge_problem(mutant))
-    J, g = c.cost_and_grad()
-    why = _compare(g, numerical(c.cost, c.theta), c.sizes, method, J)
+    problem = judge_problem(mutant)
+    c = _Counted(mutant, problem)
+    _, g = c.cost_and_grad()
+    scales = rounding_scales(*problem)
+    exact = ANALYTIC_SAFETY * scales.grad_error()
+    if method == "complex":
+        numeric, error = complex_step_gradient(c.cost, c.theta), exact
+    else:
+        res = bounded_difference(c.cost, c.theta, step_scale=scales.flat_inputs(), noise_floor=scales.cost_error())
+        numeric, error = res.grad, res.error
+    why = _compare(g, numeric, exact + error, c.sizes, method)
     return CheckResult(bool(why), c.calls, why)
 
 
@@ -584,8 +590,9 @@ def check_directional(mutant: Mutant) -> CheckResult:
     _, g = c.cost_and_grad()
     res = directional_check(g, c.cost, c.theta, k=DIRECTIONS, seed=0)
     off = int(np.sum(res.ratio > 1))
-    why = "" if res.passed else f"{off}/{DIRECTIONS} directions off (worst ratio {res.ratio.max():.2g})"
-    return CheckResult(not res.passed, c.calls, why)
+    failed = res.verdict == "fail"
+    why = f"{off}/{DIRECTIONS} directions off (worst ratio {res.ratio.max():.2g})" if failed else ""
+    return CheckResult(failed, c.calls, why)
 
 
 @_guarded

@@ -5,27 +5,29 @@ Two gradients ``a`` and ``b`` of one layer *agree* when either
 - the relative error ``‖a - b‖ / ‖a + b‖`` is at most ``rtol``, or
 - the largest absolute difference ``max |a - b|`` is at most ``atol · max(1, |J|)``.
 
-The second clause exists because finite-difference rounding is *absolute* (about ε|J|/h, whatever
+The second clause exists because finite-difference rounding is *absolute* (about ``ε|J|/h``, whatever
 the size of the gradient): a layer whose true gradient is tiny (saturated units) has a large relative
 error and yet no bug. Any real bug of the classic kinds moves entries by far more than either bound.
 
-Where the numbers come from (ε = ``np.finfo(dtype).eps``; per-method error budgets below, and the
-budget of a pair is the sum of its two methods' budgets)
-------------------------------------------------------------------------------------------------
+Where the numbers come from
+---------------------------
+ε is ``np.finfo(dtype).eps``; per-method error budgets below, and the budget of a pair is the sum of
+its two methods' budgets.
+
 - **Analytic** (``backprop``, ``loop``, ``autodiff``) and **complex step** (``complex``): rounding
   only. A gradient entry is a sum over m examples of products through <= 5 layers; the recursive
-  error bound is about (m + depth·width)·ε relative to the sum of |terms|, and in practice
+  error bound is about (m + depth·width)·ε relative to the sum of ``|terms|``, and in practice
   (pairwise summation, random signs) far less. Budget ``256 ε`` for both bounds: 5.7e-14 in float64
   (the DESIGN's "around 1e-13 relative or tighter" for a pair), 3.1e-5 in float32.
 - **Central differences** at the step ``h = 5 ε^(1/3)`` of :func:`gradtrio.finite_diff.default_step`:
   truncation ``h² |J'''| / 6`` plus rounding ``c ε |J| / h = (c/5) ε^(2/3) |J|``; both ``∝ ε^(2/3)``
-  (3.7e-11 in float64, 2.4e-5 in float32). Measured (see ``finite_diff.CENTRAL_SCALE``): max |a-b|
-  is 0.2 ε^(2/3) |J| (c ≈ 1) and the layer relative error at most 3 ε^(2/3), in both dtypes.
-  The truncation term does *not* scale with |J|: at h = 5 ε^(1/3) it is (25/6) |J'''| ε^(2/3), and a
-  nearly perfect fit (J ≈ 1e-4) can keep |J'''| ≈ 0.7 per entry (Hypothesis found such a draw:
+  (3.7e-11 in float64, 2.4e-5 in float32). Measured (see ``finite_diff.CENTRAL_SCALE``): ``max |a-b|``
+  is ``0.2 ε^(2/3) |J|`` (c ≈ 1) and the layer relative error at most 3 ε^(2/3), in both dtypes.
+  The truncation term does *not* scale with ``|J|``: at h = 5 ε^(1/3) it is ``(25/6) |J'''| ε^(2/3)``, and a
+  nearly perfect fit (J ≈ 1e-4) can keep ``|J'''| ≈ 0.7`` per entry (Hypothesis found such a draw:
   4-4-9-12-1, m = 18, X = 0, error 2.9 ε^(2/3)). For these sigmoid networks with bounded weights and
-  inputs, |J'''| per entry is a product of sigmoid derivatives (|softplus'''| ≤ 0.1) and of bounded
-  activations, at most ~2. Budget: ``atol = 10 ε^(2/3)`` (covers |J'''| ≤ 2.4) and
+  inputs, ``|J'''|`` per entry is a product of sigmoid derivatives (``|softplus'''| ≤ 0.1``) and of bounded
+  activations, at most ~2. Budget: ``atol = 10 ε^(2/3)`` (covers ``|J'''| ≤ 2.4``) and
   ``rtol = 30 ε^(2/3)`` (1.1e-9 float64, 7.3e-4 float32): ten times the measured worst relative
   error, and still 20 times below a 2 % error in float32.
   ``batched`` is the same arithmetic in JAX: same budget.
@@ -37,7 +39,7 @@ budget of a pair is the sum of its two methods' budgets)
 
 Measured bounds: what the verdicts use
 --------------------------------------
-The numbers above hold for the inputs they were derived for (|x| ≲ 3, |J| ≈ 1, untrained weights).
+The numbers above hold for the inputs they were derived for (``|x| ≲ 3``, ``|J| ≈ 1``, untrained weights).
 They stay here as documented expectations (the step-size study and the tests compare against them),
 but no verdict is decided by them any more. Every verdict of :mod:`gradtrio.check`,
 :mod:`gradtrio.localize`, :mod:`gradtrio.verdicts` and the directional check bounds its error from what it
@@ -77,6 +79,7 @@ __all__ = [
     "GRAD_ROUND_SAFETY",
     "BUG_SIZE",
     "FLOOR_EPS",
+    "FLOOR_TINY",
     "VERDICTS",
     "verdict_of",
 ]
@@ -85,7 +88,7 @@ __all__ = [
 #: of a central difference is sqrt(2)·σ/(2h) ≈ 0.7 σ/h, so 8 σ/h is more than 10 standard deviations;
 #: it also absorbs a measured σ that came out low by a factor of 2-3 (12 samples of noise).
 ROUND_SAFETY = 8.0
-#: Safety factor on the truncation estimate |D(h) − D(2h)|/3, which neglects the O(h⁴) term and can
+#: Safety factor on the truncation estimate ``|D(h) − D(2h)|/3``, which neglects the O(h⁴) term and can
 #: come out small when c h² and the rounding noise cancel; 3 covers both while h is in the asymptotic
 #: range (which the per-entry steps of :mod:`gradtrio.measured` keep it in).
 TRUNC_SAFETY = 3.0
@@ -106,12 +109,18 @@ BUG_SIZE = 5e-2
 #: Every per-entry bound is at least FLOOR_EPS·ε·max|entry| of its layer: two results that are both
 #: exactly zero, or equal to the last bit, agree without a zero bound dividing anything.
 FLOOR_EPS = 4.0
+#: ... and at least FLOOR_TINY·tiny/ε (tiny the dtype's smallest normal number: 4e-31 in float32,
+#: 4e-292 in float64). XLA on the CPU flushes subnormal inputs and results to zero where NumPy keeps
+#: them (Hypothesis found float32 weights of 1e-38), which moves what is computed from them by tiny
+#: times their multipliers (λ/m, ``|x|``, ``|Θ|``); 1/ε covers multipliers up to 8e6 in float32. No gradient
+#: entry that small can be resolved in the dtype anyway.
+FLOOR_TINY = 4.0
 
 #: The outcomes of a verdict, worst first: a failure outranks an inconclusive part, which outranks a pass.
 VERDICTS = ("fail", "inconclusive", "pass")
 
 
-def verdict_of(parts: "list[str] | tuple[str, ...]") -> str:
+def verdict_of(parts: list[str] | tuple[str, ...]) -> str:
     """The verdict of several parts: "fail" if any failed, else "inconclusive" if any was, else "pass"."""
     for v in VERDICTS:
         if v in parts:
@@ -157,8 +166,10 @@ for _dt in (_F64, _F32):
         METHOD_ERROR[(_dt, _m)] = (256 * _e, 256 * _e, "rounding only: 256 ε")
     _c = _e ** (2 / 3)
     for _m in ("central", "batched"):
-        METHOD_ERROR[(_dt, _m)] = (30 * _c, 10 * _c, "central differences at h = 5 ε^(1/3): rtol 30 ε^(2/3), atol 10 ε^(2/3)")
-    METHOD_ERROR[(_dt, "richardson")] = (30 * _c, 6 * _c, "Richardson: rounding tripled: rtol 30 ε^(2/3), atol 6 ε^(2/3)")
+        METHOD_ERROR[(_dt, _m)] = (30 * _c, 10 * _c,
+                                   "central differences at h = 5 ε^(1/3): rtol 30 ε^(2/3), atol 10 ε^(2/3)")
+    METHOD_ERROR[(_dt, "richardson")] = (30 * _c, 6 * _c,
+                                         "Richardson: rounding tripled: rtol 30 ε^(2/3), atol 6 ε^(2/3)")
     METHOD_ERROR[(_dt, "forward")] = (100 * _e**0.5, 100 * _e**0.5, "forward differences at h = ε^(1/2): 100 ε^(1/2)")
 
 #: The methods that have an entry.

@@ -273,12 +273,12 @@ def train(
 
     x0 = unroll(init_weights(sizes, seed))  # the optimizer works in float64 whatever X's dtype
     recent: OrderedDict[bytes, float] = OrderedDict()
-    state = {"nfev": 0, "best_J": np.inf, "best_x": x0, "last_x": x0}
+    state = _State(nfev=0, best_J=np.inf, best_x=x0, last_x=x0)
     history: list[float] = []
 
     def counted(v: np.ndarray) -> tuple[float, np.ndarray]:
         J, g = fun(v)
-        state["nfev"] += 1
+        state.nfev += 1
         recent[v.tobytes()] = J
         if len(recent) > _EVAL_CACHE_SIZE:
             recent.popitem(last=False)
@@ -290,9 +290,9 @@ def train(
         if J is None:  # an iterate the line search never evaluated as such (rare): compute it
             J = fun(xk)[0]
         history.append(float(J))
-        state["last_x"] = xk = xk.copy()
-        if J < state["best_J"]:
-            state["best_J"], state["best_x"] = J, xk
+        state.last_x = xk = xk.copy()
+        if J < state.best_J:
+            state.best_J, state.best_x = J, xk
         if callback is not None:
             callback(len(history) - 1, float(J))
         if method == "TNC" and len(history) > maxiter:
@@ -303,7 +303,7 @@ def train(
             history.append(float(J))
         return TrainResult(
             thetas=[t.copy() for t in roll(x, sizes)], sizes=sizes, cost_history=np.array(history),
-            iterations=iterations, function_evals=state["nfev"], wall_time=time.perf_counter() - start,
+            iterations=iterations, function_evals=state.nfev, wall_time=time.perf_counter() - start,
             method=method, backend=backend, lam=lam, seed=int(seed), message=message,
             interrupted=interrupted,
         )
@@ -317,24 +317,35 @@ def train(
         with blas_limited(numpy_threads):
             J0, _ = counted(x0)
             history.append(float(J0))
-            state["best_J"] = J0
+            state.best_J = J0
             if callback is not None:
                 callback(0, float(J0))
             if maxiter == 0:
                 return result(x0, J0, 0, "maxiter is 0: the initial weights", False)
-            res = scipy.optimize.minimize(counted, x0, jac=True, method=method, callback=on_iteration,
-                                          options=options)
+            # method is one of METHODS (checked above); scipy-stubs want it as a Literal.
+            res = scipy.optimize.minimize(counted, x0, jac=True, method=method,  # type: ignore[call-overload]
+                                          callback=on_iteration, options=options)
     except _MaxIterReached:
-        return result(state["last_x"], history[-1], len(history) - 1, f"maxiter={maxiter} iterations reached",
+        return result(state.last_x, history[-1], len(history) - 1, f"maxiter={maxiter} iterations reached",
                       False)
     except KeyboardInterrupt:
         if not history:  # stopped before the first cost was known: there is nothing to give back
             raise
-        partial = result(state["best_x"], state["best_J"], len(history) - 1, "interrupted (Ctrl-C)", True)
+        partial = result(state.best_x, state.best_J, len(history) - 1, "interrupted (Ctrl-C)", True)
         raise TrainingInterrupted(partial) from None
     x = np.asarray(res.x, dtype=np.float64)
     J_final = recent.get(x.tobytes(), float(res.fun))
     return result(x, J_final, int(res.nit), str(res.message), False)
+
+
+@dataclass
+class _State:
+    """What the optimizer's callbacks share: evaluations so far, the best and the last iterate."""
+
+    nfev: int
+    best_J: float
+    best_x: np.ndarray
+    last_x: np.ndarray
 
 
 class _MaxIterReached(Exception):
