@@ -120,7 +120,7 @@ class _Problem:
         sizes, X, Y, lam = self.sizes, self.X, self.Y, self.lam
         if method == "complex":
             J = finite_diff.complex_cost_fn(sizes, X, Y, lam)
-            g = finite_diff.complex_step_gradient(J, self.theta)
+            g = finite_diff.complex_step_gradient(J, self.theta, noise_floor=self.scales.cost_error())
             self.evaluations[method] = self.theta.size
             return g, self.analytic_error()
         if method == "batched":
