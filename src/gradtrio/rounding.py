@@ -38,7 +38,14 @@ from scipy.special import expit
 from ._validate import prepared_problem
 from .network import unroll
 
-__all__ = ["RoundingScales", "rounding_scales", "checker_options"]
+__all__ = ["RoundingScales", "rounding_scales", "checker_options", "FUNCTION_ULPS"]
+
+#: Error of one evaluation of exp, log1p or the sigmoid, in units of ε. Correctly rounded would be
+#: 0.5; glibc's libm is within 1 ulp, and vectorized implementations (NumPy's SIMD exp, XLA's logistic
+#: on the CPU) within a few. Two correct implementations can then differ by ~2·FUNCTION_ULPS·ε on every
+#: output of a trained network (h ≈ y, where δ = h − y cancels), and such differences need not
+#: average out over examples: they are counted once per example, not with sqrt(m).
+FUNCTION_ULPS = 4.0
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ def rounding_scales(
             slopes.append(slope)
             acts.append(a)
             absacts.append(a)
-            errs.append(slope * err_z + a)  # the sigmoid's own rounding: ~ε relative
+            errs.append(slope * err_z + FUNCTION_ULPS * a)  # the sigmoid's own rounding
     H = expit(z)
     sp = np.logaddexp(0.0, z)
     # S_J is a floor under the cost's *measured* noise, so it counts each term once (no sqrt(n)): the
@@ -130,23 +137,34 @@ def rounding_scales(
     penalty = sum(float(np.sum(T[:, 1:] ** 2)) for T in mats) * lam / (2 * m)
     S_J = float(data + penalty)
 
-    # Backward with absolute values: δ(L) = h − y has terms |h| + |y| and inherits |g'(z)|·err(z).
-    dscale = H + Y64 + H * (1.0 - H) * err_z
+    # Backward, in units of ε: E(δ) bounds the error of δ, |δ| is its value. Each product's own
+    # rounding is counted on the values (sqrt(n)·Σ|terms|, Higham & Mary's probabilistic bound for an
+    # inner product); errors inherited from earlier steps are propagated to first order with |Θ|.
+    # δ(L) = h − y: its subtraction rounds on |h| + |y|, and it inherits g'(z)·err(z).
+    delta = H - Y64
+    E = (1.0 + FUNCTION_ULPS) * H + Y64 + H * (1.0 - H) * err_z
     G: list[np.ndarray] = [np.empty(0)] * len(mats)
     inputs: list[np.ndarray] = [np.empty(0)] * len(mats)
     sq_m = np.sqrt(float(m))
     for l in range(len(mats) - 1, -1, -1):
         T = mats[l]
+        ad = np.abs(delta)
         g = np.empty_like(T)
-        g[:, 0] = sq_m * dscale.sum(axis=0) / m
-        g[:, 1:] = sq_m * (dscale.T @ (absacts[l] + errs[l])) / m + lam / m * np.abs(T[:, 1:])
+        # D = (1/m) Σ_k δ_k a_k: the sum's own rounding, plus what δ's and a's errors carry into it.
+        g[:, 0] = (sq_m * ad.sum(axis=0) + E.sum(axis=0)) / m
+        g[:, 1:] = (sq_m * (ad.T @ absacts[l]) + E.T @ absacts[l] + ad.T @ errs[l]) / m + lam / m * np.abs(T[:, 1:])
         G[l] = g
         inp = np.ones_like(T)
         inp[:, 1:] = np.maximum(1.0, np.max(absacts[l], axis=0))[None, :]
         inputs[l] = inp
         if l > 0:
-            aW = np.abs(T[:, 1:])
-            dscale = (np.sqrt(T.shape[0] + 1.0) * (dscale @ aW)) * slopes[l - 1] + dscale @ aW * acts[l]
+            W, aW = T[:, 1:], np.abs(T[:, 1:])
+            back = delta @ W
+            # δ(l) = (δ(l+1) W) ⊙ g'(z): the product's rounding and the inherited E, times g'; plus the
+            # error of g' = a(1 − a) itself, which inherits a's error (|1 − 2a| <= 1) and rounds (~3ε).
+            E = ((np.sqrt(T.shape[0] + 1.0) * (ad @ aW) + E @ aW) * slopes[l - 1]
+                 + np.abs(back) * (errs[l] + 3.0 * slopes[l - 1]))
+            delta = back * slopes[l - 1]
     return RoundingScales(S_J, G, inputs, dt)
 
 
