@@ -47,10 +47,20 @@ def test_train_then_predict_end_to_end(tmp_path):
     assert rows["weights"] == str(out / "weights.npz")
     assert rows["hidden units"] == str(out / "hidden_units.png")
     assert (out / "hidden_units.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "iteration 5/5  cost" in r.stderr  # plain progress lines when stderr is not a terminal
+    assert rows["cost history"] == str(out / "cost_history.csv")
+    assert rows["training curve"] == str(out / "training_curve.png")
+    assert (out / "training_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    history = np.loadtxt(out / "cost_history.csv", delimiter=",", skiprows=1)
+    np.testing.assert_array_equal(history[:, 0], np.arange(6))  # iterations 0 (initial weights) .. 5
+    assert history[-1, 1] == pytest.approx(float(rows["final cost"]), abs=5e-7)
+    assert np.all(np.diff(history[:, 1]) <= 0)  # L-BFGS-B's iterates descend
+    assert "\r" not in r.stderr  # plain progress lines when stderr is not a terminal
+    assert re.search(r"^  iteration 5/5, cost [0-9.]+  \d\d:\d\d elapsed, 00:00 left, ", r.stderr, re.M), r.stderr
     assert ("gradient check: backprop vs JAX vs central differences and complex step on 1885 parameters "
             "(64-25-10, m = 5)...") in r.stderr  # said before the check starts
-    assert sorted(os.listdir(out)) == ["hidden_units.png", "weights.npz"]  # no temporary files left
+    assert re.search(r"^  gradient check 5/5, done  ", r.stderr, re.M), r.stderr
+    assert sorted(os.listdir(out)) == ["cost_history.csv", "hidden_units.png", "training_curve.png",
+                                       "weights.npz"]  # no temporary files left
 
     preds = tmp_path / "pred.txt"
     p = gradtrio("predict", out / "weights.npz", "--output", preds)
@@ -231,44 +241,48 @@ def test_mutants_subcommand_without_its_module(monkeypatch, capsys):
     assert err.count("\n") == 1 and "mutants subcommand is unavailable" in err
 
 
-def test_progress_bar_redraws_one_line_on_a_terminal():
+def test_progress_on_a_terminal_is_a_tqdm_bar_with_rate_and_time_left():
     class Terminal(io.StringIO):
         def isatty(self):
             return True
 
     stream = Terminal()
-    bar = cli.Progress(4, stream, interval=0.0)
+    bar = cli.Progress(4, stream=stream)
     for i, J in enumerate([4.0, 3.0, 2.0, 1.5, 1.25]):
         bar(i, J)
     bar.close()
     text = stream.getvalue()
-    assert text.count("\r") == 5 and text.endswith("\n") and text.count("\n") == 1
-    assert "[" + "#" * cli.Progress.WIDTH + "] 4/4  cost 1.250000" in text
-    # throttled redraws: a run that stops early still ends showing its last iteration
-    stream = Terminal()
-    bar = cli.Progress(100, stream, interval=3600.0)
-    for i in range(7):
-        bar(i, 1.0 / (i + 1))
-    bar.close()
-    assert stream.getvalue().count("\r") == 2
-    assert re.search(r"\]   6/100  cost 0\.142857 +[0-9.]+ s\n$", stream.getvalue())
+    assert "\r" in text and text.endswith("\n") and text.count("\n") == 1  # one line, redrawn
+    last = text.split("\r")[-1]
+    assert re.search(r"iteration: 100%\|.*\| 4/4 \[\d\d:\d\d<\d\d:\d\d, .*it/s, cost 1\.250000\]", last), last
 
 
-def test_plain_progress_shows_the_last_iteration_and_signs_of_life():
-    stream = io.StringIO()  # not a terminal
-    bar = cli.Progress(100000, stream, plain_interval=3600.0)
+def test_plain_progress_shows_rate_time_left_and_the_last_step():
+    stream = io.StringIO()  # not a terminal: plain lines, never a carriage return
+    bar = cli.Progress(100000, stream=stream, plain_interval=3600.0)
     for i in range(7):
         bar(i, 1.0 / (i + 1))
     bar.close()  # a run that stops early still shows where it stopped
     lines = stream.getvalue().splitlines()
-    assert [ln.split()[1] for ln in lines] == ["0/100000", "6/100000"]
-    assert "cost 0.142857" in lines[-1]
+    assert "\r" not in stream.getvalue()
+    assert [ln.split()[1] for ln in lines] == ["0/100000,", "6/100000,"]
+    assert re.fullmatch(r"  iteration 6/100000, cost 0\.142857  \d\d:\d\d elapsed, \S+ left, +[0-9.]+it/s",
+                        lines[-1]), lines[-1]
     stream = io.StringIO()
-    bar = cli.Progress(100000, stream, plain_interval=0.0)  # every plain_interval seconds, not only each tenth
+    bar = cli.Progress(100000, stream=stream, plain_interval=0.0)  # every plain_interval s, not only each tenth
     for i in range(4):
         bar(i, 1.0)
     bar.close()
     assert len(stream.getvalue().splitlines()) == 4  # close() does not repeat a line already shown
+    stream = io.StringIO()
+    bar = cli.Progress(20, stream=stream, plain_interval=3600.0)
+    for i in range(21):
+        bar(i, 1.0)
+    bar.close()
+    assert [ln.split()[1] for ln in stream.getvalue().splitlines()] == [f"{i}/20," for i in range(0, 21, 2)]
+    stream = io.StringIO()
+    cli.Progress(5, stream=stream).close()  # nothing done (an error before the first step): no line
+    assert stream.getvalue() == ""
 
 
 def test_hidden_unit_picture_tiles_rows_like_displaydata():

@@ -253,6 +253,7 @@ def compare_gradients(
     pairs: str = "reference",
     dtype: DTypeLike | None = None,
     seed: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> GradientReport:
     """Compute the gradient by every method and compare each with the reference, layer by layer.
 
@@ -275,6 +276,8 @@ def compare_gradients(
         Cast thetas and X to it (float64 or float32); by default the inputs' dtype.
     seed : int, default 0
         Seeds the random directions of ``"directional"``.
+    progress : callable ``(method) -> None``, optional
+        Called with each method's name before it runs (``gradtrio check`` shows progress with it).
 
     Returns
     -------
@@ -301,6 +304,8 @@ def compare_gradients(
     for name in methods:
         if name == "directional":
             continue
+        if progress is not None:
+            progress(name)
         fn = custom.get(name, _GRADIENTS.get(name))
         g = [np.asarray(t, dtype=np.float64) for t in fn(mats, X, Y, lam)]
         if [t.shape for t in g] != [t.shape for t in mats]:
@@ -326,6 +331,8 @@ def compare_gradients(
             rel = relative_error(ga, gb)
             rows.append(Row(a, b, f"Theta({l + 1})", max_abs, rel, tol.rtol, atol, tol.agrees(rel, max_abs, J)))
     if "directional" in methods:
+        if progress is not None:
+            progress("directional")
         rows.append(_directional_row(ref, grads[ref], sizes, X, Y, lam, unroll(mats), seed, J))
     return GradientReport(rows, sizes, X.shape[0], lam, dt.name, J, grads)
 
