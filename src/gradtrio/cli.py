@@ -119,8 +119,8 @@ class Progress:
         """Move to step ``n`` (absolute), with ``postfix`` (e.g. the current cost) after the count.
 
         Raises KeyboardInterrupt here if a Ctrl-C was swallowed meanwhile (see :func:`main`)."""
-        if _swallowed_interrupt:
-            _swallowed_interrupt.clear()
+        if _pending_interrupt:
+            _pending_interrupt.clear()
             raise KeyboardInterrupt
         if self.closed:
             return
@@ -424,6 +424,7 @@ def _method_progress(methods: Sequence[str], desc: str = "gradient check"):
     order = list(dict.fromkeys(methods))
 
     def hook(name: str) -> None:
+        _defer_interrupts(name in _JAX_METHODS)  # raises a Ctrl-C held back during the previous method
         i = order.index(name) if name in order else bar.n
         bar.update(i, name)
 
@@ -444,11 +445,15 @@ def _gradient_check(sizes, lam: float, m: int, seed: int = 0, dtype="float64", m
     bar = None
     if show_progress:
         bar, kw["progress"] = _method_progress(methods)
+    else:  # no hook between methods: hold Ctrl-C back for the whole check if it runs JAX
+        _defer_interrupts(bool(_JAX_METHODS & set(methods)))
     try:
         report = check_gradients(tuple(sizes), lam=lam, m=m, seed=seed, dtype=dtype, methods=methods, **kw)
+        _defer_interrupts(False)
         if bar is not None:
             bar.update(bar.total, "done")
     finally:
+        _restore_interrupts()
         if bar is not None:
             bar.close()
     return report, bool(report.passed)
@@ -515,9 +520,14 @@ def _cmd_train(args) -> int:
     # --maxiter 0 evaluates the initial weights only: nothing to show progress of
     progress = Progress(args.maxiter, desc="iteration") if args.maxiter > 0 else None
     try:
-        result = train(X_train, y_train, hidden=hidden, lam=args.lam, maxiter=args.maxiter,
-                       method=args.method, seed=args.seed, backend=args.backend, callback=progress,
-                       num_labels=K)
+        # the jax backend: Ctrl-C held back during JAX calls, raised by the progress at the next iteration
+        _defer_interrupts(args.backend == "jax" and progress is not None)
+        try:
+            result = train(X_train, y_train, hidden=hidden, lam=args.lam, maxiter=args.maxiter,
+                           method=args.method, seed=args.seed, backend=args.backend, callback=progress,
+                           num_labels=K)
+        finally:
+            _restore_interrupts()
     except TrainingInterrupted as stop:
         if progress is not None:
             progress.close()
@@ -669,19 +679,58 @@ def _interrupted(exc: BaseException | None) -> bool:
     return False
 
 
-#: Non-empty when a Ctrl-C was raised where Python can only print and ignore it (a garbage-collector
-#: callback, such as JAX's, or a __del__): :meth:`Progress.update` and :func:`main` raise it again.
-_swallowed_interrupt: list[bool] = []
+#: Non-empty when a Ctrl-C is waiting to be raised: one that Python could only print and ignore (raised
+#: in a garbage-collector callback, such as JAX's, or a __del__), or one held back while JAX runs (see
+#: :func:`_defer_interrupts`). :meth:`Progress.update` and :func:`main` raise it.
+_pending_interrupt: list[bool] = []
+
+#: The gradient-check methods that run JAX (import, tracing, compilation, XLA): see _defer_interrupts.
+_JAX_METHODS = frozenset({"autodiff", "batched"})
+
+
+def _hold_interrupt(signum, frame) -> None:
+    _pending_interrupt.append(True)
+
+
+def _defer_interrupts(on: bool) -> None:
+    """Hold Ctrl-C back (``on``) while JAX runs, or let it raise again, raising one held meanwhile.
+
+    A KeyboardInterrupt raised inside JAX's import, tracing or compilation can crash the interpreter
+    (seen: SIGSEGV and SIGABRT instead of exit 130). While held, a Ctrl-C is recorded and raised at
+    the next progress step (each training iteration, each method of a check, each mutant check), which
+    runs between JAX calls. Only in the main thread: elsewhere a signal handler cannot be set.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if on:
+        signal.signal(signal.SIGINT, _hold_interrupt)
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if _pending_interrupt:
+        _pending_interrupt.clear()
+        raise KeyboardInterrupt
 
 
 def _unraisable_hook(previous):
     def hook(unraisable) -> None:
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
-            _swallowed_interrupt.append(True)
+            _pending_interrupt.append(True)
             return
         previous(unraisable)
 
     return hook
+
+
+def _restore_interrupts() -> None:
+    """Let Ctrl-C raise again, keeping one held back pending (for the next progress step or main)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _say_interrupted() -> int:
@@ -715,13 +764,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     as_command = argv is None
     previous_hook = sys.unraisablehook
-    _swallowed_interrupt.clear()
+    _pending_interrupt.clear()
     try:
         sys.unraisablehook = _unraisable_hook(previous_hook)
         code = _main(sys.argv[1:] if argv is None else list(argv))
         if as_command:
             sys.stdout.flush()
-        if _swallowed_interrupt:
+        if _pending_interrupt:
             raise KeyboardInterrupt
     except BaseException as exc:  # KeyboardInterrupt anywhere, even inside an import
         if not _interrupted(exc):
@@ -729,7 +778,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = _say_interrupted()
     finally:
         sys.unraisablehook = previous_hook
-        _swallowed_interrupt.clear()
+        _pending_interrupt.clear()
     if as_command:  # the work is done and said: a Ctrl-C while the interpreter exits changes nothing
         import signal
 
@@ -737,6 +786,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         except ValueError:  # not the main thread
             pass
+        # A KeyboardInterrupt that ended a string exec/eval (dataclasses and others exec generated
+        # code while NumPy, SciPy or JAX import) sets CPython's "unhandled KeyboardInterrupt" flag even
+        # though main caught it; under ``python -m gradtrio`` the interpreter would then kill itself
+        # with SIGINT (exit -2) instead of exiting 130. Each string exec resets the flag when it starts.
+        exec("None")
     return code
 
 
@@ -762,7 +816,11 @@ def _main(argv: list[str]) -> int:
             return _cmd_check(args)
         if args.command == "predict":
             return _cmd_predict(args)
-        return int(mutants.run_from_cli(args, progress=_mutants_progress()))
+        _defer_interrupts(True)  # every checker may run JAX; the progress raises Ctrl-C between checks
+        try:
+            return int(mutants.run_from_cli(args, progress=_mutants_progress()))
+        finally:
+            _restore_interrupts()
     except SystemExit as exc:  # argparse's --help/--version (0) and our one-line errors (2)
         if isinstance(exc.code, str):  # SystemExit("message") from a subcommand: say it, in one line
             _close_progress()
