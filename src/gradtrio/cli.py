@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
 import time
@@ -111,8 +112,15 @@ class Progress:
         if self.tty:
             from tqdm import tqdm
 
+            # a terminal that reports no size (0 × 0: some ptys) would get no bar at all from tqdm
+            try:
+                size = os.get_terminal_size(self.stream.fileno())
+                sized = size.columns > 0 and size.lines > 0
+            except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+                sized = False
             self._bar = tqdm(total=self.total, desc=f"  {desc}", unit=unit, file=self.stream, mininterval=0.1,
-                             dynamic_ncols=True, leave=True)
+                             dynamic_ncols=sized, ncols=None if sized else 100, nrows=None if sized else 24,
+                             leave=True)
         _active_progress.append(self)
 
     def update(self, n: int, postfix: str = "", *, force: bool = False) -> None:
