@@ -24,7 +24,7 @@ from gradtrio.network import one_hot, theta_shapes
 
 __all__ = ["Problem", "dtypes", "layer_sizes", "lams", "scales", "problems"]
 
-#: Bounds of the drawn problems (issue 3): depth 2-5 layers, sizes 1-12, m 1-20, λ 0..10.
+#: Bounds of the drawn problems: depth 2-5 layers, sizes 1-12, m 1-20, λ 0..10.
 MAX_LAYERS, MAX_SIZE, MAX_M, MAX_LAM = 5, 12, 20, 10.0
 
 #: Largest |weight| and |x|. With |Θ| <= 2 and |x| <= 3 a unit can be saturated (|z| up to ~75 on

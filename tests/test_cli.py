@@ -314,7 +314,7 @@ def test_hidden_unit_picture_tiles_rows_like_displaydata():
                                   [[1 / 6, 3 / 6, 5 / 6], [2 / 6, 4 / 6, 1.0]])
 
 
-# --- the CLI cases of the release issue -------------------------------------------------------------
+# --- output paths, bad files, progress, Ctrl-C ------------------------------------------------------------
 
 def _unwritable_folder() -> str:
     """A folder even root cannot write into (sysfs), or skip."""

@@ -60,7 +60,7 @@ def test_same_seed_gives_bit_identical_weights(digits, default_run):
 def test_numpy_and_jax_backends_reach_the_same_cost(digits, default_run):
     """Both compute the same cost; they differ by rounding only (~1e-15 relative per evaluation),
     which L-BFGS-B's iterations amplify: measured 3e-15 after 30 iterations, 3.0e-9 after the 100 of
-    the defaults, the run the issue asks about (the numpy run is the shared default one)."""
+    the defaults, the README's run (the numpy run is the shared default one)."""
     b = train(digits.X_train, digits.y_train, backend="jax")
     assert default_run.iterations == b.iterations == 100
     np.testing.assert_allclose(b.final_cost, default_run.final_cost, rtol=1e-8)
