@@ -68,7 +68,8 @@ def test_train_then_predict_end_to_end(tmp_path):
     assert history[-1, 1] == pytest.approx(float(rows["final cost"]), abs=5e-7)
     assert np.all(np.diff(history[:, 1]) <= 0)  # L-BFGS-B's iterates descend
     assert "\r" not in r.stderr  # plain progress lines when stderr is not a terminal
-    assert re.search(r"^  iteration 5/5, cost [0-9.]+  \d\d:\d\d elapsed, 00:00 left, ", r.stderr, re.M), r.stderr
+    last_iteration = r"^  iteration 5/5, cost [0-9.]+  \d\d:\d\d elapsed, 00:00 left, "
+    assert re.search(last_iteration, r.stderr, re.M), r.stderr
     assert ("gradient check: backprop vs JAX vs central differences and complex step on 1885 parameters "
             "(64-25-10, m = 5)...") in r.stderr  # said before the check starts
     assert re.search(r"^  gradient check 5/5, done  ", r.stderr, re.M), r.stderr
@@ -282,7 +283,7 @@ def test_plain_progress_shows_rate_time_left_and_the_last_step():
     assert re.fullmatch(r"  iteration 6/100000, cost 0\.142857  \d\d:\d\d elapsed, \S+ left, +[0-9.]+it/s",
                         lines[-1]), lines[-1]
     stream = io.StringIO()
-    bar = cli.Progress(100000, stream=stream, plain_interval=0.0)  # every plain_interval s, not only each tenth
+    bar = cli.Progress(100000, stream=stream, plain_interval=0.0)  # each plain_interval s too
     for i in range(4):
         bar(i, 1.0)
     bar.close()
@@ -374,7 +375,8 @@ def test_atomic_write_names_the_file_asked_for_not_its_temporary_file():
 
 def _mat_files(tmp_path):
     rng = np.random.default_rng(0)
-    scipy.io.savemat(tmp_path / "full.mat", {"X": rng.random((50, 16)), "y": (np.arange(50) % 10 + 1)[:, None]})
+    y = (np.arange(50) % 10 + 1)[:, None]
+    scipy.io.savemat(tmp_path / "full.mat", {"X": rng.random((50, 16)), "y": y})
     data = (tmp_path / "full.mat").read_bytes()
     (tmp_path / "truncated.mat").write_bytes(data[: len(data) // 2])
     (tmp_path / "picture.mat").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
@@ -426,8 +428,8 @@ def test_maxiter_0_shows_no_iteration_count(tmp_path):
 
 
 def test_check_methods_and_json(tmp_path):
-    r = gradtrio("check", "--sizes", "4", "3", "2", "--lam", "1", "--methods", "backprop", "central", "directional",
-                 "--json")
+    r = gradtrio("check", "--sizes", "4", "3", "2", "--lam", "1", "--methods", "backprop", "central",
+                 "directional", "--json")
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)  # stdout holds the JSON only; progress went to stderr
     assert report["sizes"] == [4, 3, 2] and report["passed"] is True
@@ -453,7 +455,8 @@ def test_predict_writes_labels_the_data_files_way(tmp_path):
     r = gradtrio("train", "--data", tmp_path / "data.mat", "--hidden", "8", "--maxiter", 30, "--no-check",
                  "--out", tmp_path)
     assert r.returncode == 0, r.stderr
-    p = gradtrio("predict", tmp_path / "weights.npz", "--data", tmp_path / "data.mat", "--output", tmp_path / "p.txt")
+    p = gradtrio("predict", tmp_path / "weights.npz", "--data", tmp_path / "data.mat",
+                 "--output", tmp_path / "p.txt")
     assert p.returncode == 0, p.stderr
     assert "(labels 1..10 as the course stores them, 10 for the digit 0)" in p.stdout
     written = np.loadtxt(tmp_path / "p.txt", dtype=int)
@@ -461,11 +464,12 @@ def test_predict_writes_labels_the_data_files_way(tmp_path):
     np.testing.assert_array_equal(written, np.where(expected == 0, 10, expected))  # as the file stores y
     assert np.mean(written == stored) > 0.5
     # the embedded digits: 0..9 unless --labels course asks for the course's 1..10
-    q = gradtrio("predict", tmp_path / "w64.npz" if False else tmp_path / "weights.npz", "--labels", "stored")
+    q = gradtrio("predict", tmp_path / "weights.npz", "--labels", "stored")
     assert "--labels applies to a --data file or to the labels written with --output" in one_line_error(q)
     save_weights(tmp_path / "w64.npz", init_weights((64, 25, 10)))
     for labels, convert in (("stored", lambda p: p), ("course", lambda p: np.where(p == 0, 10, p))):
-        q = gradtrio("predict", tmp_path / "w64.npz", "--labels", labels, "--output", tmp_path / f"{labels}.txt")
+        q = gradtrio("predict", tmp_path / "w64.npz", "--labels", labels,
+                     "--output", tmp_path / f"{labels}.txt")
         assert q.returncode == 0, q.stderr
         expected = predict(load_weights(tmp_path / "w64.npz"), load_digits().X_test)
         np.testing.assert_array_equal(np.loadtxt(tmp_path / f"{labels}.txt", dtype=int), convert(expected))

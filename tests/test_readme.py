@@ -116,7 +116,8 @@ def run_shown(command: str, cwd: Path, text: str, offset: int) -> str:
     bindir = cwd / ".bin"
     bindir.mkdir(exist_ok=True)
     _shims(bindir)
-    env = {**os.environ, "CI": "true", "MPLBACKEND": "Agg", "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+    path = f"{bindir}{os.pathsep}{os.environ['PATH']}"
+    env = {**os.environ, "CI": "true", "MPLBACKEND": "Agg", "PATH": path}
     note = SIGINT_NOTE.search(command)
     command = SIGINT_NOTE.sub("", command)
     if command.startswith("python example.py"):
@@ -144,7 +145,8 @@ def run_shown(command: str, cwd: Path, text: str, offset: int) -> str:
 
 
 def _diff(shown: str, got: str) -> str:
-    return "".join(difflib.unified_diff(shown.splitlines(True), got.splitlines(True), "README.md", "fresh run"))
+    lines = shown.splitlines(True), got.splitlines(True)
+    return "".join(difflib.unified_diff(*lines, "README.md", "fresh run"))
 
 
 @pytest.fixture(scope="module")

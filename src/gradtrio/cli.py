@@ -140,7 +140,8 @@ class Progress:
                 self._bar.refresh()
             return
         now = time.perf_counter()
-        if (force or self.n == 0 or self.n == self.total or self.n // self._step > (self._shown or 0) // self._step
+        crossed_a_tenth = self.n // self._step > (self._shown or 0) // self._step
+        if (force or self.n == 0 or self.n == self.total or crossed_a_tenth
                 or now - self._last_line >= self.plain_interval):
             self._last_line = now
             self._shown = self.n
@@ -155,8 +156,9 @@ class Progress:
         """The plain line for the current step."""
         from tqdm import tqdm
 
-        return tqdm.format_meter(self.n, self.total, time.perf_counter() - self.start, prefix=f"  {self.desc}",
-                                 unit=self.unit, bar_format=self.PLAIN_FORMAT, postfix=self.postfix or None)
+        elapsed = time.perf_counter() - self.start
+        return tqdm.format_meter(self.n, self.total, elapsed, prefix=f"  {self.desc}", unit=self.unit,
+                                 bar_format=self.PLAIN_FORMAT, postfix=self.postfix or None)
 
     def close(self) -> None:
         """Show the last step reached if it was not shown, and end the bar's line (terminal only)."""
@@ -494,7 +496,8 @@ def _save_run(out: str, weights_path: str, result, labels: str, title: str) -> d
     return {
         "weights": save_weights(weights_path, result.thetas, labels=labels),
         "cost history": save_cost_history(os.path.join(out, HISTORY_NAME), result.cost_history),
-        "training curve": save_training_curve(os.path.join(out, CURVE_NAME), result.cost_history, title=title),
+        "training curve": save_training_curve(os.path.join(out, CURVE_NAME), result.cost_history,
+                                              title=title),
     }
 
 

@@ -185,8 +185,6 @@ def load_mat(path: str | os.PathLike, labels: LabelMode = "course") -> tuple[np.
         If it is not a .mat file, lacks ``X`` or ``y`` (the keys it has are named), the lengths
         differ, ``X`` holds NaN/inf, or the labels are not integers in range.
     """
-    import scipy.io
-
     if labels not in ("course", "stored"):
         raise ValueError(f"labels must be 'course' or 'stored'; got {labels!r}")
     path = os.fspath(path)
