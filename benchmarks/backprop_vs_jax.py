@@ -1,4 +1,4 @@
-"""Issue 2's first benchmark: ``backprop.cost_and_grad`` against ``jax.jit(jax.value_and_grad(cost))``.
+"""The headline benchmark: ``backprop.cost_and_grad`` against ``jax.jit(jax.value_and_grad(cost))``.
 
 At the course size (m = 5000, sizes 400-25-10, float64) on the CPU, with the matrix-product floor
 and the peers in the same interleaved rounds; the target is a median per-round ratio <= 1.0.

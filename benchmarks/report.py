@@ -8,7 +8,7 @@ from typing import Any
 
 __all__ = ["evaluate_targets", "markdown", "plot", "fmt_time"]
 
-# The targets of issues 2 and 5 (ratios within one run). Thresholds as the issues state them.
+# The project's performance targets (ratios within one run), with their thresholds.
 BACKPROP_VS_JIT_MAX = 1.0  # backprop cost_and_grad no slower than jax.jit(value_and_grad) on the CPU
 BACKPROP_VS_FLOOR_MAX = 1.5  # backprop within 1.5x the matrix products alone, course size
 TRAIN_SPEEDUP_MIN = 5.0  # gradtrio training at least 5x faster than MLPClassifier (same objective)
@@ -58,7 +58,7 @@ def _ratio_target(results: dict, name: str, case: str, size: str, dtype: str, ra
 
 
 def evaluate_targets(results: dict) -> list[dict[str, Any]]:
-    """Each target of the issues as met / not met with the measured ratio, or why it was not measured."""
+    """Each target as met / not met with the measured ratio, or why it was not measured."""
     out = [
         _ratio_target(results, "backprop cost_and_grad ≤ autodiff jit (CPU), course size",
                       "costgrad", "course", "float64", "backprop/jax_jit", "<=", BACKPROP_VS_JIT_MAX,
@@ -213,10 +213,9 @@ def _gradcheck_md(cases: list[dict]) -> list[str]:
             "× (2n·cost)", "× (evals·cost)", "× backprop", "max rel. error vs backprop"]
     out = _table_head("Gradient checking, float64",
                       "`× (2n·cost)`: this method's time over 2 × parameters × one cost evaluation (`cost`, "
-                      "NumPy), round by round — the issue's yardstick for a full central-difference "
-                      "gradient. `× (evals·cost)`: over as many single cost evaluations as the method makes "
-                      "(its overhead or gain per evaluation). `batch`: coordinates perturbed per batched "
-                      "call.", head)
+                      "NumPy), round by round — the yardstick for a full central-difference gradient. "
+                      "`× (evals·cost)`: over as many single cost evaluations as the method makes (its overhead "
+                      "or gain per evaluation). `batch`: coordinates perturbed per batched call.", head)
     for c in rows:
         for name, m in c["methods"].items():
             cells = [f"{c['size']} ({c['problem']}, {c['n_params']} params)", *_method_cells(name, m),

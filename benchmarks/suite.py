@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip", default="", help="comma-separated method names not to run (listed as skipped), "
                                               "e.g. torch,complex_step")
     p.add_argument("--train-maxiter", type=int, default=C_TRAIN_MAXITER,
-                   help="L-BFGS-B iterations of the training case (the issue's comparison: 100)")
+                   help="L-BFGS-B iterations of the training case (the comparison of the README: 100)")
     p.add_argument("--out", type=Path, help="output folder (default benchmarks/results/<device>[-quick])")
     p.add_argument("--device", choices=("cpu", "gpu", "auto"), default="cpu",
                    help="where JAX runs: cpu (pinned), gpu (required), auto (gpu when JAX sees one)")

@@ -1,11 +1,13 @@
 """The ``gradtrio`` command, run as a user runs it: ``python -m gradtrio`` in a subprocess."""
 
 import io
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -20,9 +22,20 @@ from gradtrio.train import predict
 TIMEOUT_S = 120
 
 
+#: How CI runs the command: no terminal, stdin closed, CI=true.
+CI_ENV = {**os.environ, "CI": "true"}
+
+
 def gradtrio(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "gradtrio", *map(str, args)], capture_output=True, text=True,
-                          timeout=TIMEOUT_S, cwd=cwd)
+                          timeout=TIMEOUT_S, cwd=cwd, env=CI_ENV, stdin=subprocess.DEVNULL)
+
+
+def one_line_error(r) -> str:
+    """The error of a refused command: exit 2, one line on stderr, no traceback."""
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("gradtrio: error: "), r.stderr
+    return r.stderr
 
 
 def summary(stdout: str) -> dict[str, str]:
@@ -47,10 +60,21 @@ def test_train_then_predict_end_to_end(tmp_path):
     assert rows["weights"] == str(out / "weights.npz")
     assert rows["hidden units"] == str(out / "hidden_units.png")
     assert (out / "hidden_units.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "iteration 5/5  cost" in r.stderr  # plain progress lines when stderr is not a terminal
+    assert rows["cost history"] == str(out / "cost_history.csv")
+    assert rows["training curve"] == str(out / "training_curve.png")
+    assert (out / "training_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    history = np.loadtxt(out / "cost_history.csv", delimiter=",", skiprows=1)
+    np.testing.assert_array_equal(history[:, 0], np.arange(6))  # iterations 0 (initial weights) .. 5
+    assert history[-1, 1] == pytest.approx(float(rows["final cost"]), abs=5e-7)
+    assert np.all(np.diff(history[:, 1]) <= 0)  # L-BFGS-B's iterates descend
+    assert "\r" not in r.stderr  # plain progress lines when stderr is not a terminal
+    last_iteration = r"^  iteration 5/5, cost [0-9.]+  \d\d:\d\d elapsed, 00:00 left, "
+    assert re.search(last_iteration, r.stderr, re.M), r.stderr
     assert ("gradient check: backprop vs JAX vs central differences and complex step on 1885 parameters "
             "(64-25-10, m = 5)...") in r.stderr  # said before the check starts
-    assert sorted(os.listdir(out)) == ["hidden_units.png", "weights.npz"]  # no temporary files left
+    assert re.search(r"^  gradient check 5/5, done  ", r.stderr, re.M), r.stderr
+    assert sorted(os.listdir(out)) == ["cost_history.csv", "hidden_units.png", "training_curve.png",
+                                       "weights.npz"]  # no temporary files left
 
     preds = tmp_path / "pred.txt"
     p = gradtrio("predict", out / "weights.npz", "--output", preds)
@@ -144,7 +168,7 @@ def test_ctrl_c_saves_the_best_weights_so_far(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "gradtrio", "train", "--hidden", "200", "200", "--maxiter", "100000",
          "--no-check", "--out", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=CI_ENV, stdin=subprocess.DEVNULL,
     )
     try:
         first = proc.stderr.readline()  # "  iteration 0/100000  cost ...": training has started
@@ -231,44 +255,48 @@ def test_mutants_subcommand_without_its_module(monkeypatch, capsys):
     assert err.count("\n") == 1 and "mutants subcommand is unavailable" in err
 
 
-def test_progress_bar_redraws_one_line_on_a_terminal():
+def test_progress_on_a_terminal_is_a_tqdm_bar_with_rate_and_time_left():
     class Terminal(io.StringIO):
         def isatty(self):
             return True
 
     stream = Terminal()
-    bar = cli.Progress(4, stream, interval=0.0)
+    bar = cli.Progress(4, stream=stream)
     for i, J in enumerate([4.0, 3.0, 2.0, 1.5, 1.25]):
         bar(i, J)
     bar.close()
     text = stream.getvalue()
-    assert text.count("\r") == 5 and text.endswith("\n") and text.count("\n") == 1
-    assert "[" + "#" * cli.Progress.WIDTH + "] 4/4  cost 1.250000" in text
-    # throttled redraws: a run that stops early still ends showing its last iteration
-    stream = Terminal()
-    bar = cli.Progress(100, stream, interval=3600.0)
-    for i in range(7):
-        bar(i, 1.0 / (i + 1))
-    bar.close()
-    assert stream.getvalue().count("\r") == 2
-    assert re.search(r"\]   6/100  cost 0\.142857 +[0-9.]+ s\n$", stream.getvalue())
+    assert "\r" in text and text.endswith("\n") and text.count("\n") == 1  # one line, redrawn
+    last = text.split("\r")[-1]
+    assert re.search(r"iteration: 100%\|.*\| 4/4 \[\d\d:\d\d<\d\d:\d\d, .*it/s, cost 1\.250000\]", last), last
 
 
-def test_plain_progress_shows_the_last_iteration_and_signs_of_life():
-    stream = io.StringIO()  # not a terminal
-    bar = cli.Progress(100000, stream, plain_interval=3600.0)
+def test_plain_progress_shows_rate_time_left_and_the_last_step():
+    stream = io.StringIO()  # not a terminal: plain lines, never a carriage return
+    bar = cli.Progress(100000, stream=stream, plain_interval=3600.0)
     for i in range(7):
         bar(i, 1.0 / (i + 1))
     bar.close()  # a run that stops early still shows where it stopped
     lines = stream.getvalue().splitlines()
-    assert [ln.split()[1] for ln in lines] == ["0/100000", "6/100000"]
-    assert "cost 0.142857" in lines[-1]
+    assert "\r" not in stream.getvalue()
+    assert [ln.split()[1] for ln in lines] == ["0/100000,", "6/100000,"]
+    assert re.fullmatch(r"  iteration 6/100000, cost 0\.142857  \d\d:\d\d elapsed, \S+ left, +[0-9.]+it/s",
+                        lines[-1]), lines[-1]
     stream = io.StringIO()
-    bar = cli.Progress(100000, stream, plain_interval=0.0)  # every plain_interval seconds, not only each tenth
+    bar = cli.Progress(100000, stream=stream, plain_interval=0.0)  # each plain_interval s too
     for i in range(4):
         bar(i, 1.0)
     bar.close()
     assert len(stream.getvalue().splitlines()) == 4  # close() does not repeat a line already shown
+    stream = io.StringIO()
+    bar = cli.Progress(20, stream=stream, plain_interval=3600.0)
+    for i in range(21):
+        bar(i, 1.0)
+    bar.close()
+    assert [ln.split()[1] for ln in stream.getvalue().splitlines()] == [f"{i}/20," for i in range(0, 21, 2)]
+    stream = io.StringIO()
+    cli.Progress(5, stream=stream).close()  # nothing done (an error before the first step): no line
+    assert stream.getvalue() == ""
 
 
 def test_hidden_unit_picture_tiles_rows_like_displaydata():
@@ -285,3 +313,204 @@ def test_hidden_unit_picture_tiles_rows_like_displaydata():
     # the course's MATLAB files unfold images column by column
     np.testing.assert_array_equal(tile_images(rows, (2, 3), order="F")[1:3, 1:4],
                                   [[1 / 6, 3 / 6, 5 / 6], [2 / 6, 4 / 6, 1.0]])
+
+
+# --- output paths, bad files, progress, Ctrl-C ------------------------------------------------------------
+
+def _unwritable_folder() -> str:
+    """A folder even root cannot write into (sysfs), or skip."""
+    import tempfile
+
+    folder = "/sys/kernel"
+    if not os.path.isdir(folder):
+        pytest.skip("no /sys/kernel: no folder that even root cannot write")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pytest.skip(f"{folder} is writable here")
+    except OSError:
+        return folder
+
+
+@pytest.mark.parametrize("sub, message", [
+    ("", "--out {out}: the folder is not writable"),
+    ("new/deeper", "--out {out}: cannot create the folder: {folder} is not writable"),
+])
+def test_train_refuses_an_unwritable_out_before_any_work(sub, message):
+    folder = _unwritable_folder()
+    out = os.path.join(folder, sub) if sub else folder
+    r = gradtrio("train", "--out", out)
+    err = one_line_error(r)
+    assert message.format(out=out, folder=folder) in err
+    assert r.stdout == ""  # refused before loading data or training: not even the header
+    assert ".tmp" not in err
+
+
+def test_train_refuses_an_out_whose_weights_path_is_a_folder(tmp_path):
+    (tmp_path / "weights.npz").mkdir()
+    r = gradtrio("train", "--out", tmp_path)
+    err = one_line_error(r)
+    assert f"{tmp_path / 'weights.npz'} is a folder" in err and r.stdout == ""
+    (tmp_path / "weights.npz").rmdir()
+    (tmp_path / "training_curve.png").mkdir()
+    err = one_line_error(gradtrio("train", "--out", tmp_path, "--maxiter", 1))
+    assert f"{tmp_path / 'training_curve.png'} is a folder" in err
+
+
+def test_predict_refuses_an_unwritable_output_before_any_work(tmp_path):
+    folder = _unwritable_folder()
+    save_weights(tmp_path / "w.npz", init_weights((64, 25, 10)))
+    r = gradtrio("predict", tmp_path / "w.npz", "--output", f"{folder}/p.txt")
+    assert f"--output {folder}/p.txt: the folder {folder} is not writable" in one_line_error(r)
+    assert r.stdout == ""
+
+
+def test_atomic_write_names_the_file_asked_for_not_its_temporary_file():
+    from gradtrio.data import atomic_write
+
+    folder = _unwritable_folder()
+    with pytest.raises(OSError) as info:
+        atomic_write(f"{folder}/weights.npz", lambda f: f.write(b"x"))
+    assert f"cannot write {folder}/weights.npz" in str(info.value) and ".tmp" not in str(info.value)
+
+
+def _mat_files(tmp_path):
+    rng = np.random.default_rng(0)
+    y = (np.arange(50) % 10 + 1)[:, None]
+    scipy.io.savemat(tmp_path / "full.mat", {"X": rng.random((50, 16)), "y": y})
+    data = (tmp_path / "full.mat").read_bytes()
+    (tmp_path / "truncated.mat").write_bytes(data[: len(data) // 2])
+    (tmp_path / "picture.mat").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    (tmp_path / "v73.mat").write_bytes(b"MATLAB 7.3 MAT-file, Platform: GLNXA64".ljust(512, b" ")
+                                       + b"\x89HDF\r\n\x1a\n" + bytes(100))
+    scipy.io.savemat(tmp_path / "other.mat", {"A": np.zeros(3)})
+
+
+@pytest.mark.parametrize("name, message", [
+    ("truncated.mat", "data file {path} is a MATLAB .mat file that is truncated or damaged"),
+    ("picture.mat", "data file {path} is not a readable MATLAB .mat file (no MATLAB 5 header"),
+    ("v73.mat", "data file {path} is a MATLAB v7.3 (HDF5) file"),
+    ("other.mat", "{path} must hold variables 'X' and 'y'; missing ['X', 'y'], it has ['A']"),
+])
+def test_a_bad_mat_file_is_named_and_said_what_it_is_not(tmp_path, name, message):
+    _mat_files(tmp_path)
+    path = tmp_path / name
+    err = one_line_error(gradtrio("train", "--data", path, "--out", tmp_path / "out"))
+    assert message.format(path=path) in err and "could not read bytes" not in err.split("(")[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_truncated_mat_weights_are_named(tmp_path):
+    save_weights(tmp_path / "w.mat", init_weights((64, 25, 10)))
+    data = (tmp_path / "w.mat").read_bytes()
+    (tmp_path / "w.mat").write_bytes(data[: len(data) // 2])
+    err = one_line_error(gradtrio("predict", tmp_path / "w.mat"))
+    assert f"weights file {tmp_path / 'w.mat'} is a MATLAB .mat file that is truncated or damaged" in err
+
+
+@pytest.mark.parametrize("which, message", [
+    (0, "Theta(1) looks transposed: it has shape (65, 25), but Theta(2) (shape (10, 26)) takes 25 units"),
+    (1, "Theta(2) looks transposed: it has shape (26, 10), but Theta(1) gives it 25 units"),
+])
+def test_a_transposed_matrix_in_a_weights_file_is_named(tmp_path, which, message):
+    thetas = init_weights((64, 25, 10))
+    thetas[which] = thetas[which].T
+    np.savez(tmp_path / "w.npz", **{f"Theta{i + 1}": t for i, t in enumerate(thetas)})
+    assert message in one_line_error(gradtrio("predict", tmp_path / "w.npz"))
+
+
+def test_maxiter_0_shows_no_iteration_count(tmp_path):
+    r = gradtrio("train", "--maxiter", 0, "--no-check", "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # no "iteration 0/1": there is no iteration to count
+    assert summary(r.stdout)["iterations"].startswith("0 (1 cost evaluations; maxiter is 0")
+    assert (tmp_path / "cost_history.csv").read_text().splitlines()[0] == "iteration,cost"
+    assert len((tmp_path / "cost_history.csv").read_text().splitlines()) == 2  # the initial weights only
+
+
+def test_check_methods_and_json(tmp_path):
+    r = gradtrio("check", "--sizes", "4", "3", "2", "--lam", "1", "--methods", "backprop", "central",
+                 "directional", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)  # stdout holds the JSON only; progress went to stderr
+    assert report["sizes"] == [4, 3, 2] and report["passed"] is True
+    assert {(row["method_a"], row["method_b"]) for row in report["rows"]} == {
+        ("backprop", "central"), ("backprop", "directional")}
+    lines = r.stderr.splitlines()
+    assert [ln.split(",")[0] for ln in lines] == ["  gradient check 0/3", "  gradient check 1/3",
+                                                 "  gradient check 2/3", "  gradient check 3/3"], r.stderr
+    assert re.search(r"elapsed, \S+ left, .*method", lines[-1]), lines[-1]
+    text = gradtrio("check", "--methods", "backprop,complex")
+    assert text.returncode == 0 and "backprop vs complex" in text.stdout and "central" not in text.stdout
+    assert "unknown method fast; known: backprop, loop" in one_line_error(gradtrio("check", "--methods",
+                                                                                   "backprop", "fast"))
+    assert "at least two different methods" in one_line_error(gradtrio("check", "--methods", "backprop"))
+
+
+def test_predict_writes_labels_the_data_files_way(tmp_path):
+    digits = np.arange(200) % 10
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 16)) * 0.1 + np.eye(10)[digits] @ rng.random((10, 16))
+    stored = np.where(digits == 0, 10, digits)
+    scipy.io.savemat(tmp_path / "data.mat", {"X": X, "y": stored[:, None]})
+    r = gradtrio("train", "--data", tmp_path / "data.mat", "--hidden", "8", "--maxiter", 30, "--no-check",
+                 "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    p = gradtrio("predict", tmp_path / "weights.npz", "--data", tmp_path / "data.mat",
+                 "--output", tmp_path / "p.txt")
+    assert p.returncode == 0, p.stderr
+    assert "(labels 1..10 as the course stores them, 10 for the digit 0)" in p.stdout
+    written = np.loadtxt(tmp_path / "p.txt", dtype=int)
+    expected = predict(load_weights(tmp_path / "weights.npz"), X)
+    np.testing.assert_array_equal(written, np.where(expected == 0, 10, expected))  # as the file stores y
+    assert np.mean(written == stored) > 0.5
+    # the embedded digits: 0..9 unless --labels course asks for the course's 1..10
+    q = gradtrio("predict", tmp_path / "weights.npz", "--labels", "stored")
+    assert "--labels applies to a --data file or to the labels written with --output" in one_line_error(q)
+    save_weights(tmp_path / "w64.npz", init_weights((64, 25, 10)))
+    for labels, convert in (("stored", lambda p: p), ("course", lambda p: np.where(p == 0, 10, p))):
+        q = gradtrio("predict", tmp_path / "w64.npz", "--labels", labels,
+                     "--output", tmp_path / f"{labels}.txt")
+        assert q.returncode == 0, q.stderr
+        expected = predict(load_weights(tmp_path / "w64.npz"), load_digits().X_test)
+        np.testing.assert_array_equal(np.loadtxt(tmp_path / f"{labels}.txt", dtype=int), convert(expected))
+
+
+def test_mutants_shows_progress_per_check():
+    r = gradtrio("mutants", "--quick", "--seeds", "1", "--only", "output_delta_sign")
+    assert r.returncode == 0, r.stderr
+    assert "| `output_delta_sign` |" in r.stdout and "mutants" not in r.stdout.split("\n")[0]
+    first, last = r.stderr.splitlines()[0], r.stderr.splitlines()[-1]
+    assert first.startswith("  mutants 0/12, (control: correct): central  "), first
+    assert last.startswith("  mutants 12/12, done  ") and " left, " in last, last
+
+
+def test_import_gradtrio_loads_no_numpy():
+    """The command's Ctrl-C handling starts in cli.main: importing the package and the CLI before it
+    must not take the seconds that NumPy, SciPy and JAX take to import."""
+    code = "import sys, gradtrio, gradtrio.cli; print(sorted({'numpy', 'scipy', 'jax'} & set(sys.modules)))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("command", [["check"], ["train", "--maxiter", "3"],
+                                     ["mutants", "--quick", "--seeds", "1", "--only", "output_delta_sign"]])
+def test_ctrl_c_at_any_moment_gives_one_line_and_130(command, tmp_path):
+    """SIGINT at seeded delays from the start, through the imports, the work and the exit: exit 130 (or 0,
+    when the command had finished), never a traceback. Delays start at 0.3 s, past the interpreter's
+    own start-up (before any gradtrio code runs, Python's default handling applies)."""
+    rng = np.random.default_rng(20261201)
+    delays = np.sort(rng.uniform(0.3, 4.0, size=6))
+    for delay in delays:
+        proc = subprocess.Popen([sys.executable, "-m", "gradtrio", *command, *(["--out", str(tmp_path)]
+                                 if command[0] == "train" else [])], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=CI_ENV, stdin=subprocess.DEVNULL)
+        try:
+            time.sleep(delay)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=TIMEOUT_S)
+        finally:
+            proc.kill()
+        assert proc.returncode in (0, cli.EXIT_INTERRUPTED), (delay, proc.returncode, err)
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, (delay, err)
+        if proc.returncode == cli.EXIT_INTERRUPTED:
+            assert re.match(r"gradtrio: (.* )?interrupted", err.splitlines()[-1]), (delay, err)

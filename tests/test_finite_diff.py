@@ -199,7 +199,7 @@ def test_directional_check_passes_a_correct_gradient_and_fails_one_wrong_entry()
 
 
 def test_float32_central_differences_pass_correct_and_fail_wrong_gradients():
-    """Issue 7 item 3: with the dtype-derived step, float32 needs no hand tuning."""
+    """With the dtype-derived step, float32 needs no hand tuning."""
     thetas, X, Y, lam = _problem(dtype=np.float32)
     sizes = network.sizes_of(thetas)
     Jv, g = backprop.cost_and_grad(thetas, X, Y, lam)

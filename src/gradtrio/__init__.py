@@ -8,11 +8,6 @@ Conventions (layer sizes, the ``(s_{l+1}, s_l + 1)`` weight layout with the bias
 cost and labels) are written once in :mod:`gradtrio.network` and :mod:`gradtrio.backprop`.
 """
 
-from . import backprop, network
-from .data import load_digits
-from .network import debug_problem, init_weights, one_hot, roll, unroll
-from .train import accuracy, predict  # not train(): it would hide the module gradtrio.train
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -32,15 +27,28 @@ __all__ = [
     "check",
     "check_gradients",
     "tolerances",
+    "rounding",
+    "measured",
     "localize",
     "verdicts",
     "mutants",
     "stepsize",
 ]
 
-# Imported on first use, so that ``import gradtrio`` (done by every CLI command) does not load JAX.
-_LAZY_MODULES = {
-    "autodiff", "finite_diff", "check", "tolerances", "localize", "verdicts", "mutants", "stepsize",
+# Everything is imported on first use, so that ``import gradtrio`` (done by every CLI command before
+# its Ctrl-C handling is in place) loads neither NumPy, SciPy nor JAX: the command imports them itself.
+_LAZY_MODULES = {"backprop", "network", "autodiff", "finite_diff", "check", "tolerances", "rounding",
+                 "measured", "localize", "verdicts", "mutants", "stepsize"}
+_LAZY_NAMES = {
+    "load_digits": "data",
+    "debug_problem": "network",
+    "init_weights": "network",
+    "one_hot": "network",
+    "roll": "network",
+    "unroll": "network",
+    "accuracy": "train",
+    "predict": "train",  # not train(): it would hide the module gradtrio.train
+    "check_gradients": "check",
 }
 
 
@@ -49,6 +57,10 @@ def __getattr__(name: str):
 
     if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
-    if name == "check_gradients":
-        return importlib.import_module(".check", __name__).check_gradients
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

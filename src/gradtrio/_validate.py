@@ -174,6 +174,7 @@ def check_thetas(
     if not _chain:
         return mats
     if sizes is None:
+        _check_links(mats)
         sizes = (mats[0].shape[1] - 1,) + tuple(t.shape[0] for t in mats)
         if sizes[0] < 1:
             raise ValueError(f"Theta(1) has shape {mats[0].shape}: "
@@ -190,7 +191,7 @@ def check_thetas(
             if t.shape == (sizes[l + 1], sizes[l]):
                 hint = " (the bias column is missing: column 0 holds the bias)"
             elif t.shape == (expected[1], expected[0]):
-                hint = " (it looks transposed)"
+                hint = f" (it looks transposed: {t.shape[::-1]} is the shape expected)"
             raise ValueError(
                 f"Theta({l + 1}) must have shape {expected} = (s_{l + 2}, s_{l + 1} + 1) for "
                 f"sizes={sizes}; got {t.shape}{hint}"
@@ -198,6 +199,33 @@ def check_thetas(
     if check_finite:
         _check_finite_thetas(mats)
     return mats
+
+
+def _check_links(mats: Sequence[np.ndarray]) -> None:
+    """With no sizes given, each Θ(l+1) must take the units of Θ(l) plus a bias. Where a link breaks,
+    blame the matrix whose transpose would mend it: a transposed Θ(1) (401 × 25 for 25 × 401) reads as
+    a network of 24 inputs and 401 hidden units, and only Θ(2) would seem wrong."""
+    for l in range(len(mats) - 1):
+        a, b = mats[l], mats[l + 1]
+        if b.shape[1] == a.shape[0] + 1:
+            continue
+        if a.shape[1] + 1 == b.shape[1]:
+            raise ValueError(
+                f"Theta({l + 1}) looks transposed: it has shape {a.shape}, but Theta({l + 2}) (shape "
+                f"{b.shape}) takes {b.shape[1] - 1} units plus the bias, which Theta({l + 1}) of shape "
+                f"{a.shape[::-1]} would give (rows: units, columns: inputs + bias)"
+            )
+        if b.shape[0] == a.shape[0] + 1:
+            raise ValueError(
+                f"Theta({l + 2}) looks transposed: it has shape {b.shape}, but Theta({l + 1}) gives it "
+                f"{a.shape[0]} units plus the bias, which Theta({l + 2}) of shape {b.shape[::-1]} would take "
+                f"(rows: units, columns: inputs + bias)"
+            )
+        hint = " (the bias column is missing: column 0 holds the bias)" if b.shape[1] == a.shape[0] else ""
+        raise ValueError(
+            f"Theta({l + 2}) must have {a.shape[0] + 1} columns (Theta({l + 1}) has {a.shape[0]} units, plus "
+            f"the bias column), shape ({b.shape[0]}, {a.shape[0] + 1}); got shape {b.shape}{hint}"
+        )
 
 
 def _check_finite_thetas(mats: Sequence[np.ndarray]) -> None:

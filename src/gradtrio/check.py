@@ -368,6 +368,7 @@ def compare_gradients(
     dtype: DTypeLike | None = None,
     seed: int = 0,
     bug_size: float = BUG_SIZE,
+    progress: Callable[[str], None] | None = None,
 ) -> GradientReport:
     """Compute the gradient by every method and compare each with the reference, entry by entry.
 
@@ -399,6 +400,8 @@ def compare_gradients(
         Seeds the random directions of ``"directional"``.
     bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`
         The relative size of a wrong entry the verdict must be able to see.
+    progress : callable ``(method) -> None``, optional
+        Called with each method's name before it runs (``gradtrio check`` shows progress with it).
 
     Returns
     -------
@@ -431,6 +434,8 @@ def compare_gradients(
     for name in methods:
         if name == "directional":
             continue
+        if progress is not None:
+            progress(name)
         if name in custom or name in _ANALYTIC:
             fn = custom[name] if name in custom else _ANALYTIC[name]
             g = [np.asarray(t, dtype=np.float64) for t in fn(mats, X, Y, lam)]
@@ -457,6 +462,8 @@ def compare_gradients(
             rows.append(Row(a, b, f"Theta({l + 1})", max_abs, relative_error(ga, gb), bmax, ratio, resolution,
                             float(bug_size)))
     if "directional" in methods:
+        if progress is not None:
+            progress("directional")
         rows.append(_directional_row(ref, grads[ref], pb, seed, float(bug_size)))
     return GradientReport(rows, pb.sizes, X.shape[0], lam, dt.name, J, grads, dict(pb.evaluations))
 

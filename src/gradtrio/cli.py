@@ -1,29 +1,32 @@
 """The ``gradtrio`` command: ``train``, ``check``, ``predict`` and ``mutants``.
 
-- ``gradtrio train`` fits a network (the embedded digits by default), shows a progress bar with the
+- ``gradtrio train`` fits a network (the embedded digits by default), shows its progress with the
   current cost on stderr, prints a summary (iterations, time, final cost, train and test accuracy,
-  the three-way gradient check of the trained architecture) and writes the weights and a PNG of the
-  hidden units, atomically, into the output directory.
-- ``gradtrio check`` runs the three-way gradient check on the course's debug network or given sizes.
+  the three-way gradient check of the trained architecture) and writes the weights, the cost
+  history (CSV), a PNG of the training curve and one of the hidden units, atomically, into the
+  output directory, which is checked before any work.
+- ``gradtrio check`` runs the three-way gradient check on the course's debug network or given sizes
+  (``--methods``, ``--json``).
 - ``gradtrio predict`` applies saved weights to data: accuracy, and predictions to a file on request.
 - ``gradtrio mutants`` measures which checker catches which classic backprop bug
   (:mod:`gradtrio.mutants`).
 
 Exit codes: 0 success; 1 a gradient check failed; 2 bad input (one line on stderr, no traceback);
-130 interrupted by Ctrl-C (after saving the best weights so far, when training).
+130 interrupted by Ctrl-C (after saving the best weights so far, when training), at any moment:
+NumPy, SciPy and JAX are imported inside :func:`main`, after its Ctrl-C handling is in place, never
+at the import of this module.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
-
-import numpy as np
 
 __all__ = ["main", "build_parser", "Progress"]
 
@@ -47,6 +50,8 @@ DEFAULT_TEST_SIZE = 0.25
 
 WEIGHTS_NAME = "weights"
 PICTURE_NAME = "hidden_units.png"
+HISTORY_NAME = "cost_history.csv"
+CURVE_NAME = "training_curve.png"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,70 +67,126 @@ def _fail(message: str) -> NoReturn:
 
 
 class Progress:
-    """A progress bar with the current cost, on stderr, with no third-party dependency.
+    """Progress of a long operation on stderr, with a rate and an estimate of the time left.
 
-    On a terminal it redraws one line (at most every ``interval`` seconds, and on the last
-    iteration); elsewhere (CI, a pipe) it prints a plain line at iteration 0, each tenth of the
-    way, and whenever ``plain_interval`` seconds have passed since the last line, so logs stay
-    short yet a long run keeps showing signs of life. :meth:`close` always shows the last
-    iteration reached (a run that stops early included).
+    On a terminal it is a :mod:`tqdm` bar that redraws one line. Elsewhere (CI, a pipe, a log file)
+    a redrawn line would garble the log, so it prints plain lines, formatted by tqdm too: at the
+    start, at each tenth of the way, whenever ``plain_interval`` seconds have passed since the last
+    line, and at the end. :meth:`close` always shows the last step reached (a run that stops early
+    included). Only progress goes to stderr this way; reports go to stdout.
 
     Parameters
     ----------
     total : int
-        The most iterations.
+        The number of steps (iterations, methods, checks).
+    desc : str, default "iteration"
+        What a step is, shown before the count.
+    unit : str, default "it"
+        The unit of the rate (``it/s``, ``s/method``).
     stream : text file, default sys.stderr
-    interval : float, default 0.1
-        Seconds between redraws on a terminal.
     plain_interval : float, default 2.0
-        Most seconds between two plain lines elsewhere.
+        Most seconds between two plain lines when ``stream`` is not a terminal.
+    tty : bool, optional
+        Draw a terminal bar; by default ``stream.isatty()``.
     """
 
-    WIDTH = 30
+    PLAIN_FORMAT = "{desc} {n_fmt}/{total_fmt}{postfix}  {elapsed} elapsed, {remaining} left, {rate_fmt}"
 
-    def __init__(self, total: int, stream: TextIO | None = None, interval: float = 0.1,
-                 plain_interval: float = 2.0):
-        self.total = max(int(total), 1)
+    def __init__(self, total: int, desc: str = "iteration", unit: str = "it", stream: TextIO | None = None,
+                 plain_interval: float = 2.0, tty: bool | None = None):
+        self.total = max(int(total), 0)
+        self.desc = desc
+        self.unit = unit
         self.stream = stream if stream is not None else sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.interval = interval
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) if tty is None else tty
         self.plain_interval = plain_interval
         self.start = time.perf_counter()
-        self._last_draw = -np.inf
+        self.n = 0
+        self.postfix = ""
+        self._shown: int | None = None  # the step of the last plain line
+        self._last_line = -float("inf")
         self._step = max(1, self.total // 10)
-        self._drawn: int | None = None  # the iteration last drawn on the terminal
-        self._last: tuple[int, float] | None = None
-
-    def __call__(self, iteration: int, cost: float, *, force: bool = False) -> None:
-        elapsed = time.perf_counter() - self.start
-        self._last = (iteration, cost)
+        self._bar = None
+        self._updated = False
+        self.closed = False
         if self.tty:
-            now = time.perf_counter()
-            if now - self._last_draw < self.interval and iteration < self.total and not force:
-                return
-            self._last_draw = now
-            filled = int(self.WIDTH * min(iteration, self.total) / self.total)
-            bar = "#" * filled + "-" * (self.WIDTH - filled)
-            self.stream.write(f"\r  [{bar}] {iteration:>{len(str(self.total))}}/{self.total}"
-                              f"  cost {cost:.6f}  {elapsed:5.1f} s")
-            self._drawn = iteration
-        else:
-            now = time.perf_counter()
-            if not (force or iteration % self._step == 0 or iteration == self.total
-                    or now - self._last_draw >= self.plain_interval):
-                return
-            self._last_draw = now
-            self.stream.write(f"  iteration {iteration}/{self.total}  cost {cost:.6f}  {elapsed:.2f} s\n")
-            self._drawn = iteration
-        self.stream.flush()
+            from tqdm import tqdm
+
+            # a terminal that reports no size (0 × 0: some ptys) would get no bar at all from tqdm
+            try:
+                size = os.get_terminal_size(self.stream.fileno())
+                sized = size.columns > 0 and size.lines > 0
+            except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+                sized = False
+            self._bar = tqdm(total=self.total, desc=f"  {desc}", unit=unit, file=self.stream, mininterval=0.1,
+                             dynamic_ncols=sized, ncols=None if sized else 100, nrows=None if sized else 24,
+                             leave=True)
+        _active_progress.append(self)
+
+    def update(self, n: int, postfix: str = "", *, force: bool = False) -> None:
+        """Move to step ``n`` (absolute), with ``postfix`` (e.g. the current cost) after the count.
+
+        Raises KeyboardInterrupt here if a Ctrl-C was swallowed meanwhile (see :func:`main`)."""
+        if _pending_interrupt:
+            _pending_interrupt.clear()
+            raise KeyboardInterrupt
+        if self.closed:
+            return
+        previous, self.n, self.postfix, self._updated = self.n, int(n), postfix, True
+        if self._bar is not None:
+            self._bar.set_postfix_str(postfix, refresh=False)
+            self._bar.update(self.n - previous)
+            if force:
+                self._bar.refresh()
+            return
+        now = time.perf_counter()
+        crossed_a_tenth = self.n // self._step > (self._shown or 0) // self._step
+        if (force or self.n == 0 or self.n == self.total or crossed_a_tenth
+                or now - self._last_line >= self.plain_interval):
+            self._last_line = now
+            self._shown = self.n
+            self.stream.write(self.line() + "\n")
+            self.stream.flush()
+
+    def __call__(self, iteration: int, cost: float) -> None:
+        """The callback of :func:`gradtrio.train.train`: ``(iteration, cost)``."""
+        self.update(iteration, f"cost {cost:.6f}")
+
+    def line(self) -> str:
+        """The plain line for the current step."""
+        from tqdm import tqdm
+
+        elapsed = time.perf_counter() - self.start
+        return tqdm.format_meter(self.n, self.total, elapsed, prefix=f"  {self.desc}", unit=self.unit,
+                                 bar_format=self.PLAIN_FORMAT, postfix=self.postfix or None)
 
     def close(self) -> None:
-        """Show the last iteration if it was not shown, and end the bar's line (terminal only)."""
-        if self._last is not None and self._drawn != self._last[0]:
-            self(*self._last, force=True)
-        if self.tty and self._drawn is not None:
-            self.stream.write("\n")
-            self.stream.flush()
+        """Show the last step reached if it was not shown, and end the bar's line (terminal only)."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._bar is not None:
+            if not self._updated:  # nothing happened: leave no empty bar behind
+                self._bar.leave = False
+            self._bar.close()
+        elif self._shown != self.n and self._updated:
+            self.closed = False
+            self.update(self.n, self.postfix, force=True)
+            self.closed = True
+        if self in _active_progress:
+            _active_progress.remove(self)
+
+
+#: Bars drawn now: closed before an error or interrupt message, so that it starts on its own line.
+_active_progress: list[Progress] = []
+
+
+def _close_progress() -> None:
+    for bar in list(_active_progress):
+        try:
+            bar.close()
+        except Exception:  # a broken stderr must not hide the message that follows
+            pass
 
 
 # --- argument types -----------------------------------------------------------------------------
@@ -171,6 +232,8 @@ def _sizes(values: Sequence[str]) -> list[int]:
 
 def build_parser(mutants_module=None) -> argparse.ArgumentParser:
     """The argument parser. ``mutants_module``, when given, adds its own ``mutants`` options."""
+    from .check import DEFAULT_METHODS as default_methods
+    from .check import KNOWN_METHODS as known_methods
     from .train import BACKENDS, METHODS
 
     p = _Parser(prog="gradtrio", description="Train sigmoid networks and prove that hand-written "
@@ -182,8 +245,9 @@ def build_parser(mutants_module=None) -> argparse.ArgumentParser:
     sub.required = True
 
     t = sub.add_parser("train", help="train a network (the embedded digits by default)",
-                       description="Train a network; print a summary; write the weights and a picture "
-                       "of the hidden units.")
+                       description="Train a network; print a summary; write the weights, the cost "
+                       f"history ({HISTORY_NAME}), the training curve ({CURVE_NAME}) and a picture of the "
+                       f"hidden units ({PICTURE_NAME}) into --out.")
     t.add_argument("--data", metavar="FILE.mat", help="a course-format data file (X m×n, y m×1 with "
                    "1..10); default: the embedded 8×8 digits")
     t.add_argument("--labels", choices=("course", "stored"), default=None,
@@ -220,6 +284,10 @@ def build_parser(mutants_module=None) -> argparse.ArgumentParser:
     c.add_argument("--seed", type=_nonneg_int, default=0,
                    help="seed of random directions (default: %(default)s)")
     c.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    c.add_argument("--methods", nargs="+", default=None, metavar="NAME",
+                   help=f"methods to compare, the first the reference (from: {', '.join(known_methods)}; "
+                   f"default: {' '.join(default_methods)})")
+    c.add_argument("--json", action="store_true", help="print the report as JSON instead of the table")
 
     r = sub.add_parser("predict", help="apply saved weights to data: accuracy, predictions",
                        description="Predict with saved weights; print the accuracy.")
@@ -227,12 +295,16 @@ def build_parser(mutants_module=None) -> argparse.ArgumentParser:
     r.add_argument("--data", metavar="FILE.mat", help="a course-format data file; default: the embedded "
                    "digits' test split")
     r.add_argument("--labels", choices=("course", "stored"), default=None,
-                   help="with --data: label convention of the data file (default: course); .mat "
-                   "weights written by gradtrio record their own")
+                   help="the label convention of --data and of the labels written to --output: course: "
+                   "1..10, 10 for the digit 0; stored: as the file stores them (default with --data: "
+                   "course, so --output is written the file's way; without --data the digits 0..9 are "
+                   "written, or 1..10 with --labels course); .mat weights written by gradtrio record their "
+                   "own output order")
     r.add_argument("--test-size", type=float, default=None, metavar="F",
                    help="without --data: the fraction of the embedded digits held out, as given to "
                    f"'gradtrio train' (default: {DEFAULT_TEST_SIZE})")
-    r.add_argument("--output", metavar="FILE", help="write the predicted labels there, one per line")
+    r.add_argument("--output", metavar="FILE", help="write the predicted labels there, one per line "
+                   "(see --labels)")
 
     mu = sub.add_parser("mutants", help="which checker catches which classic backprop bug",
                         description="Run the catalog of classic backprop bugs against every checker.")
@@ -243,10 +315,11 @@ def build_parser(mutants_module=None) -> argparse.ArgumentParser:
 
 # --- subcommands --------------------------------------------------------------------------------
 
-def _split(X: np.ndarray, y: np.ndarray, test_size: float, name: str = "the data"):
+def _split(X, y, test_size: float, name: str = "the data"):
     """Seeded train/test split, stratified when every label can be in both parts."""
     import math
 
+    import numpy as np
     from sklearn.model_selection import train_test_split
 
     from .data import DIGITS_SPLIT_SEED
@@ -299,26 +372,143 @@ def _describe_methods(methods: Sequence[str]) -> str:
     return "backprop vs JAX vs finite differences along 10 random directions"
 
 
-def _gradient_check(sizes, lam: float, m: int, seed: int = 0, dtype=np.float64, methods=None):
+# --- output paths: checked before any work -------------------------------------------------------
+
+def _writable_folder(folder: str) -> str | None:
+    """None if a file can be created in the existing ``folder``, else the reason (strerror)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".gradtrio-probe."):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
+def _check_out_dir(option: str, out: str, files: Sequence[str]) -> None:
+    """Refuse, before any work, an output folder gradtrio could not write ``files`` into.
+
+    The folder need not exist: then the nearest existing folder above it must let it be created.
+    Each message names the real path (never a temporary file's).
+    """
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"{option} must be a folder; {out} is a file")
+    if os.path.isdir(out):
+        for name in files:
+            path = os.path.join(out, name)
+            if os.path.isdir(path):
+                raise ValueError(f"{option} {out}: {path} is a folder, where gradtrio writes a file: "
+                                 f"move it away or choose another {option}")
+        why = _writable_folder(out)
+        if why:
+            raise ValueError(f"{option} {out}: the folder is not writable ({why})")
+        return
+    above = os.path.dirname(os.path.abspath(out))
+    while not os.path.exists(above):
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):
+        raise ValueError(f"{option} {out}: cannot create the folder: {above} is a file")
+    why = _writable_folder(above)
+    if why:
+        raise ValueError(f"{option} {out}: cannot create the folder: {above} is not writable ({why})")
+
+
+def _check_output_path(path: str, option: str = "--output") -> None:
+    """Refuse an output file that cannot be written, before any work, naming the option and path."""
+    if os.path.isdir(path):
+        raise ValueError(f"{option} must be a file name; {path} is a folder")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ValueError(f"{option} {path}: the folder {parent} does not exist")
+    why = _writable_folder(parent)
+    if why:
+        raise ValueError(f"{option} {path}: the folder {parent} is not writable ({why})")
+
+
+# --- the gradient check ---------------------------------------------------------------------------
+
+def _method_progress(methods: Sequence[str], desc: str = "gradient check"):
+    """(bar, hook): a :class:`Progress` over ``methods`` and the ``progress`` hook of
+    :func:`gradtrio.check.compare_gradients`, called with each method's name before it runs."""
+    bar = Progress(len(methods), desc=desc, unit="method")
+    order = list(dict.fromkeys(methods))
+
+    def hook(name: str) -> None:
+        _defer_interrupts(name in _JAX_METHODS)  # raises a Ctrl-C held back during the previous method
+        i = order.index(name) if name in order else bar.n
+        bar.update(i, name)
+
+    return bar, hook
+
+
+def _gradient_check(sizes, lam: float, m: int, seed: int = 0, dtype="float64", methods=None,
+                    show_progress: bool = False):
     """(report, passed) of gradtrio.check, or (one-line reason, None) when it is unavailable."""
     try:
         from .check import DEFAULT_METHODS, check_gradients
     except ImportError as exc:
+        if _interrupted(exc):
+            raise
         return f"unavailable ({exc})", None
-    report = check_gradients(tuple(sizes), lam=lam, m=m, seed=seed, dtype=dtype,
-                             methods=DEFAULT_METHODS if methods is None else methods)
-    return str(report), bool(report.passed)
+    methods = tuple(DEFAULT_METHODS if methods is None else methods)
+    kw = {}
+    bar = None
+    if show_progress:
+        bar, kw["progress"] = _method_progress(methods)
+    else:  # no hook between methods: hold Ctrl-C back for the whole check if it runs JAX
+        _defer_interrupts(bool(_JAX_METHODS & set(methods)))
+    try:
+        report = check_gradients(tuple(sizes), lam=lam, m=m, seed=seed, dtype=dtype, methods=methods, **kw)
+        _defer_interrupts(False)
+        if bar is not None:
+            bar.update(bar.total, "done")
+    finally:
+        _restore_interrupts()
+        if bar is not None:
+            bar.close()
+    return report, bool(report.passed)
+
+
+def _check_method_names(names: Sequence[str]) -> tuple[str, ...]:
+    from .check import KNOWN_METHODS
+
+    methods = [p for v in names for p in str(v).replace(",", " ").split()]
+    unknown = [m for m in methods if m not in KNOWN_METHODS]
+    if unknown:
+        raise ValueError(f"--methods: unknown method{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                         f"known: {', '.join(KNOWN_METHODS)}")
+    if len(dict.fromkeys(methods)) < 2:
+        raise ValueError(f"--methods needs at least two different methods, the first the reference "
+                         f"(e.g. --methods backprop central); got {' '.join(methods)}")
+    if methods[0] == "directional":
+        raise ValueError("--methods: the first method is the reference and must give a full gradient, "
+                         "not directional")
+    return tuple(methods)
+
+
+# --- train ----------------------------------------------------------------------------------------
+
+def _save_run(out: str, weights_path: str, result, labels: str, title: str) -> dict[str, str]:
+    """Write the weights, the cost history (CSV) and the training curve (PNG): name → path."""
+    from .data import save_cost_history, save_weights
+    from .plots import save_training_curve
+
+    return {
+        "weights": save_weights(weights_path, result.thetas, labels=labels),
+        "cost history": save_cost_history(os.path.join(out, HISTORY_NAME), result.cost_history),
+        "training curve": save_training_curve(os.path.join(out, CURVE_NAME), result.cost_history,
+                                              title=title),
+    }
 
 
 def _cmd_train(args) -> int:
     from ._validate import check_lam, check_sizes
-    from .data import save_weights
     from .network import num_params
     from .train import TrainingInterrupted, accuracy, train
 
     _check_labels_option(args)
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise ValueError(f"--out must be a folder; {args.out} is a file")
+    weights_name = f"{WEIGHTS_NAME}.{args.format}"
+    _check_out_dir("--out", args.out, (weights_name, HISTORY_NAME, CURVE_NAME, PICTURE_NAME))
     hidden = _sizes(args.hidden)
     name, X_train, y_train, X_test, y_test, image_shape, order = _load_training_data(args)
     K = int(max(y_train.max(), y_test.max())) + 1
@@ -328,35 +518,46 @@ def _cmd_train(args) -> int:
         os.makedirs(args.out, exist_ok=True)
     except OSError as exc:
         raise OSError(f"--out {args.out}: cannot create the folder ({exc.strerror or exc})") from None
-    weights_path = os.path.join(args.out, f"{WEIGHTS_NAME}.{args.format}")
+    weights_path = os.path.join(args.out, weights_name)
     labels = "course" if (args.format == "mat" and K == 10 and args.labels != "stored") else "stored"
-    _memory_context["what"] = (f"the network {'-'.join(map(str, sizes))} ({num_params(sizes)} parameters, "
+    net = "-".join(map(str, sizes))
+    _memory_context["what"] = (f"the network {net} ({num_params(sizes)} parameters, "
                                f"{num_params(sizes) * 8 / 2**30:.3g} GiB per copy of its weights)")
+    curve_title = f"training curve of {net}, λ={args.lam:g}, {args.method}"
 
     print(f"gradtrio train: {name}: {len(y_train)} train / {len(y_test)} test examples; network "
-          f"{'-'.join(map(str, sizes))} ({num_params(sizes)} parameters); λ = {args.lam:g}; "
+          f"{net} ({num_params(sizes)} parameters); λ = {args.lam:g}; "
           f"{args.method}, {args.backend} backend, seed {args.seed}", flush=True)
-    progress = Progress(args.maxiter)
+    # --maxiter 0 evaluates the initial weights only: nothing to show progress of
+    progress = Progress(args.maxiter, desc="iteration") if args.maxiter > 0 else None
     try:
-        result = train(X_train, y_train, hidden=hidden, lam=args.lam, maxiter=args.maxiter,
-                       method=args.method, seed=args.seed, backend=args.backend, callback=progress,
-                       num_labels=K)
+        # the jax backend: Ctrl-C held back during JAX calls, raised by the progress at the next iteration
+        _defer_interrupts(args.backend == "jax" and progress is not None)
+        try:
+            result = train(X_train, y_train, hidden=hidden, lam=args.lam, maxiter=args.maxiter,
+                           method=args.method, seed=args.seed, backend=args.backend, callback=progress,
+                           num_labels=K)
+        finally:
+            _restore_interrupts()
     except TrainingInterrupted as stop:
-        progress.close()
+        if progress is not None:
+            progress.close()
         r = stop.result
-        path = save_weights(weights_path, r.thetas, labels=labels)
+        saved = _save_run(args.out, weights_path, r, labels, curve_title + " (interrupted)")
         print(f"gradtrio: interrupted after {r.iterations} iterations; best weights so far "
-              f"(cost {r.final_cost:.6f}) saved to {path}", file=sys.stderr, flush=True)
+              f"(cost {r.final_cost:.6f}) saved to {saved['weights']} (the cost history and the training "
+              f"curve beside it)", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
-    progress.close()
+    if progress is not None:
+        progress.close()
 
-    path = save_weights(weights_path, result.thetas, labels=labels)
+    saved = _save_run(args.out, weights_path, result, labels, curve_title)
     picture, picture_note = None, ""
     try:
         from .plots import save_hidden_units
 
         picture = save_hidden_units(os.path.join(args.out, PICTURE_NAME), result.thetas, image_shape, order,
-                                    title=f"hidden units of {'-'.join(map(str, sizes))}, λ={args.lam:g}")
+                                    title=f"hidden units of {net}, λ={args.lam:g}")
     except ValueError as exc:  # inputs that are not square images
         picture_note = f"not drawn ({exc})"
     rows = [
@@ -371,18 +572,19 @@ def _cmd_train(args) -> int:
     if not args.no_check:
         methods = check_methods(sizes)
         print(f"gradient check: {_describe_methods(methods)} on {num_params(sizes)} parameters "
-              f"({'-'.join(map(str, sizes))}, m = {TRAIN_CHECK_EXAMPLES})...", file=sys.stderr, flush=True)
+              f"({net}, m = {TRAIN_CHECK_EXAMPLES})...", file=sys.stderr, flush=True)
         try:
-            report, passed = _gradient_check(sizes, args.lam, TRAIN_CHECK_EXAMPLES, methods=methods)
+            report, passed = _gradient_check(sizes, args.lam, TRAIN_CHECK_EXAMPLES, methods=methods,
+                                             show_progress=True)
         except KeyboardInterrupt:
-            print(f"\ngradtrio: gradient check interrupted; the trained weights were already saved to "
-                  f"{path}", file=sys.stderr, flush=True)
+            _close_progress()
+            print(f"gradtrio: gradient check interrupted; the trained weights were already saved to "
+                  f"{saved['weights']}", file=sys.stderr, flush=True)
             return EXIT_INTERRUPTED
-        what = (f"({_describe_methods(methods)}, {'-'.join(map(str, sizes))}, λ = {args.lam:g}, "
-                f"m = {TRAIN_CHECK_EXAMPLES})")
+        what = f"({_describe_methods(methods)}, {net}, λ = {args.lam:g}, m = {TRAIN_CHECK_EXAMPLES})"
         verdict = report if passed is None else f"{'passed' if passed else 'FAILED'} {what}"
         rows.append(("gradient check", verdict))
-    rows.append(("weights", path))
+    rows += list(saved.items())
     rows.append(("hidden units", picture if picture else picture_note))
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
@@ -393,22 +595,34 @@ def _cmd_train(args) -> int:
     return EXIT_OK if passed is not False else EXIT_CHECK_FAILED
 
 
+# --- check, predict ---------------------------------------------------------------------------------
+
 def _cmd_check(args) -> int:
     from ._validate import check_sizes
+    from .check import DEFAULT_METHODS
 
     sizes = check_sizes(tuple(_sizes(args.sizes)))
-    report, passed = _gradient_check(sizes, args.lam, args.m, args.seed, np.dtype(args.dtype))
+    methods = DEFAULT_METHODS if args.methods is None else _check_method_names(args.methods)
+    report, passed = _gradient_check(sizes, args.lam, args.m, args.seed, args.dtype, methods,
+                                     show_progress=True)
     if passed is None:
         _fail(f"gradient check {report}")
-    print(report)
+    print(report.to_json(indent=2) if args.json else report)
     return EXIT_OK if passed else EXIT_CHECK_FAILED
 
 
+#: How ``gradtrio predict`` writes labels: the course's 1..10 (10 for the digit 0), or class indices.
+_WRITTEN_LABELS = {"course": "labels 1..10 as the course stores them, 10 for the digit 0",
+                   "stored": "class indices 0..K-1"}
+
+
 def _cmd_predict(args) -> int:
-    from .data import atomic_write, load_digits, load_mat, load_weights
+    from .data import COURSE_NUM_LABELS, atomic_write, load_digits, load_mat, load_weights
     from .train import accuracy, predict
 
-    _check_labels_option(args)
+    if args.labels is not None and args.data is None and args.output is None:
+        raise ValueError("--labels applies to a --data file or to the labels written with --output; the "
+                         "embedded digits are labelled 0..9 already")
     if args.test_size is not None:
         if args.data is not None:
             raise ValueError("--test-size applies to the embedded digits; with --data every example "
@@ -421,8 +635,10 @@ def _cmd_predict(args) -> int:
         test_size = DEFAULT_TEST_SIZE if args.test_size is None else args.test_size
         d = load_digits(test_size)
         X, y, name = d.X_test, d.y_test, f"{d.name}, test split {test_size:g}"
+        written = args.labels or "stored"  # the digits are 0..9: write them so unless asked
     else:
-        X, y = load_mat(args.data, labels=args.labels or "course")
+        written = args.labels or "course"
+        X, y = load_mat(args.data, labels=written)
         name = os.path.basename(args.data)
     n_in = thetas[0].shape[1] - 1
     if X.shape[1] != n_in:
@@ -432,24 +648,21 @@ def _cmd_predict(args) -> int:
     if y.max() >= K:
         raise ValueError(f"the weights in {args.weights} have {K} output units (labels 0..{K - 1}) but "
                          f"{name} has labels up to {int(y.max())}: they were trained for other labels")
+    if args.output is not None and written == "course" and K != COURSE_NUM_LABELS:
+        raise ValueError(f"--labels course writes the course's labels 1..10 for the digits; the weights in "
+                         f"{args.weights} have {K} output units: pass --labels stored")
     pred = predict(thetas, X)
     print(f"accuracy  {100 * accuracy(thetas, X, y):.2f} %  ({len(y)} examples of {name})")
     if args.output:
+        if written == "course":  # digit d is stored as d, the digit 0 as 10
+            pred = [COURSE_NUM_LABELS if int(p) == 0 else int(p) for p in pred]
         text = "".join(f"{int(p)}\n" for p in pred).encode()
-        print(f"predictions  {atomic_write(args.output, lambda f: f.write(text))}")
+        path = atomic_write(args.output, lambda f: f.write(text))
+        print(f"predictions  {path} ({_WRITTEN_LABELS[written]})")
     return EXIT_OK
 
 
-def _check_output_path(path: str) -> None:
-    """Refuse an --output that cannot be written, before any work, naming the option."""
-    if os.path.isdir(path):
-        raise ValueError(f"--output must be a file name; {path} is a folder")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise ValueError(f"--output {path}: the folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"--output {path}: the folder {parent} is not writable")
-
+# --- main -------------------------------------------------------------------------------------------
 
 #: What ``gradtrio train`` is about to allocate, for the message of a MemoryError.
 _memory_context: dict[str, str] = {}
@@ -465,8 +678,90 @@ def _first_positional(argv: Sequence[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+def _interrupted(exc: BaseException | None) -> bool:
+    """True when ``exc`` is a Ctrl-C, or was raised while handling one (an import that a
+    KeyboardInterrupt broke can surface as an ImportError or AttributeError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+#: Non-empty when a Ctrl-C is waiting to be raised: one that Python could only print and ignore (raised
+#: in a garbage-collector callback, such as JAX's, or a __del__), or one held back while JAX runs (see
+#: :func:`_defer_interrupts`). :meth:`Progress.update` and :func:`main` raise it.
+_pending_interrupt: list[bool] = []
+
+#: The gradient-check methods that run JAX (import, tracing, compilation, XLA): see _defer_interrupts.
+_JAX_METHODS = frozenset({"autodiff", "batched"})
+
+
+def _hold_interrupt(signum, frame) -> None:
+    _pending_interrupt.append(True)
+
+
+def _defer_interrupts(on: bool) -> None:
+    """Hold Ctrl-C back (``on``) while JAX runs, or let it raise again, raising one held meanwhile.
+
+    A KeyboardInterrupt raised inside JAX's import, tracing or compilation can crash the interpreter
+    (seen: SIGSEGV and SIGABRT instead of exit 130). While held, a Ctrl-C is recorded and raised at
+    the next progress step (each training iteration, each method of a check, each mutant check), which
+    runs between JAX calls. Only in the main thread: elsewhere a signal handler cannot be set.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if on:
+        signal.signal(signal.SIGINT, _hold_interrupt)
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if _pending_interrupt:
+        _pending_interrupt.clear()
+        raise KeyboardInterrupt
+
+
+def _unraisable_hook(previous):
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            _pending_interrupt.append(True)
+            return
+        previous(unraisable)
+
+    return hook
+
+
+def _restore_interrupts() -> None:
+    """Let Ctrl-C raise again, keeping one held back pending (for the next progress step or main)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _say_interrupted() -> int:
+    _close_progress()
+    try:
+        print("gradtrio: interrupted", file=sys.stderr, flush=True)
+    except Exception:
+        pass
+    return EXIT_INTERRUPTED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``gradtrio`` command.
+
+    Ctrl-C at any moment after this function starts, even while NumPy, SciPy or JAX are still being
+    imported (this module imports none of them at its top), prints one line and returns 130. Called
+    as the command (``argv`` None), a Ctrl-C after the work is done, while the interpreter shuts
+    down, is ignored (the exit code stays the command's) instead of printing a traceback from an exit
+    handler. A Ctrl-C that Python can only ignore (raised inside a garbage-collector callback, such as
+    JAX's) is raised again at the next progress step, or at the end.
 
     Parameters
     ----------
@@ -478,7 +773,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         The exit code (see the module docstring).
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
+    as_command = argv is None
+    previous_hook = sys.unraisablehook
+    _pending_interrupt.clear()
+    try:
+        sys.unraisablehook = _unraisable_hook(previous_hook)
+        code = _main(sys.argv[1:] if argv is None else list(argv))
+        if as_command:
+            sys.stdout.flush()
+        if _pending_interrupt:
+            raise KeyboardInterrupt
+    except BaseException as exc:  # KeyboardInterrupt anywhere, even inside an import
+        if not _interrupted(exc):
+            raise
+        code = _say_interrupted()
+    finally:
+        sys.unraisablehook = previous_hook
+        _pending_interrupt.clear()
+    if as_command:  # the work is done and said: a Ctrl-C while the interpreter exits changes nothing
+        import signal
+
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # not the main thread
+            pass
+        # A KeyboardInterrupt that ended a string exec/eval (dataclasses and others exec generated
+        # code while NumPy, SciPy or JAX import) sets CPython's "unhandled KeyboardInterrupt" flag even
+        # though main caught it; under ``python -m gradtrio`` the interpreter would then kill itself
+        # with SIGINT (exit -2) instead of exiting 130. Each string exec resets the flag when it starts.
+        exec("None")
+    return code
+
+
+def _main(argv: list[str]) -> int:
     _memory_context.clear()
     try:
         mutants = None
@@ -486,6 +813,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 mutants = importlib.import_module("gradtrio.mutants")
             except ImportError as exc:
+                if _interrupted(exc):
+                    raise
                 _fail(f"the mutants subcommand is unavailable: gradtrio.mutants could not be imported "
                       f"({exc})")
             if not (hasattr(mutants, "add_cli_arguments") and hasattr(mutants, "run_from_cli")):
@@ -498,20 +827,42 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_check(args)
         if args.command == "predict":
             return _cmd_predict(args)
-        return int(mutants.run_from_cli(args))
+        _defer_interrupts(True)  # every checker may run JAX; the progress raises Ctrl-C between checks
+        try:
+            return int(mutants.run_from_cli(args, progress=_mutants_progress()))
+        finally:
+            _restore_interrupts()
     except SystemExit as exc:  # argparse's --help/--version (0) and our one-line errors (2)
         if isinstance(exc.code, str):  # SystemExit("message") from a subcommand: say it, in one line
+            _close_progress()
             print(f"gradtrio: error: {' '.join(exc.code.split())}", file=sys.stderr)
             return EXIT_USAGE
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     except (ValueError, TypeError, OSError) as exc:
+        if _interrupted(exc):
+            raise
+        _close_progress()
         print(f"gradtrio: error: {_cli_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except MemoryError as exc:
+        _close_progress()
         what = _memory_context.get("what", "the data or the network")
         detail = f" ({_cli_message(exc)})" if str(exc) else ""
         print(f"gradtrio: error: out of memory: {what} is too big for this machine{detail}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("\ngradtrio: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+
+
+def _mutants_progress() -> Callable[[int, int, str, str], None]:
+    """The ``progress`` callback of :func:`gradtrio.mutants.detection_table`: one step per (mutant,
+    checker), called before each check runs and once more, with ``done == total``, at the end."""
+    bar: Progress | None = None
+
+    def step(done: int, total: int, mutant: str, checker: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = Progress(total, desc="mutants", unit="check")
+        bar.update(done, f"{mutant}: {checker}" if done < total else "done")
+        if done >= total:
+            bar.close()
+
+    return step

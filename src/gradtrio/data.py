@@ -41,6 +41,7 @@ __all__ = [
     "save_weights",
     "load_weights",
     "atomic_write",
+    "save_cost_history",
     "COURSE_NUM_LABELS",
     "LABEL_ORDER_KEY",
     "check_label_range",
@@ -184,20 +185,11 @@ def load_mat(path: str | os.PathLike, labels: LabelMode = "course") -> tuple[np.
         If it is not a .mat file, lacks ``X`` or ``y`` (the keys it has are named), the lengths
         differ, ``X`` holds NaN/inf, or the labels are not integers in range.
     """
-    import scipy.io
-
     if labels not in ("course", "stored"):
         raise ValueError(f"labels must be 'course' or 'stored'; got {labels!r}")
     path = os.fspath(path)
     _check_is_file(path, "data file")
-    try:
-        contents = scipy.io.loadmat(path)
-    except OSError:
-        raise
-    except Exception as exc:  # scipy raises ValueError, IndexError, MatReadError... for non-.mat files
-        # (a v7.3 file is HDF5, which scipy does not read)
-        raise ValueError(f"{path} is not a readable MATLAB .mat file (v4-v7; v7.3/HDF5 is not "
-                         f"supported): {exc}") from None
+    contents = _read_mat(path, "data file")
     keys = sorted(k for k in contents if not k.startswith("__"))
     missing = [k for k in ("X", "y") if k not in contents]
     if missing:
@@ -221,6 +213,38 @@ def load_mat(path: str | os.PathLike, labels: LabelMode = "course") -> tuple[np.
         return X, _course_labels(y, path)
     check_label_range(y, path)  # before the cast: a label of 1e30 is refused, not wrapped around
     return X, y.astype(np.int64)
+
+
+#: How a MATLAB level-5 (v6, v7) file begins: a 116-byte text header. v7.3 files are HDF5 files with
+#: the same kind of text in a 512-byte user block, then the HDF5 signature.
+_MAT5_MAGIC = b"MATLAB 5.0 MAT-file"
+_MAT73_MAGIC = b"MATLAB 7.3 MAT-file"
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def _read_mat(path: str, what: str) -> dict:
+    """``scipy.io.loadmat(path)``, with an error that names the file and says what it is not: a
+    truncated or damaged MATLAB file, a v7.3 (HDF5) file, which scipy cannot read, or no MATLAB file."""
+    import scipy.io
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1024)
+        size = os.path.getsize(path)
+        contents = scipy.io.loadmat(path)
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        raise type(exc)(f"{what} {path}: {exc.strerror or exc}") from None
+    except Exception as exc:  # scipy raises OSError, ValueError, IndexError, MatReadError... on bad files
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        if head.startswith(_MAT73_MAGIC) or head[512:520] == _HDF5_MAGIC:
+            raise ValueError(f"{what} {path} is a MATLAB v7.3 (HDF5) file, which gradtrio reads only in "
+                             f"the v6/v7 format: save it in MATLAB/Octave with save(..., '-v7')") from None
+        if head.startswith(_MAT5_MAGIC):
+            raise ValueError(f"{what} {path} is a MATLAB .mat file that is truncated or damaged ({size} "
+                             f"bytes; reading it failed: {detail})") from None
+        raise ValueError(f"{what} {path} is not a readable MATLAB .mat file (no MATLAB 5 header; as a v4 "
+                         f"file: {detail})") from None
+    return contents
 
 
 def _check_is_file(path: str, what: str) -> None:
@@ -247,7 +271,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
     """
     path = os.path.abspath(os.fspath(path))
     directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot write {path}: it is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    except OSError as exc:  # name the file asked for, not a temporary one
+        raise type(exc)(f"cannot write {path}: {exc.strerror or exc} (in {directory})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -255,13 +284,35 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private (0600); give it the usual mode
         os.replace(tmp, path)
-    except BaseException:  # KeyboardInterrupt included: never leave the temporary file behind
+    except BaseException as exc:  # KeyboardInterrupt included: never leave the temporary file behind
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):  # name the file asked for, not the temporary one
+            raise type(exc)(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
     return path
+
+
+def save_cost_history(path: str | os.PathLike, cost_history: ArrayLike) -> str:
+    """Write a training run's cost history as CSV, atomically: a header ``iteration,cost``, then one
+    row per iteration (0 is the initial weights), the cost in full precision.
+
+    Parameters
+    ----------
+    path : str or path-like
+    cost_history : array_like of shape (iterations + 1,)
+        :attr:`gradtrio.train.TrainResult.cost_history`.
+
+    Returns
+    -------
+    str
+        The absolute path written.
+    """
+    history = np.asarray(cost_history, dtype=np.float64).reshape(-1)
+    text = "iteration,cost\n" + "".join(f"{i},{float(J)!r}\n" for i, J in enumerate(history))
+    return atomic_write(path, lambda f: f.write(text.encode()))
 
 
 def _umask() -> int:
@@ -363,18 +414,16 @@ def load_weights(
     _check_is_file(path, "weights file")
     if fmt == "npz" and not zipfile.is_zipfile(path):
         raise ValueError(f"{path} is not a valid .npz file (not a zip archive of arrays)")
-    try:
-        if fmt == "npz":
+    if fmt == "mat":
+        contents = {k: v for k, v in _read_mat(path, "weights file").items() if not k.startswith("__")}
+    else:
+        try:
             with np.load(path, allow_pickle=False) as z:
                 contents = {k: z[k] for k in z.files}
-        else:
-            import scipy.io
-
-            contents = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
-    except OSError:
-        raise
-    except Exception as exc:  # BadZipFile, EOFError, pickled objects refused, scipy's MatReadError...
-        raise ValueError(f"{path} is not a readable {fmt} weights file: {exc}") from None
+        except OSError:
+            raise
+        except Exception as exc:  # BadZipFile, EOFError, pickled objects refused...
+            raise ValueError(f"{path} is not a readable {fmt} weights file: {exc}") from None
     names = sorted((k for k in contents if k.startswith("Theta")), key=lambda k: (len(k), k))
     expected = [f"Theta{i + 1}" for i in range(len(names))]
     if not names or names != expected:

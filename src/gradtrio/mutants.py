@@ -778,6 +778,7 @@ def detection_table(
     max_examples: int = FULL_BUDGET["max_examples"],
     include_control: bool = True,
     checks: dict[str, Callable[[Mutant], CheckResult]] | None = None,
+    progress: Callable[[int, int, str, str], None] | None = None,
 ) -> list[Row]:
     """Run every checker on every mutant.
 
@@ -792,6 +793,9 @@ def detection_table(
     checks : dict, optional
         Column name → checker (``mutant -> CheckResult``); by default :func:`checkers` with the
         given budget. Add columns here to measure another checker on the same catalog.
+    progress : callable ``(done, total, mutant, checker) -> None``, optional
+        Called before each check runs (``done`` checks finished of ``total``), and once at the end
+        with ``done == total`` and empty names: ``gradtrio mutants`` draws its progress with it.
 
     Returns
     -------
@@ -802,12 +806,18 @@ def detection_table(
         chosen = {"(control: correct)": CONTROL, **chosen}
     checks = checkers(seeds, max_examples) if checks is None else checks
     rows = []
+    total, done = len(chosen) * len(checks), 0
     for name, mutant in chosen.items():
         row = Row(name, mutant.description, mutant.where, mutant.kind if mutant.name else "-",
                   mutant.needs, _judged_on(mutant))
         for cname, check in checks.items():
+            if progress is not None:
+                progress(done, total, name, cname)
             row.results[cname] = check(mutant)
+            done += 1
         rows.append(row)
+    if progress is not None:
+        progress(total, total, "", "")
     return rows
 
 
@@ -886,11 +896,12 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run only these mutants (default: the whole catalog)")
 
 
-def run_from_cli(args: argparse.Namespace) -> int:
+def run_from_cli(args: argparse.Namespace,
+                 progress: Callable[[int, int, str, str], None] | None = None) -> int:
     """Run ``gradtrio mutants``: print the detection table; exit status 1 on a false alarm.
 
     A false alarm is a checker flagging the correct algorithm (the control row): the table would
-    then measure nothing.
+    then measure nothing. ``progress`` is passed to :func:`detection_table`.
     """
     budget = QUICK_BUDGET if args.quick else FULL_BUDGET
     seeds = args.seeds if args.seeds is not None else budget["seeds"]
@@ -900,7 +911,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
             raise SystemExit(f"gradtrio mutants: {name} must be >= 1; got {v}")
     chosen = {n: CATALOG[n] for n in args.only} if args.only else None
     t0 = time.perf_counter()
-    rows = detection_table(chosen, seeds=seeds, max_examples=max_examples)
+    rows = detection_table(chosen, seeds=seeds, max_examples=max_examples, progress=progress)
     meta = _meta(_command(args), seeds, max_examples, time.perf_counter() - t0)
     if args.json:
         print(json.dumps(table_to_dict(rows, meta), indent=2, ensure_ascii=False))

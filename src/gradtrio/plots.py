@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 from ._validate import check_thetas
 from .data import atomic_write
 
-__all__ = ["tile_images", "save_hidden_units", "guess_image_shape"]
+__all__ = ["tile_images", "save_hidden_units", "save_training_curve", "guess_image_shape"]
 
 #: Pixels of padding between patches, as in the course's displayData.
 PAD = 1
@@ -109,6 +109,41 @@ def save_hidden_units(
     ax = fig.add_subplot()
     ax.imshow(grid, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
     ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return atomic_write(path, lambda f: fig.savefig(f, format="png"))
+
+
+def save_training_curve(path: str | os.PathLike, cost_history: ArrayLike, title: str | None = None) -> str:
+    """Draw the cost against the iteration (a training curve) and save a PNG, atomically.
+
+    Parameters
+    ----------
+    path : str or path-like
+    cost_history : array_like of shape (iterations + 1,)
+        :attr:`gradtrio.train.TrainResult.cost_history`: the cost at the initial weights, then after
+        each iteration. Drawn on a log scale when every cost is positive (cross-entropy always is).
+    title : str, optional
+
+    Returns
+    -------
+    str
+        The absolute path written.
+    """
+    from matplotlib.figure import Figure
+
+    history = np.asarray(cost_history, dtype=np.float64).reshape(-1)
+    if history.size == 0:
+        raise ValueError("cost_history is empty: nothing to draw")
+    fig = Figure(figsize=(5, 3.2), dpi=100)
+    ax = fig.add_subplot()
+    ax.plot(np.arange(history.size), history, marker="o" if history.size < 30 else None, markersize=3)
+    if np.all(history > 0) and np.all(np.isfinite(history)):
+        ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("cost J")
+    ax.grid(True, which="both", alpha=0.3)
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
