@@ -54,9 +54,10 @@ def test_train_then_predict_end_to_end(tmp_path):
     assert r.returncode == 0, r.stderr
     rows = summary(r.stdout)
     assert rows["iterations"].startswith("5 (")
-    for key in ("time", "final cost", "train accuracy", "test accuracy", "gradient check"):
+    for key in ("time", "final cost", "train accuracy", "test accuracy", "gradient check", "trained weights"):
         assert key in rows
     assert rows["gradient check"].startswith("passed")
+    assert rows["trained weights"].startswith("passed") and "20 training examples" in rows["trained weights"]
     assert rows["weights"] == str(out / "weights.npz")
     assert rows["hidden units"] == str(out / "hidden_units.png")
     assert (out / "hidden_units.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -71,7 +72,7 @@ def test_train_then_predict_end_to_end(tmp_path):
     last_iteration = r"^  iteration 5/5, cost [0-9.]+  \d\d:\d\d elapsed, 00:00 left, "
     assert re.search(last_iteration, r.stderr, re.M), r.stderr
     assert ("gradient check: backprop vs JAX vs central differences and complex step on 1885 parameters "
-            "(64-25-10, m = 5)...") in r.stderr  # said before the check starts
+            "(64-25-10): the debug problem, then the trained weights...") in r.stderr  # said before it starts
     assert re.search(r"^  gradient check 5/5, done  ", r.stderr, re.M), r.stderr
     assert sorted(os.listdir(out)) == ["cost_history.csv", "hidden_units.png", "training_curve.png",
                                        "weights.npz"]  # no temporary files left
@@ -129,8 +130,9 @@ def test_gradient_check_after_training_is_cheap_for_big_networks():
     assert cli.check_methods((64, 25, 10)) == cli.FULL_CHECK_METHODS  # 1885 parameters: the full check
     methods = cli.check_methods((64, 200, 200, 10))  # 55210 parameters: 110 s for the full check
     assert "central" not in methods and "complex" not in methods and "directional" in methods
-    report, passed = cli._gradient_check((64, 200, 200, 10), 1.0, cli.TRAIN_CHECK_EXAMPLES, methods=methods)
-    assert passed, report
+    report, verdict = cli._gradient_check(cli._debug_check((64, 200, 200, 10), 1.0, cli.TRAIN_CHECK_EXAMPLES),
+                                          methods)
+    assert verdict == "pass", report
 
 
 def test_ctrl_c_during_the_check_says_the_weights_are_saved(tmp_path, monkeypatch, capsys):
@@ -514,3 +516,17 @@ def test_ctrl_c_at_any_moment_gives_one_line_and_130(command, tmp_path):
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, (delay, err)
         if proc.returncode == cli.EXIT_INTERRUPTED:
             assert re.match(r"gradtrio: (.* )?interrupted", err.splitlines()[-1]), (delay, err)
+
+
+def test_check_exit_codes_follow_the_verdict():
+    """0 pass, 3 inconclusive (bounds coarser than the bug size asked for), never 1 on a correct gradient."""
+    ok = gradtrio("check", "--methods", "backprop", "central")
+    assert ok.returncode == 0 and "PASSED" in ok.stdout, ok.stderr
+    fine = gradtrio("check", "--dtype", "float32", "--methods", "backprop", "central", "--bug-size", "1e-5",
+                    "--json")
+    assert fine.returncode == cli.EXIT_INCONCLUSIVE == 3, fine.stderr
+    data = json.loads(fine.stdout)
+    assert data["verdict"] == "inconclusive" and data["passed"] is False
+    assert any(row["verdict"] == "inconclusive" and row["resolution"] > 1e-5 for row in data["rows"])
+    bad = one_line_error(gradtrio("check", "--bug-size", "2"))
+    assert "--bug-size" in bad and "between 0 and 1" in bad

@@ -51,7 +51,8 @@ def _code_blocks(lang):
 
 
 def test_ci_runs_the_readme_test_command():
-    ci_lines = [ln for ln in (ROOT / ".ci" / "run").read_text().splitlines() if ln and not ln.startswith(("#", "set ", "cd ", "export "))]
+    ci_lines = [ln for ln in (ROOT / ".ci" / "run").read_text().splitlines()
+                if ln and not ln.startswith(("#", "set ", "cd ", "export "))]
     assert len(ci_lines) == 1, ci_lines
     readme_commands = [ln for block in _code_blocks("sh") for ln in block.splitlines()]
     assert ci_lines[0] in readme_commands, "the README's test command and .ci/run differ"

@@ -12,9 +12,10 @@
   (:mod:`gradtrio.mutants`).
 
 Exit codes: 0 success; 1 a gradient check failed; 2 bad input (one line on stderr, no traceback);
-130 interrupted by Ctrl-C (after saving the best weights so far, when training), at any moment:
-NumPy, SciPy and JAX are imported inside :func:`main`, after its Ctrl-C handling is in place, never
-at the import of this module.
+3 a gradient check was inconclusive (no entry beyond its measured bound, but the bounds too coarse to
+see a bug of the size asked for: the report says what would resolve it); 130 interrupted by Ctrl-C
+(after saving the best weights so far, when training), at any moment: NumPy, SciPy and JAX are
+imported inside :func:`main`, after its Ctrl-C handling is in place, never at the import of this module.
 """
 
 from __future__ import annotations
@@ -26,15 +27,20 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import NoReturn, TextIO
+from typing import Any, Literal, NoReturn, TextIO
 
 __all__ = ["main", "build_parser", "Progress"]
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+#: The exit code of each verdict of a gradient check.
+EXIT_OF_VERDICT = {"pass": EXIT_OK, "fail": EXIT_CHECK_FAILED, "inconclusive": EXIT_INCONCLUSIVE}
 
 #: Examples in the gradient check run after training: a handful suffices (the check compares
 #: gradients of the same architecture, and its cost grows with m times the parameter count).
 TRAIN_CHECK_EXAMPLES = 5
+#: Training examples the trained weights are checked on after training ("the gradient of my trained
+#: network"): a few, so that the full check stays about a second at the digits size.
+TRAINED_CHECK_EXAMPLES = 20
 
 #: Parameters up to which the check after training is the full three-way check (central differences
 #: and complex step over every parameter, ~1 s at 64-25-10's 1885). Above, both cost O(N) cost
@@ -219,6 +225,17 @@ def _lam(text: str) -> float:
         raise argparse.ArgumentTypeError(f"λ must be a finite number >= 0; got {text!r}") from None
 
 
+def _fraction(text: str) -> float:
+    """A relative size strictly between 0 and 1 (``--bug-size``)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, such as 0.05; got {text!r}") from None
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction strictly between 0 and 1, such as 0.05; got {v:g}")
+    return v
+
+
 def _sizes(values: Sequence[str]) -> list[int]:
     """Layer sizes from ``25 25`` as well as ``25,25``; the library checks that they are >= 1."""
     out = []
@@ -287,6 +304,9 @@ def build_parser(mutants_module=None) -> argparse.ArgumentParser:
     c.add_argument("--methods", nargs="+", default=None, metavar="NAME",
                    help=f"methods to compare, the first the reference (from: {', '.join(known_methods)}; "
                    f"default: {' '.join(default_methods)})")
+    c.add_argument("--bug-size", type=_fraction, default=None, metavar="R",
+                   help="relative size of a wrong entry the check must be able to see (default 0.05: 5%% of "
+                   "a layer's largest entry); coarser bounds give 'inconclusive', exit code 3")
     c.add_argument("--json", action="store_true", help="print the report as JSON instead of the table")
 
     r = sub.add_parser("predict", help="apply saved weights to data: accuracy, predictions",
@@ -441,24 +461,19 @@ def _method_progress(methods: Sequence[str], desc: str = "gradient check"):
     return bar, hook
 
 
-def _gradient_check(sizes, lam: float, m: int, seed: int = 0, dtype="float64", methods=None,
-                    show_progress: bool = False):
-    """(report, passed) of gradtrio.check, or (one-line reason, None) when it is unavailable."""
-    try:
-        from .check import DEFAULT_METHODS, check_gradients
-    except ImportError as exc:
-        if _interrupted(exc):
-            raise
-        return f"unavailable ({exc})", None
-    methods = tuple(DEFAULT_METHODS if methods is None else methods)
-    kw = {}
+def _gradient_check(run: Callable[..., object], methods: Sequence[str], show_progress: bool = False):
+    """(report, verdict) of ``run(methods=..., progress=...)`` — :func:`gradtrio.check.check_gradients`
+    or :func:`gradtrio.check.compare_gradients` with its problem bound — with progress and Ctrl-C
+    handling; verdict "pass", "fail" or "inconclusive"."""
+    methods = tuple(methods)
+    kw: dict = {}
     bar = None
     if show_progress:
         bar, kw["progress"] = _method_progress(methods)
     else:  # no hook between methods: hold Ctrl-C back for the whole check if it runs JAX
         _defer_interrupts(bool(_JAX_METHODS & set(methods)))
     try:
-        report = check_gradients(tuple(sizes), lam=lam, m=m, seed=seed, dtype=dtype, methods=methods, **kw)
+        report = run(methods=methods, **kw)
         _defer_interrupts(False)
         if bar is not None:
             bar.update(bar.total, "done")
@@ -466,7 +481,20 @@ def _gradient_check(sizes, lam: float, m: int, seed: int = 0, dtype="float64", m
         _restore_interrupts()
         if bar is not None:
             bar.close()
-    return report, bool(report.passed)
+    return report, str(report.verdict)  # type: ignore[attr-defined]  # a GradientReport
+
+
+def _debug_check(sizes, lam: float, m: int, seed: int = 0, dtype="float64", bug_size: float | None = None
+                 ) -> Callable[..., object]:
+    """The course's checkNNGradients problem of an architecture, as a ``run`` for :func:`_gradient_check`."""
+    from .check import check_gradients
+
+    extra = {} if bug_size is None else {"bug_size": bug_size}
+
+    def run(**kw):
+        return check_gradients(tuple(sizes), lam=lam, m=m, seed=seed, dtype=dtype, **extra, **kw)
+
+    return run
 
 
 def _check_method_names(names: Sequence[str]) -> tuple[str, ...]:
@@ -488,7 +516,8 @@ def _check_method_names(names: Sequence[str]) -> tuple[str, ...]:
 
 # --- train ----------------------------------------------------------------------------------------
 
-def _save_run(out: str, weights_path: str, result, labels: str, title: str) -> dict[str, str]:
+def _save_run(out: str, weights_path: str, result, labels: Literal["course", "stored"], title: str
+              ) -> dict[str, str]:
     """Write the weights, the cost history (CSV) and the training curve (PNG): name → path."""
     from .data import save_cost_history, save_weights
     from .plots import save_training_curve
@@ -519,7 +548,8 @@ def _cmd_train(args) -> int:
     except OSError as exc:
         raise OSError(f"--out {args.out}: cannot create the folder ({exc.strerror or exc})") from None
     weights_path = os.path.join(args.out, weights_name)
-    labels = "course" if (args.format == "mat" and K == 10 and args.labels != "stored") else "stored"
+    labels: Literal["course", "stored"] = (
+        "course" if (args.format == "mat" and K == 10 and args.labels != "stored") else "stored")
     net = "-".join(map(str, sizes))
     _memory_context["what"] = (f"the network {net} ({num_params(sizes)} parameters, "
                                f"{num_params(sizes) * 8 / 2**30:.3g} GiB per copy of its weights)")
@@ -567,32 +597,46 @@ def _cmd_train(args) -> int:
         ("train accuracy", f"{100 * accuracy(result.thetas, X_train, y_train):.2f} %"),
         ("test accuracy", f"{100 * accuracy(result.thetas, X_test, y_test):.2f} %"),
     ]
-    passed = True
-    report = None
+    reports, verdicts = [], []
     if not args.no_check:
+        from .check import compare_gradients
+        from .network import one_hot
+
         methods = check_methods(sizes)
-        print(f"gradient check: {_describe_methods(methods)} on {num_params(sizes)} parameters "
-              f"({net}, m = {TRAIN_CHECK_EXAMPLES})...", file=sys.stderr, flush=True)
-        try:
-            report, passed = _gradient_check(sizes, args.lam, TRAIN_CHECK_EXAMPLES, methods=methods,
-                                             show_progress=True)
-        except KeyboardInterrupt:
-            _close_progress()
-            print(f"gradtrio: gradient check interrupted; the trained weights were already saved to "
-                  f"{saved['weights']}", file=sys.stderr, flush=True)
-            return EXIT_INTERRUPTED
-        what = f"({_describe_methods(methods)}, {net}, λ = {args.lam:g}, m = {TRAIN_CHECK_EXAMPLES})"
-        verdict = report if passed is None else f"{'passed' if passed else 'FAILED'} {what}"
-        rows.append(("gradient check", verdict))
+        m_trained = min(TRAINED_CHECK_EXAMPLES, len(y_train))
+        X_chk, Y_chk = X_train[:m_trained], one_hot(y_train[:m_trained], K, dtype=X_train.dtype)
+
+        def trained(**kw):
+            return compare_gradients(result.thetas, X_chk, Y_chk, args.lam, **kw)
+
+        checks = [("gradient check", f"debug problem, m = {TRAIN_CHECK_EXAMPLES}",
+                   _debug_check(sizes, args.lam, TRAIN_CHECK_EXAMPLES)),
+                  ("trained weights", f"the trained weights on {m_trained} training examples", trained)]
+        print(f"gradient check: {_describe_methods(methods)} on {num_params(sizes)} parameters ({net}): "
+              f"the debug problem, then the trained weights...", file=sys.stderr, flush=True)
+        for label, what, run in checks:
+            try:
+                report, verdict = _gradient_check(run, methods, show_progress=True)
+            except KeyboardInterrupt:
+                _close_progress()
+                print(f"gradtrio: gradient check interrupted; the trained weights were already saved to "
+                      f"{saved['weights']}", file=sys.stderr, flush=True)
+                return EXIT_INTERRUPTED
+            word = {"pass": "passed", "fail": "FAILED", "inconclusive": "INCONCLUSIVE"}[verdict]
+            rows.append((label, f"{word} ({_describe_methods(methods)}, {what}, λ = {args.lam:g})"))
+            reports.append(report)
+            verdicts.append(verdict)
     rows += list(saved.items())
     rows.append(("hidden units", picture if picture else picture_note))
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
-    if report is not None and passed is not None:
+    for report in reports:
         print()
         print(report)
-    return EXIT_OK if passed is not False else EXIT_CHECK_FAILED
+    from .tolerances import verdict_of
+
+    return EXIT_OF_VERDICT[verdict_of(verdicts)]
 
 
 # --- check, predict ---------------------------------------------------------------------------------
@@ -603,12 +647,10 @@ def _cmd_check(args) -> int:
 
     sizes = check_sizes(tuple(_sizes(args.sizes)))
     methods = DEFAULT_METHODS if args.methods is None else _check_method_names(args.methods)
-    report, passed = _gradient_check(sizes, args.lam, args.m, args.seed, args.dtype, methods,
-                                     show_progress=True)
-    if passed is None:
-        _fail(f"gradient check {report}")
+    report, verdict = _gradient_check(_debug_check(sizes, args.lam, args.m, args.seed, args.dtype, args.bug_size),
+                                      methods, show_progress=True)
     print(report.to_json(indent=2) if args.json else report)
-    return EXIT_OK if passed else EXIT_CHECK_FAILED
+    return EXIT_OF_VERDICT[verdict]
 
 
 #: How ``gradtrio predict`` writes labels: the course's 1..10 (10 for the digit 0), or class indices.
@@ -635,7 +677,7 @@ def _cmd_predict(args) -> int:
         test_size = DEFAULT_TEST_SIZE if args.test_size is None else args.test_size
         d = load_digits(test_size)
         X, y, name = d.X_test, d.y_test, f"{d.name}, test split {test_size:g}"
-        written = args.labels or "stored"  # the digits are 0..9: write them so unless asked
+        written: Literal["course", "stored"] = args.labels or "stored"  # the digits are 0..9 unless asked
     else:
         written = args.labels or "course"
         X, y = load_mat(args.data, labels=written)
@@ -654,9 +696,9 @@ def _cmd_predict(args) -> int:
     pred = predict(thetas, X)
     print(f"accuracy  {100 * accuracy(thetas, X, y):.2f} %  ({len(y)} examples of {name})")
     if args.output:
-        if written == "course":  # digit d is stored as d, the digit 0 as 10
-            pred = [COURSE_NUM_LABELS if int(p) == 0 else int(p) for p in pred]
-        text = "".join(f"{int(p)}\n" for p in pred).encode()
+        # course: digit d is stored as d, the digit 0 as 10
+        out = [COURSE_NUM_LABELS if (written == "course" and int(p) == 0) else int(p) for p in pred]
+        text = "".join(f"{p}\n" for p in out).encode()
         path = atomic_write(args.output, lambda f: f.write(text))
         print(f"predictions  {path} ({_WRITTEN_LABELS[written]})")
     return EXIT_OK
@@ -808,7 +850,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: list[str]) -> int:
     _memory_context.clear()
     try:
-        mutants = None
+        mutants: Any = None
         if _first_positional(argv) == "mutants":
             try:
                 mutants = importlib.import_module("gradtrio.mutants")

@@ -27,7 +27,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -254,7 +254,7 @@ def _check_is_file(path: str, what: str) -> None:
         raise FileNotFoundError(f"{what} not found: {path}")
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> str:
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> str:
     """Write a file atomically: ``write(f)`` fills a temporary file in the same directory, which is
     flushed to disk and then renamed over ``path`` (``os.replace``), so readers see either the old
     file or the whole new one, never a truncated one.
@@ -369,13 +369,14 @@ def save_weights(
     fmt = _weights_format(path)
     mats = check_thetas(thetas)
     if fmt == "npz":
-        arrays = {f"Theta{i + 1}": t for i, t in enumerate(mats)}
-        return atomic_write(path, lambda f: np.savez(f, **arrays))
+        named: dict[str, Any] = {f"Theta{i + 1}": t for i, t in enumerate(mats)}
+        return atomic_write(path, lambda f: np.savez(f, **named))
     import scipy.io
 
-    arrays = {f"Theta{i + 1}": t for i, t in enumerate(_rotate_labels(mats, labels, to_course=True))}
+    arrays: dict[str, Any] = {f"Theta{i + 1}": t for i, t in enumerate(_rotate_labels(mats, labels, to_course=True))}
     arrays[LABEL_ORDER_KEY] = labels
-    return atomic_write(path, lambda f: scipy.io.savemat(f, arrays))
+    # scipy.io.savemat takes an open file as well as a path (its documentation); the stubs list paths only.
+    return atomic_write(path, lambda f: scipy.io.savemat(f, arrays))  # type: ignore[arg-type]
 
 
 def load_weights(
@@ -450,4 +451,4 @@ def _recorded_order(path: str, contents: dict, labels: LabelMode | None) -> Labe
     if labels is not None and labels != recorded:
         raise ValueError(f"{path} records its output units in the {recorded!r} label order; "
                          f"labels={labels!r} contradicts it (leave labels out to follow the file)")
-    return recorded
+    return "course" if recorded == "course" else "stored"
