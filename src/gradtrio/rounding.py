@@ -1,7 +1,7 @@
 """How large the rounding errors of one problem can be: running error scales, measured on the problem.
 
 A verdict on a gradient must know how far two correct computations can drift apart by rounding alone.
-Bounds written once for "typical" inputs (|x| ≲ 3, |J| ≈ 1) fail on the inputs users bring: raw pixel
+Bounds written once for "typical" inputs (``|x| ≲ 3``, ``|J| ≈ 1``) fail on the inputs users bring: raw pixel
 counts (0..16), trained networks whose cost ``J = (1/m) Σ softplus(z) − y·z`` is a tiny difference of
 large terms, float32. The rounding of a floating-point sum is proportional to the sum of the *absolute
 values* of its terms, not to the sum itself, which can cancel (Higham, *Accuracy and Stability of
