@@ -11,7 +11,8 @@ Problems (all seeded, deterministic; parameter counts <= ~1900 so full central d
 - **weights**: ``network.init_weights``, the same ×3 and ×10 (near-saturated units), and *trained*
   weights (``train.train`` on 300 examples of the same data, L-BFGS-B, at λ ∈ {0, 0.01, 1}; the check
   then uses the training λ, on the training examples: the gradient is small, the cost flat);
-- **architectures** of depth 2–5: (64,10), (64,25,10), (64,16,16,10), (64,12,10,8,10);
+- **architectures** of depth 2–5: (64,10), (64,25,10), (64,10,10) (square: ``theta_transposed`` runs),
+  (64,16,16,10), (64,12,10,8,10);
 - m ∈ {1, 5, 20, 100, 300}; λ ∈ {0, 0.01, 1}; float64 and float32 (thetas, X and Y cast).
 
 Checkers (one column each):
@@ -87,7 +88,9 @@ OUT_DIR = Path(__file__).resolve().parent / "results" / "false_alarms"
 COMPARE_METHODS = ("central", "complex", "richardson", "batched", "autodiff", "loop")
 CHECKERS = COMPARE_METHODS + ("directional", "localize", "entry_bounds", "taylor", "adjoint")
 
-ARCHS = {2: (64, 10), 3: (64, 25, 10), 4: (64, 16, 16, 10), 5: (64, 12, 10, 8, 10)}
+#: Depth 2-5; (64, 10, 10) is the one whose back-propagated matrices are square (Θ(2)[:, 1:] is
+#: 10 × 10), the only shape on which the ``theta_transposed`` mutant runs at all.
+ARCHS = ((64, 10), (64, 25, 10), (64, 10, 10), (64, 16, 16, 10), (64, 12, 10, 8, 10))
 M_VALUES = (1, 5, 20, 100, 300)
 LAMS = (0.0, 0.01, 1.0)
 REGIMES = ("raw", "scaled", "standardized", "gauss")
@@ -226,7 +229,7 @@ def make_problems(seed: int, quick: bool, trained: TrainedCache, data: DataSets)
         draws = 1
     else:
         draws = 2
-    archs = list(ARCHS.values())
+    archs = list(ARCHS)
     total = len(combos) * draws
 
     def balanced(values: Sequence[Any]) -> list[Any]:
@@ -242,7 +245,7 @@ def make_problems(seed: int, quick: bool, trained: TrainedCache, data: DataSets)
             j = i * draws + k
             sizes, m = arch_of[j], m_of[j]
             if quick:
-                sizes = (64, 8, 10) if i % 2 == 0 else (64, 6, 6, 10)  # a square layer
+                sizes = (64, 8, 10) if i % 2 == 0 else (64, 10, 10)  # square: theta_transposed runs
                 m = (5, 20, 20, 5, 20, 100)[i]
             wseed = int(rng.integers(0, 2**31 - 1))
             scale = scale_of[j] if regime == "gauss" else None
@@ -326,8 +329,8 @@ def _needs_met(needs: Sequence[str], p: Problem) -> str | None:
             return need
         if need == "hidden layer" and len(p.sizes) < 3:
             return need
-        if need == "square layer" and not any(p.sizes[l] == p.sizes[l + 1] for l in range(1, len(p.sizes) - 1)):
-            return need
+        if need == "square layer" and (len(p.sizes) < 3 or len(set(p.sizes[1:])) != 1):
+            return need  # every back-propagated Θ[:, 1:] square: all sizes after the input equal
         if need == "K>=2" and p.sizes[-1] < 2:
             return need
     return None
@@ -429,6 +432,15 @@ def _taylor_direction(p: Problem, seed: int) -> np.ndarray:
     return np.random.default_rng([seed, 4, int(p.pid[1:])]).standard_normal(p.n)
 
 
+def _problem_functions(p: Problem, bug: Bug):
+    """localize.problem_functions with the code's own cost (the cheaper cost-only function where the
+    API takes one; the cost half of ``backward`` otherwise: the same number)."""
+    try:
+        return localize_mod.problem_functions(p.thetas, p.X, p.Y, p.lam, backward=bug.backward, cost=bug.cost)
+    except TypeError:
+        return localize_mod.problem_functions(p.thetas, p.X, p.Y, p.lam, backward=bug.backward)
+
+
 def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
     """One checker on one (problem, gradient under test)."""
     t0 = time.perf_counter()
@@ -441,7 +453,8 @@ def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
                     ref, custom = "backprop", None
                 else:
                     fn = bug.backward
-                    ref, custom = "under_test", {"under_test": lambda th, X, Y, lam: fn(th, X, Y, lam)[1]}
+                    ref = "planted" if bug.kind == "planted" else "mutant"
+                    custom = {ref: lambda th, X, Y, lam: fn(th, X, Y, lam)[1]}
                 with counting_costs() as counter:
                     result = check.compare_gradients(p.thetas, p.X, p.Y, p.lam, (ref, name), custom=custom,
                                                      seed=seed)
@@ -451,15 +464,13 @@ def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
                 elif evals == 0:
                     evals, source = _estimated_evaluations(name, p.n), "estimated"
             elif name in ("localize", "entry_bounds"):
-                cost_fn, g, theta, sizes = localize_mod.problem_functions(
-                    p.thetas, p.X, p.Y, p.lam, backward=bug.backward, cost=bug.cost)
+                cost_fn, g, theta, sizes = _problem_functions(p, bug)
                 counted = CountedCost(cost_fn)
                 fn = localize_mod.localize if name == "localize" else localize_mod.entry_bounds
                 result = fn(g, counted, theta, sizes, seed=seed)
                 evals = counted.calls
             elif name == "taylor":
-                cost_fn, g, theta, _ = localize_mod.problem_functions(
-                    p.thetas, p.X, p.Y, p.lam, backward=bug.backward, cost=bug.cost)
+                cost_fn, g, theta, _ = _problem_functions(p, bug)
                 counted = CountedCost(cost_fn)
                 result = verdicts_mod.taylor_test(counted, g, theta, direction=_taylor_direction(p, seed), seed=seed)
                 evals = counted.calls
