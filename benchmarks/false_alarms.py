@@ -480,7 +480,8 @@ def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
             else:
                 raise ValueError(f"unknown checker {name!r}")
             verdict, message = verdict_of(result), ""
-            if verdict == "fail" and bug.kind == "correct":
+            expected = "pass" if bug.kind == "correct" else "fail"
+            if verdict != expected:  # a false alarm, an inconclusive or a miss: say what the checker saw
                 message = _failure_message(name, result)
         except Exception as exc:  # noqa: BLE001 - an exception is a verdict too
             verdict = "error"
@@ -494,8 +495,10 @@ def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
 
 def _failure_message(name: str, r: Any) -> str:
     try:
-        if hasattr(r, "failure_message"):
+        if hasattr(r, "failure_message") and r.failure_message():
             return r.failure_message()
+        if getattr(r, "rows", None):
+            return r.worst().describe() if hasattr(r, "worst") else str(r.rows[-1])
         if name == "localize":
             return (f"localize: {len(r.suspects)} suspects {[str(s) for s in r.suspects[:3]]}, "
                     f"{len(r.unresolved)} unresolved, noise σ = {r.noise:.3g}, h = {r.step:.3g}")
@@ -520,6 +523,15 @@ def _layers(p: Problem, e: np.ndarray) -> list[np.ndarray]:
 
 
 def visibility(name: str, p: Problem, bug: Bug, correct: dict[str, Outcome]) -> tuple[bool | None, str]:
+    """See :func:`_visibility`; a model that cannot be evaluated (an attribute the checker no longer
+    has) says so and counts the bug as visible."""
+    try:
+        return _visibility(name, p, bug, correct)
+    except Exception as exc:  # noqa: BLE001
+        return None, f"visibility model failed: {type(exc).__name__}: {exc}"
+
+
+def _visibility(name: str, p: Problem, bug: Bug, correct: dict[str, Outcome]) -> tuple[bool | None, str]:
     """Could checker ``name`` see this bug on this problem? (True / False / None = unknown, with why).
 
     The model: the signal the bug adds to the checker's statistic, against the resolution the checker
@@ -812,9 +824,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     out = args.out or (OUT_DIR.with_name("false_alarms-quick") if args.quick else OUT_DIR)
     log = print if args.verbose else (lambda s: None)
-    results = run_study(args.seed, args.quick, log)
-    env = collect_environment(argv)
+    env = collect_environment(argv)  # before the run: the date it started, the code it ran
     env["command"] = " ".join(["python", "-m", "benchmarks.false_alarms"] + argv)
+    results = run_study(args.seed, args.quick, log)
     results["env"] = env
     results["summary"] = summarize(results["records"])
     results["options"] = {"quick": args.quick, "seed": args.seed}
