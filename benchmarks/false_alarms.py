@@ -101,7 +101,7 @@ DTYPES = ("float64", "float32")
 #: Training: L-BFGS-B on this many examples of the regime's data, this many iterations (short but real:
 #: the cost falls by orders of magnitude on digits at λ = 0).
 TRAIN_M = 300
-TRAIN_MAXITER = 150
+TRAIN_MAXITER = 300
 #: The planted bug: one entry times PLANT_FACTOR, among the top PLANT_TOP fraction by |g| of a layer.
 PLANT_FACTOR = 1.1
 PLANT_TOP = 0.10
@@ -109,7 +109,7 @@ PLANT_TOP = 0.10
 MARGIN = 2.0
 #: Mutants: each gradient-level mutant is judged on this many problems (drawn round-robin among the
 #: problems where it shows, preferring m <= 100 to keep the study within its time budget).
-MUTANT_PROBLEMS = {"full": 6, "quick": 1}
+MUTANT_PROBLEMS = {"full": 8, "quick": 1}
 DIRECTIONAL_K = 10  # what compare_gradients' "directional" uses
 #: A mutant whose gradient differs from the correct one by at most this many ε (relative, every layer)
 #: only reorders rounding on that problem (float32_accumulation in a float32 computation): no bug there.
@@ -228,7 +228,7 @@ def make_problems(seed: int, quick: bool, trained: TrainedCache, data: DataSets)
                   ("scaled", "x3", "float32")]
         draws = 1
     else:
-        draws = 2
+        draws = 3
     archs = list(ARCHS)
     total = len(combos) * draws
 
@@ -238,7 +238,11 @@ def make_problems(seed: int, quick: bool, trained: TrainedCache, data: DataSets)
         tiled = [values[i % len(values)] for i in range(total)]
         return [tiled[i] for i in rng.permutation(total)]
 
-    arch_of, m_of, lam_of, scale_of = balanced(archs), balanced(M_VALUES), balanced(LAMS), balanced(GAUSS_SCALES)
+    # Architectures cycle in enumeration order, so that the 2 × draws problems of one (regime, weights)
+    # pair cover every architecture (a trained λ = 0 net of each depth, on each data regime); m, λ and
+    # the Gaussian scale are drawn balanced and independent of it.
+    arch_of = [archs[j % len(archs)] for j in range(total)]
+    m_of, lam_of, scale_of = balanced(M_VALUES), balanced(LAMS), balanced(GAUSS_SCALES)
     problems = []
     for i, (regime, weights, dtype) in enumerate(combos):
         for k in range(draws):
@@ -642,7 +646,7 @@ def run_study(seed: int = 0, quick: bool = False, log: Callable[[str], None] = p
     _SEED[0] = seed
     t_start = time.perf_counter()
     data = DataSets(seed)
-    trained = TrainedCache(data, seed, 40 if quick else TRAIN_MAXITER)
+    trained = TrainedCache(data, seed, 100 if quick else TRAIN_MAXITER)
     problems = make_problems(seed, quick, trained, data)
     log(f"{len(problems)} problems ({trained.seconds:.1f} s training {len(trained.nets)} nets)")
     records: list[dict[str, Any]] = []
