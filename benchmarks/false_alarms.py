@@ -1,0 +1,847 @@
+"""The false-alarm study: every checker on the problems users actually check, correct and buggy.
+
+    python -m benchmarks.false_alarms            # the full study (>= 1000 correct-gradient checks)
+    python -m benchmarks.false_alarms --quick    # a smoke run (~30 s), for CI
+    python -m benchmarks.false_alarms --out DIR --seed N
+
+Problems (all seeded, deterministic; parameter counts <= ~1900 so full central differences stay cheap):
+
+- **data**: raw digits pixels (``sklearn.datasets.load_digits``, 0..16), scaled (/16), standardized
+  (``StandardScaler``), Gaussian synthetic inputs at scale 1, 10 or 100 (random labels);
+- **weights**: ``network.init_weights``, the same ×3 and ×10 (near-saturated units), and *trained*
+  weights (``train.train`` on 300 examples of the same data, L-BFGS-B, at λ ∈ {0, 0.01, 1}; the check
+  then uses the training λ, on the training examples: the gradient is small, the cost flat);
+- **architectures** of depth 2–5: (64,10), (64,25,10), (64,10,10) (square: ``theta_transposed`` runs),
+  (64,16,16,10), (64,12,10,8,10);
+- m ∈ {1, 5, 20, 100, 300}; λ ∈ {0, 0.01, 1}; float64 and float32 (thetas, X and Y cast).
+
+Checkers (one column each):
+
+``central``, ``complex``, ``richardson``, ``batched``, ``autodiff``, ``loop``
+    ``check.compare_gradients(thetas, X, Y, lam, (ref, M))``, ref = ``"backprop"`` (or the gradient
+    under test, passed as ``custom={"planted": fn}``).
+``directional``
+    ``compare_gradients(..., (ref, "directional"))`` (10 random directions).
+``localize``, ``entry_bounds``
+    ``gradtrio.localize`` on ``localize.problem_functions`` (the code's own cost and gradient).
+``taylor``
+    ``verdicts.taylor_test`` (with an explicit, seeded Gaussian direction, so that the study can say
+    what the test could have seen).
+``adjoint``
+    ``verdicts.adjoint_test(thetas, X, Y, lam, backward=...)``.
+
+Kinds of check: ``correct`` (backprop's gradient: any "fail" or exception is a false alarm),
+``planted`` (the correct gradient with ONE entry times 1.1, drawn among the top 10 % by |g| of a
+random layer), and every gradient-level mutant of ``gradtrio.mutants.CATALOG`` on problems where its
+``needs`` are met (and where it changes the gradient at all: ``float32_accumulation`` is no bug in a
+float32 computation). Cost-level mutants are out of scope: a check of a code against its own cost
+cannot see them by construction (see the README's mutant catalog).
+
+Whether a checker *can see* a bug on a problem is predicted from the checker's own resolution, with
+the error vector ``e = g_bug − g`` known to the harness (see :func:`visibility`); a miss the model
+predicts (signal below resolution / MARGIN) is reported as "cannot see" with its reason, not as a
+miss, and not as a detection.
+
+Evaluations: cost evaluations, counted at the cost functions. For ``compare_gradients`` the study
+wraps ``gradtrio.finite_diff.cost_fn`` / ``complex_cost_fn`` / ``cost_batch_fn`` for the duration of
+the call (a row of a batched call counts as one evaluation); where that wrapper sees no call (the
+code moved), the count is estimated from the method (2n central, 4n Richardson, ...) and the record
+says ``"estimated"``. Analytic methods (autodiff, loop) count one gradient evaluation; the adjoint
+test counts its JVPs plus one backward pass (its own ``evaluations``).
+
+Writes ``results.json`` and ``results.md`` under ``--out`` (default ``benchmarks/results/false_alarms``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import statistics
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.env import collect_environment, select_jax_platform
+else:
+    from .env import collect_environment, select_jax_platform
+
+select_jax_platform("cpu")
+
+from gradtrio import backprop, check, finite_diff, network, tolerances  # noqa: E402
+from gradtrio import localize as localize_mod  # noqa: E402
+from gradtrio import verdicts as verdicts_mod  # noqa: E402
+from gradtrio.mutants import CATALOG  # noqa: E402
+
+OUT_DIR = Path(__file__).resolve().parent / "results" / "false_alarms"
+
+COMPARE_METHODS = ("central", "complex", "richardson", "batched", "autodiff", "loop")
+CHECKERS = COMPARE_METHODS + ("directional", "localize", "entry_bounds", "taylor", "adjoint")
+
+#: Depth 2-5; (64, 10, 10) is the one whose back-propagated matrices are square (Θ(2)[:, 1:] is
+#: 10 × 10), the only shape on which the ``theta_transposed`` mutant runs at all.
+ARCHS = ((64, 10), (64, 25, 10), (64, 10, 10), (64, 16, 16, 10), (64, 12, 10, 8, 10))
+M_VALUES = (1, 5, 20, 100, 300)
+LAMS = (0.0, 0.01, 1.0)
+REGIMES = ("raw", "scaled", "standardized", "gauss")
+GAUSS_SCALES = (1.0, 10.0, 100.0)
+WEIGHTS = ("init", "x3", "x10", "trained0", "trained0.01", "trained1")
+TRAINED_LAM = {"trained0": 0.0, "trained0.01": 0.01, "trained1": 1.0}
+DTYPES = ("float64", "float32")
+#: Training: L-BFGS-B on this many examples of the regime's data, this many iterations (short but real:
+#: the cost falls by orders of magnitude on digits at λ = 0).
+TRAIN_M = 300
+TRAIN_MAXITER = 300
+#: The planted bug: one entry times PLANT_FACTOR, among the top PLANT_TOP fraction by |g| of a layer.
+PLANT_FACTOR = 1.1
+PLANT_TOP = 0.10
+#: A bug is "visible" to a checker when the model's signal exceeds MARGIN × the checker's resolution.
+MARGIN = 2.0
+#: Mutants: each gradient-level mutant is judged on this many problems (drawn round-robin among the
+#: problems where it shows, preferring m <= 100 to keep the study within its time budget).
+MUTANT_PROBLEMS = {"full": 8, "quick": 1}
+DIRECTIONAL_K = 10  # what compare_gradients' "directional" uses
+#: A mutant whose gradient differs from the correct one by at most this many ε (relative, every layer)
+#: only reorders rounding on that problem (float32_accumulation in a float32 computation): no bug there.
+ROUNDING_ONLY = 16.0
+
+
+# ----------------------------------------------------------------------------------------- verdicts
+
+def verdict_of(result: Any) -> str:
+    """The verdict contract: ``.verdict`` in {"pass", "fail", "inconclusive"} when the result has one.
+
+    Fallback for results from before the contract: a TaylorResult with ``conclusive=False`` is
+    "inconclusive"; otherwise ``"pass" if result.passed else "fail"``.
+    """
+    v = getattr(result, "verdict", None)
+    if v in ("pass", "fail", "inconclusive"):
+        return v
+    if getattr(result, "conclusive", True) is False:
+        return "inconclusive"
+    return "pass" if bool(result.passed) else "fail"
+
+
+# ----------------------------------------------------------------------------------------- problems
+
+@dataclass
+class Problem:
+    pid: str
+    regime: str
+    weights: str
+    sizes: tuple[int, ...]
+    m: int
+    lam: float
+    dtype: str
+    seed: int
+    thetas: list[np.ndarray] = field(repr=False)
+    X: np.ndarray = field(repr=False)
+    Y: np.ndarray = field(repr=False)
+    scale: float | None = None  # the Gaussian regime's input scale
+    train_cost: float | None = None  # final training cost of a trained net
+
+    @property
+    def n(self) -> int:
+        return network.num_params(self.sizes)
+
+    def describe(self) -> dict[str, Any]:
+        d = {"problem": self.pid, "regime": self.regime, "weights": self.weights, "sizes": list(self.sizes),
+             "n": self.n, "m": self.m, "lam": self.lam, "dtype": self.dtype}
+        if self.scale is not None:
+            d["scale"] = self.scale
+        if self.train_cost is not None:
+            d["train_cost"] = self.train_cost
+        return d
+
+    def short(self) -> str:
+        extra = f" scale {self.scale:g}" if self.scale is not None else ""
+        return (f"{self.pid}: {self.regime}{extra}, {self.weights}, sizes {'-'.join(map(str, self.sizes))}, "
+                f"m = {self.m}, λ = {self.lam:g}, {self.dtype}")
+
+
+class DataSets:
+    """The data regimes (examples, labels), built once per run."""
+
+    def __init__(self, seed: int) -> None:
+        from sklearn.datasets import load_digits
+        from sklearn.preprocessing import StandardScaler
+
+        d = load_digits()
+        rng = np.random.default_rng([seed, 7])
+        order = rng.permutation(d.data.shape[0])
+        raw = d.data[order].astype(np.float64)
+        self.y_digits = d.target[order].astype(np.int64)
+        self.X = {"raw": raw, "scaled": raw / 16.0, "standardized": StandardScaler().fit_transform(raw)}
+        g = np.random.default_rng([seed, 8])
+        self.gauss = g.standard_normal((TRAIN_M, 64))
+        self.y_gauss = g.integers(0, 10, TRAIN_M)
+
+    def get(self, regime: str, scale: float | None) -> tuple[np.ndarray, np.ndarray]:
+        if regime == "gauss":
+            return self.gauss * scale, self.y_gauss
+        return self.X[regime][:TRAIN_M], self.y_digits[:TRAIN_M]
+
+
+class TrainedCache:
+    """Trained networks, one per (regime, scale, sizes, λ), trained once per run."""
+
+    def __init__(self, data: DataSets, seed: int, maxiter: int) -> None:
+        self.data, self.seed, self.maxiter = data, seed, maxiter
+        self.nets: dict[tuple, tuple[list[np.ndarray], float]] = {}
+        self.seconds = 0.0
+
+    def get(self, regime: str, scale: float | None, sizes: tuple[int, ...], lam: float):
+        key = (regime, scale, sizes, lam)
+        if key not in self.nets:
+            from gradtrio.train import train
+
+            X, y = self.data.get(regime, scale)
+            t = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = train(X, y, hidden=sizes[1:-1], lam=lam, maxiter=self.maxiter, seed=self.seed,
+                            num_labels=sizes[-1])
+            self.seconds += time.perf_counter() - t
+            self.nets[key] = ([np.array(t, dtype=np.float64) for t in res.thetas], float(res.cost_history[-1]))
+        return self.nets[key]
+
+
+def make_problems(seed: int, quick: bool, trained: TrainedCache, data: DataSets) -> list[Problem]:
+    """The problem list: every (regime, weights, dtype) combination, ``draws`` times, with architecture,
+    m, λ and weights seed cycling (offset by the combination) so that each value of each axis is covered."""
+    rng = np.random.default_rng([seed, 1])
+    combos = [(r, w, d) for r in REGIMES for w in WEIGHTS for d in DTYPES]
+    if quick:
+        # A handful of the hard cases and one easy one: raw pixels, trained at λ = 0, ×10, float32.
+        combos = [("scaled", "init", "float64"), ("raw", "init", "float64"), ("raw", "trained0", "float64"),
+                  ("standardized", "x10", "float32"), ("gauss", "trained0.01", "float32"),
+                  ("scaled", "x3", "float32")]
+        draws = 1
+    else:
+        draws = 3
+    archs = list(ARCHS)
+    total = len(combos) * draws
+
+    def balanced(values: Sequence[Any]) -> list[Any]:
+        """Each value equally often (to within one), in a seeded random order: marginals balanced,
+        no axis tied to another by the enumeration order."""
+        tiled = [values[i % len(values)] for i in range(total)]
+        return [tiled[i] for i in rng.permutation(total)]
+
+    # Architectures cycle in enumeration order, so that the 2 × draws problems of one (regime, weights)
+    # pair cover every architecture (a trained λ = 0 net of each depth, on each data regime); m, λ and
+    # the Gaussian scale are drawn balanced and independent of it.
+    arch_of = [archs[j % len(archs)] for j in range(total)]
+    m_of, lam_of, scale_of = balanced(M_VALUES), balanced(LAMS), balanced(GAUSS_SCALES)
+    problems = []
+    for i, (regime, weights, dtype) in enumerate(combos):
+        for k in range(draws):
+            j = i * draws + k
+            sizes, m = arch_of[j], m_of[j]
+            if quick:
+                sizes = (64, 8, 10) if i % 2 == 0 else (64, 10, 10)  # square: theta_transposed runs
+                m = (5, 20, 20, 5, 20, 100)[i]
+            wseed = int(rng.integers(0, 2**31 - 1))
+            scale = scale_of[j] if regime == "gauss" else None
+            Xall, yall = data.get(regime, scale)
+            train_cost = None
+            if weights in TRAINED_LAM:
+                lam = TRAINED_LAM[weights]
+                thetas, train_cost = trained.get(regime, scale, sizes, lam)
+                X, y = Xall[:m], yall[:m]  # training examples: the net was fitted to them
+            else:
+                lam = lam_of[j]
+                thetas = network.init_weights(sizes, seed=wseed)
+                factor = {"init": 1.0, "x3": 3.0, "x10": 10.0}[weights]
+                thetas = [t * factor for t in thetas]
+                pick = np.random.default_rng([seed, 2, j]).choice(Xall.shape[0], size=m, replace=False)
+                X, y = Xall[pick], yall[pick]
+            dt = np.dtype(dtype)
+            Y = network.one_hot(y, sizes[-1], dt)
+            problems.append(Problem(
+                f"p{j:03d}", regime, weights, tuple(sizes), int(m), float(lam), dtype, wseed,
+                [np.ascontiguousarray(t, dtype=dt) for t in thetas], np.ascontiguousarray(X, dtype=dt), Y,
+                scale, train_cost))
+    return problems
+
+
+# --------------------------------------------------------------------------------------------- bugs
+
+@dataclass
+class Bug:
+    """The gradient under test on one problem: the code's (cost, gradient) and its error vector."""
+
+    kind: str  # "correct", "planted" or a mutant's name
+    backward: Callable  # (thetas, X, Y, lam) -> (J, grads)
+    cost: Callable  # (thetas, X, Y, lam) -> J
+    grads: list[np.ndarray]  # at the problem's thetas
+    error: np.ndarray  # flat g_bug - g_correct, float64
+    planted_index: int | None = None
+    needs: tuple[str, ...] = ()
+
+
+def _correct_bug(p: Problem) -> Bug:
+    _, grads = backprop.cost_and_grad(p.thetas, p.X, p.Y, p.lam)
+    return Bug("correct", backprop.cost_and_grad, backprop.cost, grads, np.zeros(p.n))
+
+
+def planted_bug(p: Problem, correct: Bug, seed: int) -> Bug:
+    """ONE entry of the correct gradient times PLANT_FACTOR, among the top PLANT_TOP by |g| of a random layer."""
+    rng = np.random.default_rng([seed, 3, int(p.pid[1:])])
+    layer = int(rng.integers(len(correct.grads)))
+    G = np.abs(np.asarray(correct.grads[layer], dtype=np.float64)).ravel()
+    top = max(1, int(math.ceil(PLANT_TOP * G.size)))
+    candidates = np.argsort(-G, kind="stable")[:top]
+    local = int(rng.choice(candidates))
+    index = sum(t.size for t in p.thetas[:layer]) + local
+    shapes = [t.shape for t in p.thetas]
+
+    def plant(grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+        out = [np.array(g, copy=True) for g in grads]
+        flat = out[layer].reshape(-1)
+        flat[local] = flat[local] * out[layer].dtype.type(PLANT_FACTOR)
+        return out
+
+    def backward(thetas, X, Y, lam):
+        J, grads = backprop.cost_and_grad(thetas, X, Y, lam)
+        if [np.shape(t) for t in thetas] != shapes:
+            raise ValueError("planted backward called on another architecture")
+        return J, plant(grads)
+
+    grads = plant(correct.grads)
+    error = network.unroll([g.astype(np.float64) for g in grads]) - network.unroll(
+        [g.astype(np.float64) for g in correct.grads])
+    return Bug("planted", backward, backprop.cost, grads, error, index)
+
+
+def _needs_met(needs: Sequence[str], p: Problem) -> str | None:
+    """None when the problem has what the mutant needs, else the first unmet need."""
+    for need in needs:
+        if need == "lam>0" and not p.lam > 0:
+            return need
+        if need == "m>1" and not p.m > 1:
+            return need
+        if need == "hidden layer" and len(p.sizes) < 3:
+            return need
+        if need == "square layer" and (len(p.sizes) < 3 or len(set(p.sizes[1:])) != 1):
+            return need  # every back-propagated Θ[:, 1:] square: all sizes after the input equal
+        if need == "K>=2" and p.sizes[-1] < 2:
+            return need
+    return None
+
+
+def mutant_bug(name: str, p: Problem, correct: Bug) -> tuple[Bug | None, str]:
+    """The mutant on this problem, or (None, why it cannot show here)."""
+    mut = CATALOG[name]
+    unmet = _needs_met(mut.needs, p)
+    if unmet:
+        return None, f"needs {unmet}"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, grads = mut(p.thetas, p.X, p.Y, p.lam)
+    except Exception as exc:  # noqa: BLE001
+        return None, f"raises {type(exc).__name__}: {exc}"
+    error = network.unroll([np.asarray(g, np.float64) for g in grads]) - network.unroll(
+        [g.astype(np.float64) for g in correct.grads])
+    eps = float(np.finfo(np.dtype(p.dtype)).eps)
+    g_layers = [np.asarray(t, np.float64).ravel() for t in correct.grads]
+    if all(np.linalg.norm(el) <= ROUNDING_ONLY * eps * np.linalg.norm(gl)
+           for el, gl in zip(_layers(p, error), g_layers)):
+        return None, "changes nothing on this problem"
+    return Bug(name, mut.cost_and_grad, mut.cost, grads, error, needs=mut.needs), ""
+
+
+# ----------------------------------------------------------------------------------- counting costs
+
+class _Counter:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def add(self, V: Any) -> None:
+        shape = np.shape(V)
+        self.calls += int(shape[0]) if len(shape) >= 2 else 1
+
+
+@contextlib.contextmanager
+def counting_costs() -> Iterator[_Counter]:
+    """Wrap gradtrio.finite_diff's cost factories so that compare_gradients' evaluations are counted."""
+    counter = _Counter()
+    originals = {name: getattr(finite_diff, name, None) for name in ("cost_fn", "complex_cost_fn", "cost_batch_fn")}
+
+    def wrap(factory):
+        def make(*args, **kw):
+            fn = factory(*args, **kw)
+
+            def counted(V, *a, **k):
+                counter.add(V)
+                return fn(V, *a, **k)
+
+            for attr in ("batch_size",):
+                if hasattr(fn, attr):
+                    setattr(counted, attr, getattr(fn, attr))
+            return counted
+
+        return make
+
+    try:
+        for name, fn in originals.items():
+            if fn is not None:
+                setattr(finite_diff, name, wrap(fn))
+        yield counter
+    finally:
+        for name, fn in originals.items():
+            if fn is not None:
+                setattr(finite_diff, name, fn)
+
+
+def _estimated_evaluations(method: str, n: int) -> int:
+    return {"central": 2 * n, "batched": 2 * n, "richardson": 4 * n, "complex": n + 6,
+            "directional": 4 * DIRECTIONAL_K, "autodiff": 1, "loop": 1}[method]
+
+
+class CountedCost:
+    def __init__(self, fn: Callable[[np.ndarray], float]) -> None:
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, v: np.ndarray) -> float:
+        self.calls += 1
+        return self.fn(v)
+
+
+# ----------------------------------------------------------------------------------------- checkers
+
+@dataclass
+class Outcome:
+    verdict: str  # pass / fail / inconclusive / error
+    evaluations: int
+    evaluations_source: str  # counted / estimated / reported
+    seconds: float
+    message: str = ""
+    warning: str = ""
+    result: Any = None  # kept for the visibility model of the same problem's bugs (not serialized)
+
+
+def _taylor_direction(p: Problem, seed: int) -> np.ndarray:
+    return np.random.default_rng([seed, 4, int(p.pid[1:])]).standard_normal(p.n)
+
+
+def _problem_functions(p: Problem, bug: Bug):
+    """localize.problem_functions with the code's own cost (the cheaper cost-only function where the
+    API takes one; the cost half of ``backward`` otherwise: the same number)."""
+    try:
+        return localize_mod.problem_functions(p.thetas, p.X, p.Y, p.lam, backward=bug.backward, cost=bug.cost)
+    except TypeError:
+        return localize_mod.problem_functions(p.thetas, p.X, p.Y, p.lam, backward=bug.backward)
+
+
+def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
+    """One checker on one (problem, gradient under test)."""
+    t0 = time.perf_counter()
+    evals, source, result = 0, "counted", None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if name in COMPARE_METHODS or name == "directional":
+                if bug.kind == "correct":
+                    ref, custom = "backprop", None
+                else:
+                    fn = bug.backward
+                    ref = "planted" if bug.kind == "planted" else "mutant"
+                    custom = {ref: lambda th, X, Y, lam: fn(th, X, Y, lam)[1]}
+                with counting_costs() as counter:
+                    result = check.compare_gradients(p.thetas, p.X, p.Y, p.lam, (ref, name), custom=custom,
+                                                     seed=seed)
+                evals = counter.calls
+                if name in ("autodiff", "loop"):
+                    evals, source = 1, "gradient evaluations"
+                elif evals == 0:
+                    evals, source = _estimated_evaluations(name, p.n), "estimated"
+            elif name in ("localize", "entry_bounds"):
+                cost_fn, g, theta, sizes = _problem_functions(p, bug)
+                counted = CountedCost(cost_fn)
+                fn = localize_mod.localize if name == "localize" else localize_mod.entry_bounds
+                result = fn(g, counted, theta, sizes, seed=seed)
+                evals = counted.calls
+            elif name == "taylor":
+                cost_fn, g, theta, _ = _problem_functions(p, bug)
+                counted = CountedCost(cost_fn)
+                result = verdicts_mod.taylor_test(counted, g, theta, direction=_taylor_direction(p, seed), seed=seed)
+                evals = counted.calls
+            elif name == "adjoint":
+                result = verdicts_mod.adjoint_test(p.thetas, p.X, p.Y, p.lam, backward=bug.backward, seed=seed)
+                evals, source = int(getattr(result, "evaluations", 0)), "reported (JVPs + 1 backward)"
+            else:
+                raise ValueError(f"unknown checker {name!r}")
+            verdict, message = verdict_of(result), ""
+            expected = "pass" if bug.kind == "correct" else "fail"
+            if verdict != expected:  # a false alarm, an inconclusive or a miss: say what the checker saw
+                message = _failure_message(name, result)
+        except Exception as exc:  # noqa: BLE001 - an exception is a verdict too
+            verdict = "error"
+            message = f"{type(exc).__name__}: {exc}".strip()
+            tb = traceback.extract_tb(exc.__traceback__)
+            if tb:
+                message += f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})"
+    warning = "; ".join(sorted({f"{w.category.__name__}: {w.message}" for w in caught}))[:300]
+    return Outcome(verdict, int(evals), source, time.perf_counter() - t0, message[:600], warning, result)
+
+
+def _failure_message(name: str, r: Any) -> str:
+    try:
+        if hasattr(r, "failure_message") and r.failure_message():
+            return r.failure_message()
+        if getattr(r, "rows", None):
+            return r.worst().describe() if hasattr(r, "worst") else str(r.rows[-1])
+        if name == "localize":
+            return (f"localize: {len(r.suspects)} suspects {[str(s) for s in r.suspects[:3]]}, "
+                    f"{len(r.unresolved)} unresolved, noise σ = {r.noise:.3g}, h = {r.step:.3g}")
+        if name == "entry_bounds":
+            worst = int(np.argmax(r.ratio))
+            return (f"entry bounds: {int(np.sum(r.ratio > 1))} of {r.ratio.size} entries over their bound; worst "
+                    f"{localize_mod.suspect_at(int(r.indices[worst]), r.sizes)} ratio {r.ratio[worst]:.3g}, "
+                    f"noise σ = {r.noise:.3g}")
+        return str(r).splitlines()[0]
+    except Exception as exc:  # noqa: BLE001
+        return f"(no message: {type(exc).__name__}: {exc})"
+
+
+# ------------------------------------------------------------------------------------- visibility
+
+def _layers(p: Problem, e: np.ndarray) -> list[np.ndarray]:
+    out, start = [], 0
+    for t in p.thetas:
+        out.append(e[start:start + t.size])
+        start += t.size
+    return out
+
+
+def visibility(name: str, p: Problem, bug: Bug, correct: dict[str, Outcome]) -> tuple[bool | None, str]:
+    """See :func:`_visibility`; a model that cannot be evaluated (an attribute the checker no longer
+    has) says so and counts the bug as visible."""
+    try:
+        return _visibility(name, p, bug, correct)
+    except Exception as exc:  # noqa: BLE001
+        return None, f"visibility model failed: {type(exc).__name__}: {exc}"
+
+
+def _visibility(name: str, p: Problem, bug: Bug, correct: dict[str, Outcome]) -> tuple[bool | None, str]:
+    """Could checker ``name`` see this bug on this problem? (True / False / None = unknown, with why).
+
+    The model: the signal the bug adds to the checker's statistic, against the resolution the checker
+    has on the *correct* gradient of the same problem (its bound, tolerance or remainder); visible when
+    signal > MARGIN × resolution.
+
+    - compare methods: the layer's relative error ‖e_l‖/‖2g_l + e_l‖ against the pair's rtol AND
+      max|e_l| against atol·max(1, |J|) (tolerances.tolerance; the pair agrees when either holds);
+    - entry_bounds: some |e_i| above the entry's own bound on the correct gradient;
+    - localize: a layer probe (random signs on the layer, 1/√n_l each) carries ‖e_l‖/√n_l; against the
+      median entry bound of that layer;
+    - directional: a random unit direction carries ‖e‖/√n; against the bound of the correct run;
+    - taylor: h·|⟨e, d⟩| (d the test's direction) against max(remainder of the correct gradient at h,
+      100 σ) at some step h;
+    - adjoint: ⟨e, u⟩ ~ ‖e‖ (Gaussian u) against tol · Σ|g_i u_i| ≈ tol · 0.8 ‖g‖₁.
+    """
+    e = bug.error
+    g = network.unroll([np.asarray(t, np.float64) for t in _correct_grads(p, bug)])
+    dt = np.dtype(p.dtype)
+    J = float(backprop.cost([t.astype(np.float64) for t in p.thetas], p.X.astype(np.float64),
+                            p.Y.astype(np.float64), p.lam))
+    if name in COMPARE_METHODS:
+        try:
+            tol = tolerances.tolerance(dt, "backprop", name)
+        except Exception as exc:  # noqa: BLE001
+            return None, f"no tolerance to model ({exc})"
+        best_rel, best_abs = 0.0, 0.0
+        for el, gl in zip(_layers(p, e), _layers(p, g)):
+            den = float(np.linalg.norm(2 * gl + el))
+            rel = float(np.linalg.norm(el)) / den if den > 0 else math.inf
+            mx = float(np.max(np.abs(el))) if el.size else 0.0
+            if rel > MARGIN * tol.rtol and mx > MARGIN * tol.atol * max(1.0, abs(J)):
+                return True, ""
+            best_rel, best_abs = max(best_rel, rel), max(best_abs, mx)
+        return False, (f"error {best_rel:.2g} relative / {best_abs:.2g} absolute is within the pair's tolerance "
+                       f"(rtol {tol.rtol:.2g} or atol {tol.atol * max(1.0, abs(J)):.2g})")
+    ref = correct.get(name if name != "localize" else "entry_bounds")
+    r = None if ref is None else ref.result
+    if name == "entry_bounds" or name == "localize":
+        if r is None or not hasattr(r, "bound"):
+            return None, "no correct-gradient entry bounds to model"
+        b = np.full(p.n, np.inf)
+        b[np.asarray(r.indices)] = np.asarray(r.bound)
+        if name == "entry_bounds":
+            ratio = np.abs(e) / b
+            if np.max(ratio) > MARGIN:
+                return True, ""
+            return False, f"largest |error| / entry bound is {np.max(ratio):.2g}"
+        best = 0.0
+        for el, bl in zip(_layers(p, e), _layers(p, b)):
+            sig = float(np.linalg.norm(el)) / math.sqrt(el.size)
+            best = max(best, sig / float(np.median(bl)))
+        if best > MARGIN:
+            return True, ""
+        return False, f"a layer probe carries the error diluted by 1/√n_layer: {best:.2g} × its bound"
+    if name == "directional":
+        if r is None or not getattr(r, "rows", None):
+            return None, "no correct-gradient directional bound to model"
+        bound = float(r.rows[-1].atol)
+        sig = float(np.linalg.norm(e)) / math.sqrt(p.n)
+        if sig > MARGIN * bound:
+            return True, ""
+        return False, f"a random unit direction carries ‖e‖/√n = {sig:.2g}, bound {bound:.2g}"
+    if name == "taylor":
+        if r is None or not hasattr(r, "remainders"):
+            return None, "no correct-gradient Taylor remainders to model"
+        proj = abs(float(e @ _taylor_direction(p, _SEED[0])))
+        steps, rem = np.asarray(r.steps), np.asarray(r.remainders)
+        floor = verdicts_mod.NOISE_FLOOR * float(r.noise)
+        ratio = steps * proj / np.maximum(rem, floor)
+        if np.max(ratio) > MARGIN:
+            return True, ""
+        return False, (f"h·|⟨e,d⟩| stays below the curvature remainder / noise floor at every step "
+                       f"(best {np.max(ratio):.2g}×)")
+    if name == "adjoint":
+        tol = verdicts_mod.ADJOINT_RTOL[dt]
+        sig = float(np.linalg.norm(e))
+        res = 0.8 * tol * float(np.sum(np.abs(g)))
+        if sig > MARGIN * res:
+            return True, ""
+        return False, f"‖e‖ = {sig:.2g} against tol·Σ|g u| ≈ {res:.2g} (tol {tol:.2g})"
+    return None, "no model"
+
+
+_SEED = [0]  # the run's seed, for the visibility model's copy of the Taylor direction
+_CORRECT_GRADS: dict[str, list[np.ndarray]] = {}
+
+
+def _correct_grads(p: Problem, bug: Bug) -> list[np.ndarray]:
+    return _CORRECT_GRADS[p.pid]
+
+
+# ---------------------------------------------------------------------------------------- the study
+
+def _record(p: Problem, checker: str, kind: str, o: Outcome, **extra: Any) -> dict[str, Any]:
+    rec = {**p.describe(), "checker": checker, "kind": kind, "verdict": o.verdict,
+           "evaluations": o.evaluations, "evaluations_source": o.evaluations_source,
+           "seconds": round(o.seconds, 5)}
+    if o.message:
+        rec["message"] = o.message
+    if o.warning:
+        rec["warning"] = o.warning
+    rec.update(extra)
+    return rec
+
+
+def run_study(seed: int = 0, quick: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
+    _SEED[0] = seed
+    t_start = time.perf_counter()
+    data = DataSets(seed)
+    trained = TrainedCache(data, seed, 100 if quick else TRAIN_MAXITER)
+    problems = make_problems(seed, quick, trained, data)
+    log(f"{len(problems)} problems ({trained.seconds:.1f} s training {len(trained.nets)} nets)")
+    records: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    # Which problems each mutant is judged on: round-robin among the problems where it shows.
+    mutant_names = [k for k, mu in CATALOG.items() if mu.kind == "gradient"]
+    per_mutant = MUTANT_PROBLEMS["quick" if quick else "full"]
+    mutant_plan: dict[str, list[str]] = {}
+    pool = [p for p in problems if p.m <= 100] or problems
+    for i, name in enumerate(mutant_names):
+        ok = [p for p in pool if _needs_met(CATALOG[name].needs, p) is None]
+        if name == "float32_accumulation":
+            ok = [p for p in ok if p.dtype == "float64"]
+        step = max(1, len(ok) // max(1, per_mutant))
+        chosen = [ok[(i + j * step) % len(ok)].pid for j in range(min(per_mutant, len(ok)))] if ok else []
+        mutant_plan[name] = list(dict.fromkeys(chosen))
+        if not chosen:
+            skipped.append({"problem": None, "kind": name, "reason": "no problem of the study meets its needs "
+                            f"({', '.join(CATALOG[name].needs)}, m <= 100)"})
+    for k, p in enumerate(problems):
+        t_p = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            correct = _correct_bug(p)
+        _CORRECT_GRADS[p.pid] = correct.grads
+        outcomes: dict[str, Outcome] = {}
+        for c in CHECKERS:
+            o = run_checker(c, p, correct, seed)
+            outcomes[c] = o
+            records.append(_record(p, c, "correct", o))
+        bugs = [planted_bug(p, correct, seed)]
+        for name in mutant_names:
+            if p.pid in mutant_plan[name]:
+                b, why = mutant_bug(name, p, correct)
+                if b is None:
+                    skipped.append({**p.describe(), "kind": name, "reason": why})
+                else:
+                    bugs.append(b)
+        for b in bugs:
+            for c in CHECKERS:
+                o = run_checker(c, p, b, seed)
+                visible, why = visibility(c, p, b, outcomes)
+                extra: dict[str, Any] = {"visible": visible}
+                if why:
+                    extra["visibility_note"] = why
+                if b.planted_index is not None:
+                    extra["planted_entry"] = str(localize_mod.suspect_at(b.planted_index, p.sizes))
+                    extra["planted_abs_error"] = float(abs(b.error[b.planted_index]))
+                records.append(_record(p, c, b.kind, o, **extra))
+        fa = [c for c in CHECKERS if outcomes[c].verdict in ("fail", "error")]
+        log(f"[{k + 1}/{len(problems)}] {p.short()}: {len(bugs)} bugs, {time.perf_counter() - t_p:.1f} s"
+            + (f"; false alarms: {', '.join(fa)}" if fa else ""))
+    return {"records": records, "skipped_mutants": skipped, "mutant_plan": mutant_plan,
+            "problems": [p.describe() for p in problems], "seconds": time.perf_counter() - t_start,
+            "training_seconds": trained.seconds, "trained_nets": len(trained.nets)}
+
+
+# ------------------------------------------------------------------------------------------ summary
+
+def summarize(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for c in CHECKERS:
+        mine = [r for r in records if r["checker"] == c]
+        cor = [r for r in mine if r["kind"] == "correct"]
+        row: dict[str, Any] = {"checker": c, "correct_checks": len(cor),
+                               "false_alarms": sum(r["verdict"] in ("fail", "error") for r in cor),
+                               "exceptions": sum(r["verdict"] == "error" for r in cor),
+                               "inconclusive": sum(r["verdict"] == "inconclusive" for r in cor)}
+        for label, sel in (("planted", lambda r: r["kind"] == "planted"),
+                           ("mutants", lambda r: r["kind"] not in ("correct", "planted"))):
+            bugs = [r for r in mine if sel(r)]
+            caught = [r for r in bugs if r["verdict"] == "fail"]
+            # Counted: the bug was caught, or the model says the checker could see it (or cannot say).
+            seeable = [r for r in bugs if r["verdict"] == "fail" or r.get("visible") is not False]
+            row[f"{label}_caught"] = len(caught)
+            row[f"{label}_total"] = len(seeable)
+            row[f"{label}_inconclusive"] = sum(r["verdict"] == "inconclusive" for r in seeable)
+            row[f"{label}_cannot_see"] = len(bugs) - len(seeable)
+            row[f"{label}_errors"] = sum(r["verdict"] == "error" for r in seeable)
+        ev = [r["evaluations"] for r in cor]
+        row["median_evaluations"] = statistics.median(ev) if ev else None
+        row["evaluations_source"] = sorted({r["evaluations_source"] for r in cor})
+        row["median_seconds"] = statistics.median([r["seconds"] for r in cor]) if cor else None
+        rows.append(row)
+    return rows
+
+
+def _breakdown(records, key: str) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    values = sorted({str(r[key]) for r in records if r["kind"] == "correct"})
+    for c in CHECKERS:
+        out[c] = {}
+        for v in values:
+            sel = [r for r in records if r["kind"] == "correct" and r["checker"] == c and str(r[key]) == v]
+            fa = sum(r["verdict"] in ("fail", "error") for r in sel)
+            out[c][v] = f"{fa}/{len(sel)}"
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    env, summary, records = results["env"], results["summary"], results["records"]
+    lines = [
+        "# False-alarm study",
+        "",
+        f"Command: `{env['command']}`  ",
+        f"Date: {env['date_utc']}; {results['seconds']:.0f} s wall ({results['training_seconds']:.0f} s "
+        f"training {results['trained_nets']} nets)  ",
+        f"Machine: {env['cpu_model']}, {env['cpus_usable']} usable CPUs, {env['platform']}, Python {env['python']}, "
+        f"numpy {env['versions'].get('numpy')}, jax {env['versions'].get('jax')}; OPENBLAS_NUM_THREADS="
+        f"{env['threads']['env'].get('OPENBLAS_NUM_THREADS')}  ",
+        f"Code: {env['git'].get('commit')}{' (dirty)' if env['git'].get('dirty') else ''}  ",
+        f"Problems: {len(results['problems'])}; checks: {len(records)} "
+        f"({sum(r['kind'] == 'correct' for r in records)} on correct gradients)",
+        "",
+        "*false alarms*: a \"fail\" verdict or an exception on the correct gradient (exceptions in brackets). "
+        "*planted ×1.1* / *mutants*: caught/total, where total leaves out the bugs the checker's resolution "
+        "cannot see (model in `benchmarks/false_alarms.py:visibility`; the count is under *cannot see*); "
+        "*inc.*: inconclusive verdicts on those bugs. Evaluations: median cost evaluations on the correct "
+        "gradient (autodiff, loop: gradient evaluations; adjoint: JVPs + 1 backward pass).",
+        "",
+        "| checker | correct checks | false alarms | inconclusive | planted ×1.1 caught | inc. | cannot see | "
+        "mutants caught | inc. | cannot see | median evaluations | median s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in summary:
+        fa = f"{r['false_alarms']}" + (f" ({r['exceptions']})" if r["exceptions"] else "")
+        src = "" if r["evaluations_source"] == ["counted"] else " *"
+        lines.append(
+            f"| {r['checker']} | {r['correct_checks']} | {fa} | {r['inconclusive']} | "
+            f"{r['planted_caught']}/{r['planted_total']} | {r['planted_inconclusive']} | {r['planted_cannot_see']} | "
+            f"{r['mutants_caught']}/{r['mutants_total']} | {r['mutants_inconclusive']} | {r['mutants_cannot_see']} | "
+            f"{r['median_evaluations']:g}{src} | {r['median_seconds']:.3g} |")
+    tot_c = sum(r["correct_checks"] for r in summary)
+    tot_fa = sum(r["false_alarms"] for r in summary)
+    lines += ["", f"**Total: {tot_fa} false alarms in {tot_c} correct-gradient checks.** "
+              "(* evaluations not counted at a cost function: see `evaluations_source` in results.json.)", ""]
+    for key, title in (("regime", "data regime"), ("weights", "weights"), ("dtype", "dtype"), ("m", "m")):
+        b = _breakdown(records, key)
+        values = list(next(iter(b.values())).keys())
+        lines += [f"False alarms by {title}:", "", "| checker | " + " | ".join(values) + " |",
+                  "|---|" + "---:|" * len(values)]
+        lines += [f"| {c} | " + " | ".join(b[c][v] for v in values) + " |" for c in CHECKERS]
+        lines.append("")
+    fas = [r for r in records if r["kind"] == "correct" and r["verdict"] in ("fail", "error")]
+    lines += [f"## False alarms ({len(fas)})", ""]
+    for r in fas:
+        lines.append(f"- **{r['checker']}** on {_where(r)}: {r['verdict']}: {r.get('message', '')}")
+    misses = [r for r in records if r["kind"] != "correct" and r["verdict"] != "fail" and r.get("visible") is not False]
+    lines += ["", f"## Missed bugs the checker could see ({len(misses)})", ""]
+    for r in misses:
+        where = f" at {r['planted_entry']}" if "planted_entry" in r else ""
+        lines.append(f"- **{r['checker']}** {r['verdict']} on {r['kind']}{where}, {_where(r)}"
+                     + (f": {r['message']}" if r.get("message") else ""))
+    blind = [r for r in records if r["kind"] != "correct" and r["verdict"] != "fail" and r.get("visible") is False]
+    lines += ["", f"## Bugs a checker cannot see ({len(blind)}; not counted as misses)", ""]
+    for r in blind:
+        lines.append(f"- **{r['checker']}**, {r['kind']}, {_where(r)}: {r.get('visibility_note', '')}")
+    if results["skipped_mutants"]:
+        lines += ["", "## Mutants planned on a problem where they cannot show", ""]
+        for s in results["skipped_mutants"]:
+            lines.append(f"- {s['kind']} on {s['problem'] or 'no problem'}: {s['reason']}")
+    return "\n".join(lines) + "\n"
+
+
+def _where(r: dict[str, Any]) -> str:
+    extra = f" scale {r['scale']:g}" if "scale" in r else ""
+    return (f"{r['problem']} ({r['regime']}{extra}, {r['weights']}, {'-'.join(map(str, r['sizes']))}, m = {r['m']}, "
+            f"λ = {r['lam']:g}, {r['dtype']})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="6 small problems, 1 problem per mutant (~30 s)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="output folder (default benchmarks/results/false_alarms; --quick: false_alarms-quick)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--verbose", action="store_true", help="a line per problem")
+    args = ap.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out = args.out or (OUT_DIR.with_name("false_alarms-quick") if args.quick else OUT_DIR)
+    log = print if args.verbose else (lambda s: None)
+    env = collect_environment(argv)  # before the run: the date it started, the code it ran
+    env["command"] = " ".join(["python", "-m", "benchmarks.false_alarms"] + argv)
+    results = run_study(args.seed, args.quick, log)
+    results["env"] = env
+    results["summary"] = summarize(results["records"])
+    results["options"] = {"quick": args.quick, "seed": args.seed}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    (out / "results.md").write_text(markdown(results))
+    tot_c = sum(r["correct_checks"] for r in results["summary"])
+    tot_fa = sum(r["false_alarms"] for r in results["summary"])
+    print(f"{tot_fa} false alarms in {tot_c} correct-gradient checks; {results['seconds']:.0f} s; wrote {out}/results.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
