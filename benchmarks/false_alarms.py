@@ -31,22 +31,25 @@ Checkers (one column each):
     ``verdicts.adjoint_test(thetas, X, Y, lam, backward=...)``.
 
 Kinds of check: ``correct`` (backprop's gradient: any "fail" or exception is a false alarm),
-``planted`` (the correct gradient with ONE entry times 1.1, drawn among the top 10 % by |g| of a
-random layer), and every gradient-level mutant of ``gradtrio.mutants.CATALOG`` on problems where its
-``needs`` are met (and where it changes the gradient at all: ``float32_accumulation`` is no bug in a
-float32 computation). Cost-level mutants are out of scope: a check of a code against its own cost
-cannot see them by construction (see the README's mutant catalog).
+``planted`` (the correct gradient with ONE entry times 1.1, drawn among the entries of a random
+layer whose |g| is at least half the layer's largest), and every gradient-level mutant of
+``gradtrio.mutants.CATALOG`` on problems where its ``needs`` are met (and where it changes the
+gradient at all: ``float32_accumulation`` is no bug in a float32 computation). Cost-level mutants
+are out of scope: a check of a code against its own cost cannot see them by construction (see the
+README's mutant catalog).
 
-Whether a checker *can see* a bug on a problem is predicted from the checker's own resolution, with
-the error vector ``e = g_bug − g`` known to the harness (see :func:`visibility`); a miss the model
-predicts (signal below resolution / MARGIN) is reported as "cannot see" with its reason, not as a
-miss, and not as a detection.
+Whether a checker *can see* a bug on a problem follows from the resolution the checker itself reported
+on the correct gradient of that problem, with the error vector ``e = g_bug − g`` known to the harness
+(see :func:`visibility`): a checker that was inconclusive there cannot see anything, and a bug smaller
+than MARGIN × the resolution is reported as "cannot see" with its reason — not as a miss, and not as
+a detection. ``localize``, ``entry_bounds`` and ``taylor`` are given what gradtrio knows of the
+problem's rounding (:func:`gradtrio.rounding.checker_options`), as a user of gradtrio's model would.
 
-Evaluations: cost evaluations, counted at the cost functions. For ``compare_gradients`` the study
-wraps ``gradtrio.finite_diff.cost_fn`` / ``complex_cost_fn`` / ``cost_batch_fn`` for the duration of
-the call (a row of a batched call counts as one evaluation); where that wrapper sees no call (the
-code moved), the count is estimated from the method (2n central, 4n Richardson, ...) and the record
-says ``"estimated"``. Analytic methods (autodiff, loop) count one gradient evaluation; the adjoint
+Evaluations: cost evaluations. ``compare_gradients`` reports them per method (``report.evaluations``);
+where it does not, the study wraps ``gradtrio.finite_diff.cost_fn`` / ``complex_cost_fn`` /
+``cost_batch_fn`` for the duration of the call (a row of a batched call counts as one evaluation), and
+where that wrapper sees no call either, the count is estimated from the method and the record says
+``"estimated"``. Analytic methods (autodiff, loop) count one gradient evaluation; the adjoint
 test counts its JVPs plus one backward pass (its own ``evaluations``).
 
 Writes ``results.json`` and ``results.md`` under ``--out`` (default ``benchmarks/results/false_alarms``).
@@ -57,7 +60,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import statistics
 import sys
 import time
@@ -78,7 +80,7 @@ else:
 
 select_jax_platform("cpu")
 
-from gradtrio import backprop, check, finite_diff, network, tolerances  # noqa: E402
+from gradtrio import backprop, check, finite_diff, network  # noqa: E402
 from gradtrio import localize as localize_mod  # noqa: E402
 from gradtrio import verdicts as verdicts_mod  # noqa: E402
 from gradtrio.mutants import CATALOG  # noqa: E402
@@ -102,10 +104,13 @@ DTYPES = ("float64", "float32")
 #: the cost falls by orders of magnitude on digits at λ = 0).
 TRAIN_M = 300
 TRAIN_MAXITER = 300
-#: The planted bug: one entry times PLANT_FACTOR, among the top PLANT_TOP fraction by |g| of a layer.
+#: The planted bug: one entry times PLANT_FACTOR, at one of the larger entries of a layer: drawn among
+#: those whose |g| is at least PLANT_MIN of the layer's largest (so its error, at least 5 % of the
+#: largest entry, is at or above the default bug_size every conclusive checker promises to see).
 PLANT_FACTOR = 1.1
-PLANT_TOP = 0.10
-#: A bug is "visible" to a checker when the model's signal exceeds MARGIN × the checker's resolution.
+PLANT_MIN = 0.5
+#: A bug is "visible" to a checker when its size exceeds MARGIN × the resolution the checker reported
+#: on the correct gradient of the same problem (and that check was conclusive).
 MARGIN = 2.0
 #: Mutants: each gradient-level mutant is judged on this many problems (drawn round-robin among the
 #: problems where it shows, preferring m <= 100 to keep the study within its time budget).
@@ -296,12 +301,12 @@ def _correct_bug(p: Problem) -> Bug:
 
 
 def planted_bug(p: Problem, correct: Bug, seed: int) -> Bug:
-    """ONE entry of the correct gradient times PLANT_FACTOR, among the top PLANT_TOP by |g| of a random layer."""
+    """ONE entry of the correct gradient times PLANT_FACTOR, at an entry of a random layer whose |g| is at
+    least PLANT_MIN of that layer's largest."""
     rng = np.random.default_rng([seed, 3, int(p.pid[1:])])
     layer = int(rng.integers(len(correct.grads)))
     G = np.abs(np.asarray(correct.grads[layer], dtype=np.float64)).ravel()
-    top = max(1, int(math.ceil(PLANT_TOP * G.size)))
-    candidates = np.argsort(-G, kind="stable")[:top]
+    candidates = np.flatnonzero(G >= PLANT_MIN * G.max()) if G.max() > 0 else np.arange(G.size)
     local = int(rng.choice(candidates))
     index = sum(t.size for t in p.thetas[:layer]) + local
     shapes = [t.shape for t in p.thetas]
@@ -406,8 +411,8 @@ def counting_costs() -> Iterator[_Counter]:
 
 
 def _estimated_evaluations(method: str, n: int) -> int:
-    return {"central": 2 * n, "batched": 2 * n, "richardson": 4 * n, "complex": n + 6,
-            "directional": 4 * DIRECTIONAL_K, "autodiff": 1, "loop": 1}[method]
+    return {"central": 4 * n + 13, "batched": 4 * n + 13, "richardson": 4 * n + 13, "complex": n + 23,
+            "directional": 4 * DIRECTIONAL_K + 13, "autodiff": 1, "loop": 1}[method]
 
 
 class CountedCost:
@@ -436,6 +441,14 @@ def _taylor_direction(p: Problem, seed: int) -> np.ndarray:
     return np.random.default_rng([seed, 4, int(p.pid[1:])]).standard_normal(p.n)
 
 
+def _options(p: Problem) -> dict[str, Any]:
+    """What gradtrio knows of the problem's rounding (the noise floor, the gradient's own rounding, the
+    per-entry steps), passed to the black-box checkers as a user of gradtrio's model would."""
+    from gradtrio.rounding import checker_options
+
+    return checker_options(p.thetas, p.X, p.Y, p.lam)
+
+
 def _problem_functions(p: Problem, bug: Bug):
     """localize.problem_functions with the code's own cost (the cheaper cost-only function where the
     API takes one; the cost half of ``backward`` otherwise: the same number)."""
@@ -462,7 +475,7 @@ def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
                 with counting_costs() as counter:
                     result = check.compare_gradients(p.thetas, p.X, p.Y, p.lam, (ref, name), custom=custom,
                                                      seed=seed)
-                evals = counter.calls
+                evals = int(getattr(result, "evaluations", {}).get(name, 0)) or counter.calls
                 if name in ("autodiff", "loop"):
                     evals, source = 1, "gradient evaluations"
                 elif evals == 0:
@@ -471,12 +484,14 @@ def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
                 cost_fn, g, theta, sizes = _problem_functions(p, bug)
                 counted = CountedCost(cost_fn)
                 fn = localize_mod.localize if name == "localize" else localize_mod.entry_bounds
-                result = fn(g, counted, theta, sizes, seed=seed)
+                result = fn(g, counted, theta, sizes, seed=seed, **_options(p))
                 evals = counted.calls
             elif name == "taylor":
                 cost_fn, g, theta, _ = _problem_functions(p, bug)
                 counted = CountedCost(cost_fn)
-                result = verdicts_mod.taylor_test(counted, g, theta, direction=_taylor_direction(p, seed), seed=seed)
+                opts = _options(p)
+                result = verdicts_mod.taylor_test(counted, g, theta, direction=_taylor_direction(p, seed), seed=seed,
+                                                  noise_floor=opts["noise_floor"], grad_error=opts["grad_error"])
                 evals = counted.calls
             elif name == "adjoint":
                 result = verdicts_mod.adjoint_test(p.thetas, p.X, p.Y, p.lam, backward=bug.backward, seed=seed)
@@ -538,86 +553,42 @@ def visibility(name: str, p: Problem, bug: Bug, correct: dict[str, Outcome]) -> 
 def _visibility(name: str, p: Problem, bug: Bug, correct: dict[str, Outcome]) -> tuple[bool | None, str]:
     """Could checker ``name`` see this bug on this problem? (True / False / None = unknown, with why).
 
-    The model: the signal the bug adds to the checker's statistic, against the resolution the checker
-    has on the *correct* gradient of the same problem (its bound, tolerance or remainder); visible when
-    signal > MARGIN × resolution.
-
-    - compare methods: the layer's relative error ‖e_l‖/‖2g_l + e_l‖ against the pair's rtol AND
-      max|e_l| against atol·max(1, |J|) (tolerances.tolerance; the pair agrees when either holds);
-    - entry_bounds: some |e_i| above the entry's own bound on the correct gradient;
-    - localize: a layer probe (random signs on the layer, 1/√n_l each) carries ‖e_l‖/√n_l; against the
-      median entry bound of that layer;
-    - directional: a random unit direction carries ‖e‖/√n; against the bound of the correct run;
-    - taylor: h·|⟨e, d⟩| (d the test's direction) against max(remainder of the correct gradient at h,
-      100 σ) at some step h;
-    - adjoint: ⟨e, u⟩ ~ ‖e‖ (Gaussian u) against tol · Σ|g_i u_i| ≈ tol · 0.8 ‖g‖₁.
+    Every checker reports the resolution it had on the *correct* gradient of the same problem: the
+    smallest wrong entry, relative to the largest entry of its layer, that its measured bounds can show
+    (``Row.resolution``, ``LocalizeResult.resolution``, ...). A checker whose check of the correct
+    gradient was inconclusive (or raised) cannot see anything there. Otherwise the bug is visible when
+    its size — its largest error relative to the largest correct entry of the same layer, or, for the
+    random-direction checkers, what it adds to their statistic — exceeds MARGIN × that resolution.
     """
+    ref = correct.get(name)
+    if ref is None or ref.verdict == "error":
+        return False, "the check of the correct gradient raised: nothing can be judged there"
+    r = ref.result
+    if ref.verdict == "inconclusive":
+        res = _resolution(name, r)
+        return False, f"inconclusive on the correct gradient (resolution {res:.2g} > bug_size)"
     e = bug.error
     g = network.unroll([np.asarray(t, np.float64) for t in _correct_grads(p, bug)])
-    dt = np.dtype(p.dtype)
-    J = float(backprop.cost([t.astype(np.float64) for t in p.thetas], p.X.astype(np.float64),
-                            p.Y.astype(np.float64), p.lam))
-    if name in COMPARE_METHODS:
-        try:
-            tol = tolerances.tolerance(dt, "backprop", name)
-        except Exception as exc:  # noqa: BLE001
-            return None, f"no tolerance to model ({exc})"
-        best_rel, best_abs = 0.0, 0.0
-        for el, gl in zip(_layers(p, e), _layers(p, g)):
-            den = float(np.linalg.norm(2 * gl + el))
-            rel = float(np.linalg.norm(el)) / den if den > 0 else math.inf
-            mx = float(np.max(np.abs(el))) if el.size else 0.0
-            if rel > MARGIN * tol.rtol and mx > MARGIN * tol.atol * max(1.0, abs(J)):
-                return True, ""
-            best_rel, best_abs = max(best_rel, rel), max(best_abs, mx)
-        return False, (f"error {best_rel:.2g} relative / {best_abs:.2g} absolute is within the pair's tolerance "
-                       f"(rtol {tol.rtol:.2g} or atol {tol.atol * max(1.0, abs(J)):.2g})")
-    ref = correct.get(name if name != "localize" else "entry_bounds")
-    r = None if ref is None else ref.result
-    if name == "entry_bounds" or name == "localize":
-        if r is None or not hasattr(r, "bound"):
-            return None, "no correct-gradient entry bounds to model"
-        b = np.full(p.n, np.inf)
-        b[np.asarray(r.indices)] = np.asarray(r.bound)
-        if name == "entry_bounds":
-            ratio = np.abs(e) / b
-            if np.max(ratio) > MARGIN:
-                return True, ""
-            return False, f"largest |error| / entry bound is {np.max(ratio):.2g}"
-        best = 0.0
-        for el, bl in zip(_layers(p, e), _layers(p, b)):
-            sig = float(np.linalg.norm(el)) / math.sqrt(el.size)
-            best = max(best, sig / float(np.median(bl)))
-        if best > MARGIN:
-            return True, ""
-        return False, f"a layer probe carries the error diluted by 1/√n_layer: {best:.2g} × its bound"
-    if name == "directional":
-        if r is None or not getattr(r, "rows", None):
-            return None, "no correct-gradient directional bound to model"
-        bound = float(r.rows[-1].atol)
-        sig = float(np.linalg.norm(e)) / math.sqrt(p.n)
-        if sig > MARGIN * bound:
-            return True, ""
-        return False, f"a random unit direction carries ‖e‖/√n = {sig:.2g}, bound {bound:.2g}"
-    if name == "taylor":
-        if r is None or not hasattr(r, "remainders"):
-            return None, "no correct-gradient Taylor remainders to model"
-        proj = abs(float(e @ _taylor_direction(p, _SEED[0])))
-        steps, rem = np.asarray(r.steps), np.asarray(r.remainders)
-        floor = verdicts_mod.NOISE_FLOOR * float(r.noise)
-        ratio = steps * proj / np.maximum(rem, floor)
-        if np.max(ratio) > MARGIN:
-            return True, ""
-        return False, (f"h·|⟨e,d⟩| stays below the curvature remainder / noise floor at every step "
-                       f"(best {np.max(ratio):.2g}×)")
-    if name == "adjoint":
-        tol = verdicts_mod.ADJOINT_RTOL[dt]
-        sig = float(np.linalg.norm(e))
-        res = 0.8 * tol * float(np.sum(np.abs(g)))
-        if sig > MARGIN * res:
-            return True, ""
-        return False, f"‖e‖ = {sig:.2g} against tol·Σ|g u| ≈ {res:.2g} (tol {tol:.2g})"
-    return None, "no model"
+    top_all = float(np.max(np.abs(g))) or 1.0
+    sizes = []
+    for el, gl in zip(_layers(p, e), _layers(p, g)):
+        top = float(np.max(np.abs(gl))) or top_all
+        sizes.append(float(np.max(np.abs(el))) / top if el.size else 0.0)
+    size = max(sizes)
+    if name == "taylor":  # the linear term the bug adds along the test's own direction
+        size = abs(float(e @ _taylor_direction(p, _SEED[0]))) / top_all
+    res = _resolution(name, r)
+    if size > MARGIN * res:
+        return True, ""
+    return False, f"bug size {size:.2g} is below {MARGIN:g} x the checker's resolution {res:.2g}"
+
+
+def _resolution(name: str, r: Any) -> float:
+    """The resolution a checker reported on the correct gradient (worst over its rows)."""
+    if getattr(r, "rows", None):
+        rows = [row for row in r.rows if name == "directional" or row.layer != "all"]
+        return max(float(row.resolution) for row in rows)
+    return float(r.resolution)
 
 
 _SEED = [0]  # the run's seed, for the visibility model's copy of the Taylor direction
@@ -839,7 +810,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     (out / "results.md").write_text(markdown(results))
     tot_c = sum(r["correct_checks"] for r in results["summary"])
     tot_fa = sum(r["false_alarms"] for r in results["summary"])
-    print(f"{tot_fa} false alarms in {tot_c} correct-gradient checks; {results['seconds']:.0f} s; wrote {out}/results.md")
+    print(f"{tot_fa} false alarms in {tot_c} correct-gradient checks; {results['seconds']:.0f} s; "
+          f"wrote {out}/results.md")
     return 0
 
 
