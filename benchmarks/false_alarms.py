@@ -116,6 +116,8 @@ MARGIN = 2.0
 #: problems where it shows, preferring m <= 100 to keep the study within its time budget).
 MUTANT_PROBLEMS = {"full": 8, "quick": 1}
 DIRECTIONAL_K = 10  # what compare_gradients' "directional" uses
+#: Checkers whose statistic mixes all layers: their resolution is relative to the whole gradient.
+WHOLE_GRADIENT = ("directional", "taylor", "adjoint")
 #: A mutant whose gradient differs from the correct one by at most this many ε (relative, every layer)
 #: only reorders rounding on that problem (float32_accumulation in a float32 computation): no bug there.
 ROUNDING_ONLY = 16.0
@@ -491,7 +493,8 @@ def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
                 counted = CountedCost(cost_fn)
                 opts = _options(p)
                 result = verdicts_mod.taylor_test(counted, g, theta, direction=_taylor_direction(p, seed), seed=seed,
-                                                  noise_floor=opts["noise_floor"], grad_error=opts["grad_error"])
+                                                  noise_floor=opts["noise_floor"], grad_error=opts["grad_error"],
+                                                  step_scale=opts["step_scale"])
                 evals = counted.calls
             elif name == "adjoint":
                 result = verdicts_mod.adjoint_test(p.thetas, p.X, p.Y, p.lam, backward=bug.backward, seed=seed)
@@ -554,7 +557,8 @@ def _visibility(name: str, p: Problem, bug: Bug, correct: dict[str, Outcome]) ->
     """Could checker ``name`` see this bug on this problem? (True / False / None = unknown, with why).
 
     Every checker reports the resolution it had on the *correct* gradient of the same problem: the
-    smallest wrong entry, relative to the largest entry of its layer, that its measured bounds can show
+    smallest wrong entry, relative to the largest entry of its layer (of the whole gradient for the
+    checkers of :data:`WHOLE_GRADIENT`, which see no layers), that its measured bounds can show
     (``Row.resolution``, ``LocalizeResult.resolution``, ...). A checker whose check of the correct
     gradient was inconclusive (or raised) cannot see anything there. Otherwise the bug is visible when
     its size — its largest error relative to the largest correct entry of the same layer, or, for the
@@ -575,6 +579,8 @@ def _visibility(name: str, p: Problem, bug: Bug, correct: dict[str, Outcome]) ->
         top = float(np.max(np.abs(gl))) or top_all
         sizes.append(float(np.max(np.abs(el))) / top if el.size else 0.0)
     size = max(sizes)
+    if name in WHOLE_GRADIENT:  # their resolution is relative to the largest entry of the whole gradient
+        size = float(np.max(np.abs(e))) / top_all
     if name == "taylor":  # the linear term the bug adds along the test's own direction
         size = abs(float(e @ _taylor_direction(p, _SEED[0]))) / top_all
     res = _resolution(name, r)

@@ -49,6 +49,15 @@ FIT_POINTS = 4
 #: rounding, not a bug, gives slope 1 at the smallest steps (seen on raw pixel data). At 10× the slope
 #: fitted on the remaining points moves by < 0.05.
 LINEAR_FLOOR = 10.0
+#: Between consecutive fitted steps (a factor 2), the remainder must grow by at least 2^MIN_LOCAL_SLOPE:
+#: a correct gradient gives 2² and a wrong one 2¹ in the range of the Taylor expansion; growth below
+#: 2^0.7 means the steps are beyond it (seen on float32 trained nets with data of scale 100, where the
+#: noise floor pushed the fit to h ~ 0.1 and the remainders fell: slopes 0.90 and −0.17).
+MIN_LOCAL_SLOPE = 0.7
+#: ... and by at most 2^MAX_LOCAL_SLOPE: a correct gradient whose curvature term cancels along the
+#: direction gives slope 3 (the cubic term); a jump of 2^6 between two steps (the same study) is the
+#: cost leaving the range of its expansion.
+MAX_LOCAL_SLOPE = 3.5
 #: Largest step, for a direction with O(1) entries (every weight moves by about h): the quadratic
 #: model of J must hold; the sigmoid network's curvature varies on the scale of its weights
 #: (O(0.1..1)), so 0.1 keeps the cubic term small.
@@ -75,7 +84,7 @@ class TaylorResult:
         resolution.
     conclusive : bool
         At least two remainders stood above ``NOISE_FLOOR`` × noise and ``LINEAR_FLOOR`` × the
-        gradient's own rounding.
+        gradient's own rounding, growing by at least ``2^MIN_LOCAL_SLOPE`` from each step to the next.
     steps, remainders : ndarray of shape (n_steps,)
     fitted : ndarray of bool, shape (n_steps,)
         Which points the slope was fitted on.
@@ -106,7 +115,8 @@ class TaylorResult:
 
     def __str__(self) -> str:
         note = {"inconclusive": (" (inconclusive: too few remainders above the noise and the gradient's own "
-                                 "rounding; float64 or a larger h_max would resolve it)" if not self.conclusive else
+                                 "rounding, growing as a power of h; float64 or another h_max would resolve it)"
+                                 if not self.conclusive else
                                  f" (inconclusive: it resolves errors of {self.resolution:.3g} x the largest "
                                  f"entry, coarser than {self.bug_size:g})")}.get(self.verdict, "")
         return (f"Taylor test: {self.verdict.upper()}, slope {self.slope:.3f} (2 = correct gradient, 1 = wrong)"
@@ -202,6 +212,7 @@ def taylor_test(
     seed: int | np.random.Generator | None = 0,
     noise_floor: float = 0.0,
     grad_error: ArrayLike | None = None,
+    step_scale: ArrayLike | None = None,
     bug_size: float = BUG_SIZE,
 ) -> TaylorResult:
     """Taylor-remainder test of a gradient: the slope of ``log r(h)`` against ``log h``.
@@ -229,6 +240,10 @@ def taylor_test(
     grad_error : array_like of shape (n,), optional
         Per-entry bound on the gradient's own rounding (gradtrio's backprop: ``ANALYTIC_SAFETY·ε·G``);
         default ``ANALYTIC_SAFETY·ε·|g|``. Remainders that this rounding could explain are not fitted.
+    step_scale : array_like of shape (n,), optional
+        Values >= 1 that divide the direction's entries (gradtrio's own problems: the largest input
+        that multiplies each weight, :func:`gradtrio.rounding.checker_options`), so that a step h moves
+        every pre-activation by about h whatever the data's scale.
     bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`
         "inconclusive" when the smallest fitted step cannot show one wrong entry of ``bug_size`` ×
         the largest entry (its linear term would stay below the fitted remainders).
@@ -259,6 +274,8 @@ def taylor_test(
         d = np.asarray(direction, dtype=np.float64).ravel()
         if d.size != theta.size or not np.all(np.isfinite(d)) or not np.any(d):
             raise ValueError(f"direction must be a finite, nonzero vector of {theta.size} entries")
+    if step_scale is not None:
+        d = d / _flat(np.asarray(step_scale, dtype=np.float64), theta.size, "step_scale")
     if n_steps is None:
         n_steps = int(np.ceil(np.log2(h_max / np.sqrt(eps))))
     if n_steps < FIT_POINTS:
@@ -292,6 +309,18 @@ def taylor_test(
             run.append(run[-1] - 1)
         fitted[run] = True
     conclusive = int(fitted.sum()) >= 2
+    if conclusive:
+        # Both hypotheses are power laws (slope 2 or 1) in the range of the Taylor expansion. Remainders
+        # that fall, or barely grow, from one step to the next twice as large come from steps beyond it
+        # (a saturating cost at large h), and so does a jump onto the fitted steps from the next smaller
+        # step that stood above the noise (excluded only for the gradient's rounding): no slope read
+        # there is evidence either way.
+        run = np.flatnonzero(fitted)
+        below = run[-1] + 1
+        if below < n_steps and rem[below] > NOISE_FLOOR * noise:
+            run = np.append(run, below)
+        local = np.diff(np.log2(rem[run][::-1]))  # from the smallest step up
+        conclusive = bool(np.all((local >= MIN_LOCAL_SLOPE) & (local <= MAX_LOCAL_SLOPE)))
     slope = float(np.polyfit(np.log(steps[fitted]), np.log(rem[fitted]), 1)[0]) if conclusive else float("nan")
     # A wrong entry e_i adds h·|e_i d_i| to r(h); at the smallest fitted step h* it shows (slope → 1) once
     # it exceeds r(h*), so the test resolves |e_i| ≈ r(h*) / h* (for |d_i| ≈ 1), relative to max|g|.
