@@ -315,11 +315,11 @@ def taylor_test(
         # (a saturating cost at large h), and so does a jump onto the fitted steps from the next smaller
         # step that stood above the noise (excluded only for the gradient's rounding): no slope read
         # there is evidence either way.
-        run = np.flatnonzero(fitted)
-        below = run[-1] + 1
+        points = np.flatnonzero(fitted)
+        below = int(points[-1]) + 1
         if below < n_steps and rem[below] > NOISE_FLOOR * noise:
-            run = np.append(run, below)
-        local = np.diff(np.log2(rem[run][::-1]))  # from the smallest step up
+            points = np.append(points, below)
+        local = np.diff(np.log2(rem[points][::-1]))  # from the smallest step up
         conclusive = bool(np.all((local >= MIN_LOCAL_SLOPE) & (local <= MAX_LOCAL_SLOPE)))
     slope = float(np.polyfit(np.log(steps[fitted]), np.log(rem[fitted]), 1)[0]) if conclusive else float("nan")
     # A wrong entry e_i adds h·|e_i d_i| to r(h); at the smallest fitted step h* it shows (slope → 1) once
