@@ -581,8 +581,9 @@ def _visibility(name: str, p: Problem, bug: Bug, correct: dict[str, Outcome]) ->
     size = max(sizes)
     if name in WHOLE_GRADIENT:  # their resolution is relative to the largest entry of the whole gradient
         size = float(np.max(np.abs(e))) / top_all
-    if name == "taylor":  # the linear term the bug adds along the test's own direction
-        size = abs(float(e @ _taylor_direction(p, _SEED[0]))) / top_all
+    if name == "taylor":  # the linear term the bug adds along the test's own (data-scaled) direction
+        d = _taylor_direction(p, _SEED[0]) / _options(p)["step_scale"]
+        size = abs(float(e @ d)) / top_all
     res = _resolution(name, r)
     if size > MARGIN * res:
         return True, ""
