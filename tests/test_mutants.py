@@ -29,7 +29,7 @@ def _agree(a, b, dtype=np.float64) -> bool:
 
 
 @settings(max_examples=25)
-@given(problems(dtype=dtypes(float32=True)))
+@given(problems(dtype=dtypes(float32=True), regime=st.just("random")))  # an identity: bounded draws
 def test_control_is_backprop(p):
     """``_backprop`` with every switch off agrees with gradtrio.backprop on arbitrary problems."""
     J, grads = CONTROL(p.thetas, p.X, p.Y, p.lam)

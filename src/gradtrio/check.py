@@ -128,7 +128,7 @@ class _Problem:
         else:  # the NumPy cost, many perturbations per call
             J = finite_diff.complex_cost_fn(sizes, X, Y, lam)
         scheme = "central" if method == "batched" else method
-        res = bounded_difference(J, self.theta, scheme=scheme, step_scale=self.scales.flat_inputs(),
+        res = bounded_difference(J, self.theta, scheme=scheme, step_scale=self.scales.flat_sensitivity(),
                                  noise_floor=self.scales.cost_error())
         self.evaluations[method] = res.evaluations
         return res.grad, res.error
@@ -339,7 +339,7 @@ def _directional_row(ref: str, grads: Sequence[np.ndarray], pb: _Problem, seed: 
     J = finite_diff.complex_cost_fn(pb.sizes, pb.X, pb.Y, pb.lam)
     res = finite_diff.directional_check(
         unroll(grads), J, pb.theta, k=10, seed=seed, noise_floor=pb.scales.cost_error(),
-        grad_error=pb.analytic_error(), step_scale=pb.scales.flat_inputs(), bug_size=bug_size)
+        grad_error=pb.analytic_error(), step_scale=pb.scales.flat_sensitivity(), bug_size=bug_size)
     pb.evaluations["directional"] = res.evaluations
     den = float(np.max(np.abs(res.analytic) + np.abs(res.numeric)))
     rel = float(np.max(res.abs_err)) / den if den > 0 else 0.0

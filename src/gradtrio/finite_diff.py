@@ -772,9 +772,11 @@ def directional_check(
     noise_floor : float, default 0
         Least noise σ assumed for J (gradtrio's own cost: ``ε·S_J``, :mod:`gradtrio.rounding`).
     grad_error : array_like of shape (n,), optional
-        Per-entry bound on the analytic gradient's rounding (default ``GRAD_ROUND_SAFETY·ε·|g|``).
+        Per-entry bound on the analytic gradient's rounding (default ``GRAD_ROUND_SAFETY·ε·max(|g|, 1)``:
+        the terms of an entry are taken to be of order one at least, which a cancelled gradient still carries).
     step_scale : array_like of shape (n,), optional
-        Values >= 1; the step is divided by their maximum (see :mod:`gradtrio.measured`).
+        Values >= 1; the step is divided by their root mean square, the scale a random unit direction
+        moves the logits by (see :mod:`gradtrio.measured`).
     bug_size : float, default 0.05 (:data:`gradtrio.tolerances.BUG_SIZE`)
         See :attr:`DirectionalResult.resolution`.
 
@@ -801,11 +803,13 @@ def directional_check(
         warnings.warn("directional_check(eps=...) is now h=...; eps means machine epsilon", DeprecationWarning,
                       stacklevel=2)
         h = eps
-    scale = 1.0 if step_scale is None else float(np.max(np.asarray(step_scale, dtype=np.float64)))
+    # A random unit direction moves the logits by about h·rms(step_scale) (random signs): that, not the
+    # largest entry's gain, is the scale its step must follow.
+    scale = 1.0 if step_scale is None else float(np.sqrt(np.mean(np.asarray(step_scale, dtype=np.float64) ** 2)))
     h = _step(h, "central", theta.dtype) / max(1.0, scale)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     eps_m = float(np.finfo(theta.dtype).eps)
-    g_err = GRAD_ROUND_SAFETY * eps_m * np.abs(g) if grad_error is None else np.abs(
+    g_err = GRAD_ROUND_SAFETY * eps_m * np.maximum(np.abs(g), 1.0) if grad_error is None else np.abs(
         np.asarray(grad_error, dtype=np.float64)).ravel()
 
     def cost(v: np.ndarray) -> float:

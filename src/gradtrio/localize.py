@@ -75,6 +75,12 @@ __all__ = [
 NOISE_ORDER = 4
 NOISE_POINTS = 12
 NOISE_SPACING = 1e-3
+#: When at most half of the points give distinct values, the spacing is multiplied by NOISE_WIDEN and
+#: the measurement repeated, up to NOISE_RETRIES times (Moré & Wild's ECnoise widens its spacing the
+#: same way): at 100 times the spacing the smooth part of a 4th difference is still ~1e-4·ε times the
+#: fourth derivative, far below the noise.
+NOISE_WIDEN = 100.0
+NOISE_RETRIES = 2
 
 
 class Suspect(NamedTuple):
@@ -306,8 +312,10 @@ class _Prober:
     ``noise_floor`` is the least noise σ assumed for the cost (e.g. ``ε·S_J`` of
     :func:`gradtrio.rounding.rounding_scales`); the measured noise is used when it is larger.
     ``grad_error`` (shape ``(n,)``) bounds the analytic gradient's own rounding entry by entry; without
-    it, ``GRAD_ROUND_SAFETY·ε·|g_i|`` is assumed. ``step_scale`` (shape ``(n,)``, values >= 1) divides
-    the step of a probe by the largest value on its support (see :mod:`gradtrio.measured`).
+    it, ``GRAD_ROUND_SAFETY·ε·max(|g_i|, 1)`` is assumed: the terms summed into an entry are taken to be of
+    order one at least (for the cross-entropy, ``h − y`` of each example), since a black-box gradient that
+    cancels to nearly zero still carries their rounding. ``step_scale`` (shape ``(n,)``, values >= 1) divides
+    the step of a probe by its root mean square on the probe's support (see :mod:`gradtrio.measured`).
     """
 
     def __init__(self, cost_fn: Callable[[np.ndarray], float], g: np.ndarray, theta: np.ndarray,
@@ -323,7 +331,7 @@ class _Prober:
         if not (np.isfinite(self.h) and self.h > 0):
             raise ValueError(f"step h must be a positive finite number; got {h!r}")
         n = theta.size
-        self.grad_error = (GRAD_ROUND_SAFETY * self.eps * np.abs(self.g) if grad_error is None
+        self.grad_error = (GRAD_ROUND_SAFETY * self.eps * np.maximum(np.abs(self.g), 1.0) if grad_error is None
                            else _flat(np.asarray(grad_error, dtype=np.float64), n, "grad_error"))
         self.step_scale = np.ones(n) if step_scale is None else _flat(np.asarray(step_scale, float), n, "step_scale")
         if np.any(self.step_scale < 1):
@@ -348,7 +356,8 @@ class _Prober:
         Returns ``(analytic, fd, rounding, truncation, bound)`` for the unit direction.
         """
         theta = self.theta
-        h = self.h / float(np.max(self.step_scale[support]))
+        # random signs on the support move the logits by about h·rms(step_scale) (one entry: its own)
+        h = self.h / max(1.0, float(np.sqrt(np.mean(self.step_scale[support] ** 2))))
         u = signs.astype(np.float64) / np.sqrt(support.size)
         D, A = [], []
         for step in (h, 2 * h):
@@ -391,17 +400,24 @@ def estimate_noise(
     -------
     float
         σ, an estimate of the standard deviation of the cost's rounding error near θ. It costs
-        ``NOISE_POINTS`` evaluations.
+        ``NOISE_POINTS`` evaluations, times up to ``NOISE_RETRIES + 1`` for a quantized cost.
     """
     theta = np.asarray(theta)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     eps = float(np.finfo(theta.dtype).eps)
     s = NOISE_SPACING * eps ** (1.0 / NOISE_ORDER)
     d = rng.choice(np.array([-1.0, 1.0]), size=theta.size)
-    vals = []
-    for j in range(NOISE_POINTS):
-        v = (theta + (j * s * d).astype(theta.dtype)).astype(theta.dtype)
-        vals.append(_counter._J(v) if _counter is not None else float(cost_fn(v)))
+    for _ in range(NOISE_RETRIES + 1):
+        vals = []
+        for j in range(NOISE_POINTS):
+            v = (theta + (j * s * d).astype(theta.dtype)).astype(theta.dtype)
+            vals.append(_counter._J(v) if _counter is not None else float(cost_fn(v)))
+        # Too few distinct values: the cost is quantized at this spacing (a sum that cancels rounds to
+        # multiples of eps*sum|terms|, far above eps*|J|) and its differences show nothing. As Moré &
+        # Wild's ECnoise does, widen the spacing and measure again.
+        if len(set(vals)) > NOISE_POINTS // 2:
+            break
+        s *= NOISE_WIDEN
     diffs = np.diff(np.asarray(vals), n=NOISE_ORDER)
     return float(np.sqrt(np.mean(diffs**2) / comb(2 * NOISE_ORDER, NOISE_ORDER)))
 
@@ -462,7 +478,7 @@ def localize(
         :func:`gradtrio.rounding.rounding_scales`); the measured noise is used when larger.
     grad_error : array_like of shape (n,), optional
         Bound on the analytic gradient's own rounding, entry by entry (default
-        ``GRAD_ROUND_SAFETY·ε·|g|``).
+        ``GRAD_ROUND_SAFETY·ε·max(|g|, 1)``; :func:`gradtrio.rounding.checker_options` measures it).
     step_scale : array_like of shape (n,), optional
         Values >= 1 that divide the step of the entries they belong to (see :mod:`gradtrio.measured`).
     bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`

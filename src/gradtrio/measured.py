@@ -16,9 +16,11 @@ two things measured on the problem:
   its terms stay large).
 
 The bound of an entry is ``ROUND_SAFETY·(rounding) + TRUNC_SAFETY·(truncation)``, the safety factors of
-:mod:`gradtrio.tolerances`. Steps may differ per entry (``step_scale``): moving the weight ``Θ_ij`` by
-``h`` moves ``z_i`` by up to ``h·max|a_j|``, so for raw pixel counts (0..16) the step of a first-layer
-weight is divided by 16 to keep the expansion in its asymptotic range (needed in float32, where
+:mod:`gradtrio.tolerances`. Steps may differ per entry (``step_scale``): gradtrio's own problems pass
+the sensitivity of :func:`gradtrio.rounding.rounding_scales` — how far the output logits move per unit
+change of each weight — so that for raw pixel counts (0..16) a first-layer step is divided by 16, and
+below layers of huge weights (10³, as L-BFGS-B reaches at λ = 0 on a few examples) by the gain they
+give, keeping every entry's expansion in its asymptotic range (needed in float32, where
 ``h = 5 ε^(1/3) = 0.025``).
 """
 

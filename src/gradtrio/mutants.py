@@ -569,7 +569,7 @@ def _full_gradient_check(mutant: Mutant, method: str) -> CheckResult:
     if method == "complex":
         numeric, error = complex_step_gradient(c.cost, c.theta), exact
     else:
-        res = bounded_difference(c.cost, c.theta, step_scale=scales.flat_inputs(), noise_floor=scales.cost_error())
+        res = bounded_difference(c.cost, c.theta, step_scale=scales.flat_sensitivity(), noise_floor=scales.cost_error())
         numeric, error = res.grad, res.error
     why = _compare(g, numeric, exact + error, c.sizes, method)
     return CheckResult(bool(why), c.calls, why)

@@ -14,9 +14,12 @@ units of the machine ε:
   propagated to J (``|h − y|·err(z)`` at the output, ``g'(z)·err(z)`` through hidden layers).
 - :attr:`RoundingScales.grad` ``G``: the rounding of one gradient entry is about ``ε·G_ij``
   (``D_ij = (1/m) Σ_k δ_ik a_jk + (λ/m) Θ_ij``, with ``δ`` propagated through ``|Θ|`` and ``|g'|``).
-- :attr:`RoundingScales.inputs`: for each weight, the largest ``|a_j|`` that multiplies it, so that
-  a finite-difference step can follow the data's scale (moving ``Θ_ij`` by ``h`` moves ``z_i`` by up
-  to ``h·max|a_j|``).
+- :attr:`RoundingScales.sensitivity`: for each weight, a bound on how far the output logits move per
+  unit change of it — ``max|a_j|`` (the input it multiplies) times the largest ``Σ|∂z_L/∂z_i|``
+  through ``|Θ|`` and ``g'`` of the layers above — so that a finite-difference step can follow the
+  data's scale and the network's gain: a step of ``h / sensitivity`` moves no logit by more than ``h``.
+  (Raw pixel counts up to 16 divide a first-layer step by 16; weights of 10³ above a layer, as
+  L-BFGS-B reaches on a few examples at λ = 0, divide its steps by the gain they give.)
 
 In ``G``, a sum of n terms is counted with a factor ``sqrt(n)``: the error of recursive summation is
 at most ``(n−1) ε Σ|x|``, and behaves like ``sqrt(n) ε Σ|x|`` because roundings have random signs
@@ -58,16 +61,17 @@ class RoundingScales:
         ``S_J``: one evaluation of the cost carries a rounding error of about ``ε·S_J``.
     grad : list of ndarray
         ``G[l]`` of the shape of ``thetas[l]``: gradient entry ``(l, i, j)`` carries about ``ε·G[l][i, j]``.
-    inputs : list of ndarray
-        ``A[l]`` of the shape of ``thetas[l]``: ``max(1, max_k |a_jk|)`` of the input that multiplies
-        each weight (1 for the bias column).
+    sensitivity : list of ndarray
+        ``S[l]`` of the shape of ``thetas[l]``: ``max(1, max_k A_ki · max_k |a_jk|)``, with ``A_ki`` the
+        summed gain ``Σ_u |∂z_L,u/∂z_i|`` of example k (1 at the output) and ``a_j`` the input the weight
+        multiplies (1 for the bias column).
     dtype : numpy.dtype
         The working precision of the problem.
     """
 
     cost: float
     grad: list[np.ndarray]
-    inputs: list[np.ndarray]
+    sensitivity: list[np.ndarray]
     dtype: np.dtype
 
     @property
@@ -83,9 +87,9 @@ class RoundingScales:
         """``ε·G`` unrolled: shape ``(n,)``, the rounding of each gradient entry."""
         return self.eps * unroll(self.grad)
 
-    def flat_inputs(self) -> np.ndarray:
-        """:attr:`inputs` unrolled, shape ``(n,)``."""
-        return unroll(self.inputs)
+    def flat_sensitivity(self) -> np.ndarray:
+        """:attr:`sensitivity` unrolled, shape ``(n,)``: the ``step_scale`` of the checkers."""
+        return unroll(self.sensitivity)
 
 
 def rounding_scales(
@@ -144,7 +148,8 @@ def rounding_scales(
     delta = H - Y64
     E = (1.0 + FUNCTION_ULPS) * H + Y64 + H * (1.0 - H) * err_z
     G: list[np.ndarray] = [np.empty(0)] * len(mats)
-    inputs: list[np.ndarray] = [np.empty(0)] * len(mats)
+    sensitivity: list[np.ndarray] = [np.empty(0)] * len(mats)
+    gain = np.ones_like(H)  # Σ_u |∂z_L,u / ∂z_i| of each example, for the units of the current layer
     sq_m = np.sqrt(float(m))
     for l in range(len(mats) - 1, -1, -1):
         T = mats[l]
@@ -154,18 +159,21 @@ def rounding_scales(
         g[:, 0] = (sq_m * ad.sum(axis=0) + E.sum(axis=0)) / m
         g[:, 1:] = (sq_m * (ad.T @ absacts[l]) + E.T @ absacts[l] + ad.T @ errs[l]) / m + lam / m * np.abs(T[:, 1:])
         G[l] = g
-        inp = np.ones_like(T)
-        inp[:, 1:] = np.maximum(1.0, np.max(absacts[l], axis=0))[None, :]
-        inputs[l] = inp
+        top_gain = np.max(gain, axis=0)[:, None]  # (units, 1): max over examples
+        sens = np.empty_like(T)
+        sens[:, :1] = top_gain
+        sens[:, 1:] = top_gain * np.max(absacts[l], axis=0)[None, :]
+        sensitivity[l] = np.maximum(1.0, sens)
         if l > 0:
             W, aW = T[:, 1:], np.abs(T[:, 1:])
+            gain = (gain @ aW) * slopes[l - 1]
             back = delta @ W
             # δ(l) = (δ(l+1) W) ⊙ g'(z): the product's rounding and the inherited E, times g'; plus the
             # error of g' = a(1 − a) itself, which inherits a's error (|1 − 2a| <= 1) and rounds (~3ε).
             E = ((np.sqrt(T.shape[0] + 1.0) * (ad @ aW) + E @ aW) * slopes[l - 1]
                  + np.abs(back) * (errs[l] + 3.0 * slopes[l - 1]))
             delta = back * slopes[l - 1]
-    return RoundingScales(S_J, G, inputs, dt)
+    return RoundingScales(S_J, G, sensitivity, dt)
 
 
 def checker_options(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> dict:
@@ -179,10 +187,10 @@ def checker_options(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam
     -------
     dict
         ``noise_floor`` (``ε·S_J``), ``grad_error`` (``ANALYTIC_SAFETY·ε·G``, unrolled, shape ``(n,)``) and
-        ``step_scale`` (:attr:`RoundingScales.inputs`, unrolled).
+        ``step_scale`` (:attr:`RoundingScales.sensitivity`, unrolled).
     """
     from .tolerances import ANALYTIC_SAFETY
 
     sc = rounding_scales(thetas, X, Y, lam)
     return {"noise_floor": sc.cost_error(), "grad_error": ANALYTIC_SAFETY * sc.grad_error(),
-            "step_scale": sc.flat_inputs()}
+            "step_scale": sc.flat_sensitivity()}

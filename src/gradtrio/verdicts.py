@@ -239,9 +239,11 @@ def taylor_test(
         Least noise σ assumed for the cost (gradtrio's own cost: ``ε·S_J``, :mod:`gradtrio.rounding`).
     grad_error : array_like of shape (n,), optional
         Per-entry bound on the gradient's own rounding (gradtrio's backprop: ``ANALYTIC_SAFETY·ε·G``);
-        default ``ANALYTIC_SAFETY·ε·|g|``. Remainders that this rounding could explain are not fitted.
+        default ``ANALYTIC_SAFETY·ε·max(|g|, 1)`` (terms of order one at least). Remainders that this
+        rounding could explain are not fitted.
     step_scale : array_like of shape (n,), optional
-        Values >= 1 that divide the direction's entries (gradtrio's own problems: the largest input
+        Values >= 1 that divide the direction's entries (gradtrio's own problems: the sensitivity of the
+        logits to each weight, :func:`gradtrio.rounding.checker_options`; the largest input
         that multiplies each weight, :func:`gradtrio.rounding.checker_options`), so that a step h moves
         every pre-activation by about h whatever the data's scale.
     bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`
@@ -284,7 +286,7 @@ def taylor_test(
     if not np.isfinite(J0):
         raise FloatingPointError(f"the cost is not finite at theta (J = {J0}): no Taylor test is possible")
     noise = max(estimate_noise(cost_fn, theta, seed=rng), float(noise_floor), eps * abs(J0))
-    g_err = (ANALYTIC_SAFETY * eps * np.abs(g) if grad_error is None
+    g_err = (ANALYTIC_SAFETY * eps * np.maximum(np.abs(g), 1.0) if grad_error is None
              else _flat(np.asarray(grad_error, dtype=np.float64), theta.size, "grad_error"))
     steps = h_max * 0.5 ** np.arange(n_steps)
     rem = np.empty(n_steps)
