@@ -413,7 +413,7 @@ def counting_costs() -> Iterator[_Counter]:
 
 
 def _estimated_evaluations(method: str, n: int) -> int:
-    return {"central": 4 * n + 13, "batched": 4 * n + 13, "richardson": 4 * n + 13, "complex": n + 23,
+    return {"central": 4 * n + 13, "batched": 4 * n + 13, "richardson": 4 * n + 13, "complex": n + 27,
             "directional": 4 * DIRECTIONAL_K + 13, "autodiff": 1, "loop": 1}[method]
 
 

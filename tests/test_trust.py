@@ -155,3 +155,24 @@ def test_taylor_test_is_inconclusive_beyond_the_range_of_the_expansion(digits):
         res = verdicts.taylor_test(cost_fn, g, theta, noise_floor=opts["noise_floor"],
                                    grad_error=opts["grad_error"], step_scale=scale)
         assert res.verdict != "fail", str(res)
+
+
+
+def test_an_entry_no_step_can_resolve_is_inconclusive_not_an_error():
+    """float32 weights of ~5e3 above a layer: the step that keeps the logits in range (h / gain) rounds
+    back to θ on a weight that large (Hypothesis, thorough profile, a net trained at λ = 0). No
+    difference exists there: that entry's bound is infinite and its layer inconclusive, not an error."""
+    from gradtrio.check import judge_layer
+    from gradtrio.measured import bounded_difference
+
+    theta = np.array([4630.0, 1.0], dtype=np.float32)
+
+    def J(v):
+        return float(np.sum(np.asarray(v, dtype=np.float64) ** 2))
+
+    res = bounded_difference(J, theta, step_scale=np.array([1e4, 1.0]))  # step 2.5e-6 < ulp(4630) = 4.9e-4
+    assert np.isinf(res.error[0]) and res.grad[0] == 0.0
+    assert np.isfinite(res.error[1]) and abs(res.grad[1] - 2.0) <= res.error[1]
+    g = np.array([2 * 4630.0, 2.0])
+    _, ratio, _, resolution = judge_layer(g, res.grad, res.error, float(np.finfo(np.float32).eps))
+    assert ratio <= 1 and resolution == np.inf  # inconclusive: never a failure

@@ -120,7 +120,8 @@ class _Problem:
         sizes, X, Y, lam = self.sizes, self.X, self.Y, self.lam
         if method == "complex":
             J = finite_diff.complex_cost_fn(sizes, X, Y, lam)
-            g = finite_diff.complex_step_gradient(J, self.theta, noise_floor=self.scales.cost_error())
+            g = finite_diff.complex_step_gradient(J, self.theta, noise_floor=self.scales.cost_error(),
+                                                  step_scale=self.scales.flat_sensitivity())
             self.evaluations[method] = self.theta.size
             return g, self.analytic_error()
         if method == "batched":
@@ -224,7 +225,7 @@ def judge_layer(
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(bnd > 0, diff / bnd, np.where(diff == 0, 0.0, np.inf))
     bmax = float(np.max(bnd))
-    resolution = bmax / top if top > 0 else 0.0
+    resolution = bmax / top if top > 0 else (0.0 if np.isfinite(bmax) else math.inf)
     return float(np.max(diff)), float(np.max(r)), bmax, resolution
 
 

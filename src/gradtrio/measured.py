@@ -115,9 +115,10 @@ def _differences(ev: _Evaluator, steps: np.ndarray, scheme: str, J0: float) -> n
         else:
             Jm, rm = ev.moved(idx, -steps[idx])
             span, diff = rp - rm, Jp - Jm
-        if np.any(span == 0):
-            raise ValueError("the step is below the resolution of theta's dtype: theta + h rounds back to theta")
-        out[idx] = diff / span
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # An entry whose step rounds away (theta + h == theta in the dtype: a step divided by a
+            # large gain, on a large weight) has no difference: NaN, and an infinite bound below.
+            out[idx] = np.where(span != 0, diff / np.where(span != 0, span, 1.0), np.nan)
     return out
 
 
@@ -153,7 +154,9 @@ def bounded_difference(
     Returns
     -------
     BoundedGradient
-        Central and Richardson cost ``4n + 13`` evaluations (two steps, and the noise measurement);
+        An entry whose step rounds back to θ in its dtype gets ``grad`` 0 and an infinite ``error``
+        (the comparison is then inconclusive there, never a failure). Central and Richardson cost
+        ``4n + 13`` evaluations (two steps, and the noise measurement);
         forward ``2n + 13``.
     """
     from .finite_diff import _as_theta, _step
@@ -185,4 +188,7 @@ def bounded_difference(
         D2 = _differences(ev, 2 * steps, "central", J0)
         grad, rounding, truncation = D1, sigma / steps, np.abs(D2 - D1) / 3
     error = ROUND_SAFETY * rounding + TRUNC_SAFETY * truncation
+    lost = ~np.isfinite(grad) | ~np.isfinite(error)
+    if np.any(lost):  # no step of the dtype resolves these entries: nothing can be said of them
+        grad, error = np.where(lost, 0.0, grad), np.where(lost, np.inf, error)
     return BoundedGradient(grad, error, rounding, truncation, steps, sigma, ev.evaluations)
