@@ -39,7 +39,7 @@ from ._validate import prepared_problem
 from .measured import bounded_difference
 from .network import debug_problem, one_hot, roll, sizes_of, unroll
 from .rounding import rounding_scales
-from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, FLOOR_TINY, verdict_of
+from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, FLOOR_TINY, judged, verdict_of
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -71,11 +71,6 @@ def _grad_autodiff(th, X, Y, lam):
 
 
 _ANALYTIC: dict[str, GradFn] = {"backprop": _grad_backprop, "loop": _grad_loop, "autodiff": _grad_autodiff}
-
-#: Methods whose error is rounding only, bounded by ANALYTIC_SAFETY·ε·G (:mod:`gradtrio.rounding`).
-EXACT_METHODS: tuple[str, ...] = ("backprop", "loop", "autodiff", "complex")
-#: Finite-difference methods, each with its own measured per-entry bound (:mod:`gradtrio.measured`).
-DIFFERENCE_METHODS: tuple[str, ...] = ("central", "batched", "forward", "richardson")
 
 
 def _jax_batched_cost(sizes, X, Y, lam) -> Callable:
@@ -172,9 +167,7 @@ class Row:
     @property
     def verdict(self) -> str:
         """"fail" (an entry beyond its bound), "inconclusive" (resolution coarser than bug_size) or "pass"."""
-        if not self.ratio <= 1.0:
-            return "fail"
-        return "inconclusive" if self.resolution > self.bug_size else "pass"
+        return judged(not self.ratio <= 1.0, self.resolution, self.bug_size)
 
     @property
     def passed(self) -> bool:

@@ -48,6 +48,7 @@ from numpy.typing import ArrayLike, DTypeLike
 from . import backprop
 from ._validate import check_problem, check_sizes
 from .network import num_params, roll, theta_shapes, unroll
+from .tolerances import BUG_SIZE, judged
 
 #: NumPy >= 1.25 keeps it in numpy.exceptions; older NumPy at the top level.
 _ComplexWarning = getattr(np, "exceptions", np).ComplexWarning
@@ -717,7 +718,7 @@ class DirectionalResult:
     evaluations: int
     noise: float = 0.0
     resolution: float = 0.0
-    bug_size: float = 5e-2
+    bug_size: float = BUG_SIZE
 
     @property
     def abs_err(self) -> np.ndarray:
@@ -733,9 +734,7 @@ class DirectionalResult:
     def verdict(self) -> str:
         """"fail" when a direction is beyond its bound; "inconclusive" when none is but the bounds
         cannot resolve one wrong entry of ``bug_size`` × the largest; else "pass"."""
-        if not np.all(self.abs_err <= self.bound):
-            return "fail"
-        return "inconclusive" if self.resolution > self.bug_size else "pass"
+        return judged(not np.all(self.abs_err <= self.bound), self.resolution, self.bug_size)
 
     @property
     def passed(self) -> bool:
@@ -765,7 +764,7 @@ def directional_check(
     noise_floor: float = 0.0,
     grad_error: ArrayLike | None = None,
     step_scale: ArrayLike | None = None,
-    bug_size: float = 5e-2,
+    bug_size: float = BUG_SIZE,
 ) -> DirectionalResult:
     """Check an analytic gradient along k random unit directions: O(k) evaluations for any size.
 

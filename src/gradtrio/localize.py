@@ -53,7 +53,7 @@ from numpy.typing import ArrayLike
 from .network import check_sizes, num_params, theta_shapes, unroll
 
 # The safety factors live with the other tolerances (one table, documented there).
-from .tolerances import BUG_SIZE, GRAD_ROUND_SAFETY, ROUND_SAFETY, TRUNC_SAFETY
+from .tolerances import BUG_SIZE, GRAD_ROUND_SAFETY, ROUND_SAFETY, TRUNC_SAFETY, judged
 
 __all__ = [
     "Suspect",
@@ -155,9 +155,7 @@ class LocalizeResult:
     def verdict(self) -> str:
         """"fail" when a probe failed; "inconclusive" when none did but :attr:`resolution` is above
         :attr:`bug_size` (a wrong entry of that size could hide in a layer probe's bound); else "pass"."""
-        if any(r.failed for r in self.probes):
-            return "fail"
-        return "inconclusive" if self.resolution > self.bug_size else "pass"
+        return judged(any(r.failed for r in self.probes), self.resolution, self.bug_size)
 
     def __str__(self) -> str:
         word = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}[self.verdict]
@@ -219,9 +217,7 @@ class EntryBounds:
     def verdict(self) -> str:
         """"fail" when an entry's ratio is > 1; "inconclusive" when none is but :attr:`resolution` (the
         largest bound of a layer over its largest entry) is above :attr:`bug_size`; else "pass"."""
-        if np.any(self.ratio > 1.0):
-            return "fail"
-        return "inconclusive" if self.resolution > self.bug_size else "pass"
+        return judged(bool(np.any(self.ratio > 1.0)), self.resolution, self.bug_size)
 
     @property
     def passed(self) -> bool:

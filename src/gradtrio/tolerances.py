@@ -81,6 +81,7 @@ __all__ = [
     "FLOOR_EPS",
     "FLOOR_TINY",
     "VERDICTS",
+    "judged",
     "verdict_of",
 ]
 
@@ -118,6 +119,14 @@ FLOOR_TINY = 4.0
 
 #: The outcomes of a verdict, worst first: a failure outranks an inconclusive part, which outranks a pass.
 VERDICTS = ("fail", "inconclusive", "pass")
+
+
+def judged(failed: bool, resolution: float, bug_size: float) -> str:
+    """The rule every checker's verdict follows: "fail" when something is beyond its measured bound,
+    else "inconclusive" when the check's ``resolution`` is coarser than ``bug_size``, else "pass"."""
+    if failed:
+        return "fail"
+    return "inconclusive" if resolution > bug_size else "pass"
 
 
 def verdict_of(parts: list[str] | tuple[str, ...]) -> str:

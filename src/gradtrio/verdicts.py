@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .localize import NOISE_POINTS, _flat, estimate_noise
-from .tolerances import ANALYTIC_SAFETY, BUG_SIZE
+from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, judged
 
 __all__ = [
     "TaylorResult",
@@ -109,9 +109,7 @@ class TaylorResult:
         noise, or a resolution coarser than ``bug_size``) or "pass"."""
         if not self.conclusive:
             return "inconclusive"
-        if not self.slope > SLOPE_THRESHOLD:
-            return "fail"
-        return "inconclusive" if self.resolution > self.bug_size else "pass"
+        return judged(not self.slope > SLOPE_THRESHOLD, self.resolution, self.bug_size)
 
     def __str__(self) -> str:
         note = {"inconclusive": (" (inconclusive: too few remainders above the noise and the gradient's own "
@@ -166,9 +164,8 @@ class AdjointResult:
     @property
     def verdict(self) -> str:
         """"fail" (a gap beyond its bound), "inconclusive" (bounds coarser than ``bug_size``) or "pass"."""
-        if not np.all(np.abs(self.forward - self.backward) <= self.bounds):
-            return "fail"
-        return "inconclusive" if self.resolution > self.bug_size else "pass"
+        return judged(not np.all(np.abs(self.forward - self.backward) <= self.bounds), self.resolution,
+                      self.bug_size)
 
     def __str__(self) -> str:
         return (f"adjoint test: {self.verdict.upper()}, max relative gap {self.max_rel_error:.3g} "
