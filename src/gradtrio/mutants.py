@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike
 
 from ._validate import check_problem, prepared_problem
 from .backprop import sigmoid, softplus
-from .finite_diff import complex_sigmoid_softplus
+from .model.closures import complex_sigmoid_softplus
 from .network import debug_problem, one_hot, roll, unroll
 
 __all__ = [

@@ -1,0 +1,1 @@
+"""The network model, written once (see the README's layout section)."""
