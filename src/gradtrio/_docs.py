@@ -21,7 +21,7 @@ _THETAS = """thetas : sequence of array_like
 _X = """X : array_like of shape (m, s_1)
     One example a row, m >= 1."""
 _Y = """Y : array_like of shape (m, K)
-    One-hot labels, K = s_L (:func:`gradtrio.model.one_hot` makes them from class indices)."""
+    One-hot labels, K = s_L (:func:`gradtrio.network.one_hot` makes them from class indices)."""
 _LAM = """lam : float, default 0
     Regularization λ >= 0; bias columns (column 0) are never regularized."""
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import collections
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -35,8 +35,8 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import float_dtype, prepared_problem
-from .network import check_sizes, roll, theta_shapes
+from .model import Architecture, Problem, validate
+from .model.validate import float_dtype
 
 
 def x64():
@@ -125,11 +125,7 @@ _jit_cost_and_grad = jax.jit(_counted("cost_and_grad", jax.value_and_grad(jax_co
 
 def _flat_cost(vector: Any, X: Any, Y: Any, lam: Any, sizes: tuple[int, ...]) -> jax.Array:
     """:func:`jax_cost` of an unrolled vector (the layout of :func:`gradtrio.network.unroll`)."""
-    mats, start = [], 0
-    for r, c in theta_shapes(sizes):
-        mats.append(vector[start : start + r * c].reshape(r, c))
-        start += r * c
-    return jax_cost(mats, X, Y, lam)
+    return jax_cost(Architecture(sizes).cut(vector), X, Y, lam)
 
 
 _jit_flat = jax.jit(
@@ -145,9 +141,25 @@ _jit_jvp = jax.jit(_counted("jvp", _jvp))
 
 
 def _prepared(thetas, X, Y, lam, check_finite: bool = True):
-    """Validate with :func:`gradtrio._validate.check_problem`; cast everything to one float dtype."""
-    mats, X, Y, lam, dtype = prepared_problem(thetas, X, Y, lam, check_finite=check_finite)
-    return mats, X, Y, np.asarray(lam, dtype), dtype
+    """Validate once (:func:`gradtrio.model.validate`); λ as an array of the problem's dtype for jit."""
+    pb, mats = validate(thetas, X, Y, lam, check_finite=check_finite)
+    return mats, pb.X, pb.Y, np.asarray(pb.lam, pb.dtype), pb.dtype
+
+
+def flat_kernel(problem: Problem) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """``v -> (J, ∇J)`` by JAX on unrolled vectors of a validated problem (what an optimizer calls).
+
+    The vector must be real, 1-D, of length ``problem.arch.num_params``; nothing is checked again.
+    """
+    sizes, X, Y, dtype = problem.arch.sizes, problem.X, problem.Y, problem.dtype
+    lam = np.asarray(problem.lam, dtype)
+
+    def J_and_grad(v: np.ndarray) -> tuple[float, np.ndarray]:
+        with x64():
+            J, g = _jit_flat(np.asarray(v, dtype), X, Y, lam, sizes=sizes)
+            return float(J), np.array(g, dtype=dtype)
+
+    return J_and_grad
 
 
 def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> float:
@@ -180,7 +192,7 @@ def cost_and_grad(
 ) -> tuple[float, list[np.ndarray]]:
     """Cost and gradient by ``jax.value_and_grad`` of :func:`jax_cost`.
 
-    Same signature, validation (:func:`gradtrio._validate.check_problem`) and return structure as
+    Same signature, validation (:func:`gradtrio.model.validate`) and return structure as
     :func:`gradtrio.backprop.cost_and_grad`.
 
     Parameters
@@ -234,8 +246,7 @@ def cost_and_grad_flat(
     grad : ndarray of shape (num_params(sizes),)
         In the layout of ``vector`` (:func:`gradtrio.network.unroll`).
     """
-    sizes = check_sizes(sizes)
-    mats, X, Y, lam, dtype = _prepared(roll(vector, sizes), X, Y, lam, check_finite=check_finite)
+    mats, X, Y, lam, dtype = _prepared(Architecture(sizes).roll(vector), X, Y, lam, check_finite=check_finite)
     flat = np.concatenate([t.ravel() for t in mats])
     with x64():
         J, g = _jit_flat(flat, X, Y, lam, sizes=sizes)
@@ -296,7 +307,7 @@ def flat_cost_batch(
 ) -> np.ndarray:
     """The cost of many unrolled parameter vectors at once: ``jit(vmap(jax_cost))``, no validation.
 
-    The building block of :func:`gradtrio.finite_diff.cost_batch_fn` (which validates once).
+    The building block of :func:`gradtrio.model.closures.cost_batch_fn` (which validates once).
 
     Parameters
     ----------

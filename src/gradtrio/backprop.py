@@ -23,15 +23,19 @@ Bias columns (column 0) are never regularized. The gradient::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import expit
 
-from ._validate import prepared_problem, prepared_thetas_and_X
-from .network import roll
+from . import _docs
+from .model import Architecture, Problem, validate
+from .model.activations import SIGMOID
+from .model.forward import cost as _model_cost
+from .model.forward import forward as _model_forward
+from .model.forward import penalty as _penalty
+from .model.validate import prepared_thetas_and_X
 
 __all__ = [
     "sigmoid",
@@ -45,16 +49,15 @@ __all__ = [
     "cost_and_grad",
     "cost_and_grad_loop",
     "cost_and_grad_flat",
+    "kernel",
+    "flat_kernel",
 ]
 
 
 def sigmoid(z: ArrayLike) -> np.ndarray:
-    """Logistic function ``g(z) = 1 / (1 + e^{-z})``, element-wise.
-
-    Computed by :func:`scipy.special.expit`, which never overflows: ``g(-1e4) = 0`` exactly,
-    with no RuntimeWarning.
-    """
-    return expit(np.asarray(z))
+    """Logistic function ``g(z) = 1 / (1 + e^{-z})``, element-wise, without overflow: ``g(-1e4) = 0``
+    exactly, with no RuntimeWarning."""
+    return SIGMOID.value(np.asarray(z))
 
 
 def sigmoid_gradient(z: ArrayLike) -> np.ndarray:
@@ -63,8 +66,7 @@ def sigmoid_gradient(z: ArrayLike) -> np.ndarray:
     The course's known values: ``sigmoid_gradient([-1, -0.5, 0, 0.5, 1])`` is
     ``[0.196612, 0.235004, 0.25, 0.235004, 0.196612]``.
     """
-    g = expit(np.asarray(z))
-    return g * (1.0 - g)
+    return SIGMOID.derivative(np.asarray(z))
 
 
 def softplus(z: ArrayLike) -> np.ndarray:
@@ -89,34 +91,18 @@ class Forward(NamedTuple):
     a: list[np.ndarray]
 
 
-def _sigmoid_(z: np.ndarray) -> np.ndarray:
-    """In-place ``g(z) = 1 / (1 + e^{-z})`` on a float array: NumPy's SIMD ``exp`` is ~3× faster than
-    :func:`scipy.special.expit` here. ``e^{-z}`` overflows to inf for z < -709, giving g = 0 exactly,
-    which is the right value, so that overflow is silenced."""
-    np.negative(z, out=z)
-    with np.errstate(over="ignore"):
-        np.exp(z, out=z)
-    z += 1.0
-    return np.reciprocal(z, out=z)
+def _arch(mats: Sequence[np.ndarray]) -> Architecture:
+    return Architecture((mats[0].shape[1] - 1,) + tuple(T.shape[0] for T in mats))
 
 
-def _softplus_sum(z: np.ndarray) -> float:
-    """``Σ log(1 + e^z)`` without overflow: ``max(z, 0) + log1p(e^{-|z|})`` (no temporaries kept)."""
-    t = np.abs(z)
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    np.log1p(t, out=t)
-    return float(t.sum() + np.maximum(z, 0.0).sum())
-
-
+@_docs.fill
 def forward(thetas: Sequence[ArrayLike], X: ArrayLike) -> Forward:
     """Forward propagation, keeping every layer's pre-activation and activation.
 
     Parameters
     ----------
-    thetas : sequence of array_like
-        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
-    X : array_like of shape (m, s_1)
+    {thetas}
+    {X}
 
     Returns
     -------
@@ -124,34 +110,19 @@ def forward(thetas: Sequence[ArrayLike], X: ArrayLike) -> Forward:
         ``z`` (L-1 arrays) and ``a`` (L arrays, ``a[0] is X``); see :class:`Forward`.
     """
     mats, X = prepared_thetas_and_X(thetas, X)
-    zs, acts = [], [X]
-    for T in mats:
-        z = acts[-1] @ T[:, 1:].T
-        z += T[:, 0]
-        zs.append(z)
-        acts.append(expit(z))
-    return Forward(zs, acts)
+    arch = _arch(mats)
+    p = _model_forward(arch, mats, X, keep=True)
+    return Forward(p.zs + [p.logits], p.acts + [arch.out.activation(p.logits)])
 
 
-def _output_logits(mats: Sequence[np.ndarray], X: np.ndarray) -> np.ndarray:
-    """Forward pass keeping only what prediction needs (hidden activations overwrite z in place)."""
-    a = X
-    for l, T in enumerate(mats):
-        z = a @ np.ascontiguousarray(T[:, 1:]).T
-        z += T[:, 0]
-        if l == len(mats) - 1:
-            return z
-        a = _sigmoid_(z)
-    raise AssertionError("unreachable")
-
-
+@_docs.fill
 def predict_proba(thetas: Sequence[ArrayLike], X: ArrayLike) -> np.ndarray:
     """The network's output ``H = g(z_L)``.
 
     Parameters
     ----------
-    thetas : sequence of array_like
-    X : array_like of shape (m, s_1)
+    {thetas}
+    {X}
 
     Returns
     -------
@@ -160,8 +131,9 @@ def predict_proba(thetas: Sequence[ArrayLike], X: ArrayLike) -> np.ndarray:
         the course).
     """
     mats, X = prepared_thetas_and_X(thetas, X)
-    z = _output_logits(mats, X)
-    return expit(z, out=z)
+    arch = _arch(mats)
+    z = _model_forward(arch, mats, X, inplace=True).logits
+    return arch.out.activation.value_inplace(z)
 
 
 def predict(thetas: Sequence[ArrayLike], X: ArrayLike) -> np.ndarray:
@@ -173,95 +145,84 @@ def predict(thetas: Sequence[ArrayLike], X: ArrayLike) -> np.ndarray:
         Labels in ``0..K-1``.
     """
     mats, X = prepared_thetas_and_X(thetas, X)
-    return np.argmax(_output_logits(mats, X), axis=1)  # g is monotone: argmax of z = argmax of H
+    arch = _arch(mats)
+    return arch.out.predict(_model_forward(arch, mats, X, inplace=True).logits)
 
 
-def _penalty(mats: Sequence[np.ndarray]) -> float:
-    """Σ_l Σ_{i, j>=1} Θ(l)_ij², the bias columns left out."""
-    total = 0.0
-    for T in mats:
-        W = T[:, 1:]
-        total += float(np.einsum("ij,ij->", W, W))
-    return total
-
-
-def _cost_from_logits(zL: np.ndarray, Y: np.ndarray) -> float:
-    """Σ_i Σ_k softplus(z) - Y z: the unregularized cross-entropy summed over examples."""
-    return _softplus_sum(zL) - float(np.einsum("ij,ij->", Y, zL))
-
-
+@_docs.fill
 def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> float:
     """The regularized cross-entropy cost (module docstring), without its gradient.
 
     Parameters
     ----------
-    thetas : sequence of array_like
-        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``.
-    X : array_like of shape (m, s_1)
-    Y : array_like of shape (m, K)
-        One-hot labels.
-    lam : float, default 0
-        λ >= 0.
+    {problem}
 
     Returns
     -------
     float
         J >= 0.
     """
-    mats, X, Y, lam, _ = prepared_problem(thetas, X, Y, lam)
-    m = X.shape[0]
-    J = _cost_from_logits(_output_logits(mats, X), Y) / m
-    return J + lam / (2 * m) * _penalty(mats) if lam else J  # λ = 0: no 0·inf from huge weights
+    pb, mats = validate(thetas, X, Y, lam)
+    return float(_model_cost(pb.arch, mats, pb.X, pb.Y, pb.lam))
 
 
-def _cost_and_grad(
-    mats: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, lam: float
-) -> tuple[float, np.ndarray, list[np.ndarray]]:
-    """Vectorized backprop on validated arrays of one dtype.
+def kernel(problem: Problem, mats: Sequence[np.ndarray]) -> tuple[float, np.ndarray, list[np.ndarray]]:
+    """Vectorized backprop on a validated problem: no checks, in place where it can be.
 
-    Returns the cost, the flat gradient and the per-layer gradients (views of the flat one).
+    Parameters
+    ----------
+    problem : Problem
+        From :func:`gradtrio.model.validate` or :func:`gradtrio.model.validate_data`.
+    mats : sequence of ndarray
+        Weights of ``problem.arch``, real, of ``problem.dtype``.
+
+    Returns
+    -------
+    J : float
+    flat : ndarray of shape (num_params,)
+        The gradient, unrolled.
+    grads : list of ndarray
+        The same gradient as matrices (views of ``flat``).
     """
+    arch, X, Y, lam = problem.arch, problem.X, problem.Y, problem.lam
     m = X.shape[0]
-    L1 = len(mats)  # number of weight matrices, L - 1
     Ws = [np.ascontiguousarray(T[:, 1:]) for T in mats]  # small copies; contiguous W makes BLAS faster
-
-    # Forward: acts[l] is a(l+1) without its bias unit.
-    acts = [X]
-    for l in range(L1):
-        z = acts[l] @ Ws[l].T
-        z += mats[l][:, 0]
-        if l < L1 - 1:
-            acts.append(_sigmoid_(z))  # the hidden z is not needed again: g'(z) = a(1-a)
-        else:
-            zL = z
-    J = _cost_from_logits(zL, Y) / m
+    p = _model_forward(arch, mats, X, keep=True, inplace=True, weights=Ws)
+    acts = p.acts
+    loss, delta = arch.out.loss_and_residual(p.logits, Y)  # δ(L) = ∂loss/∂z(L)
+    J = float(loss) / m
     if lam:
-        J += lam / (2 * m) * _penalty(mats)
+        J += lam / (2 * m) * _penalty(mats, Ws)
 
-    # Backward: δ(L) = a(L) - y;  D(l) = δ(l+1)ᵀ [1, a(l)] / m;  δ(l) = δ(l+1) Θ(l)[:, 1:] .* a(l)(1 - a(l)).
-    flat = np.empty(sum(T.size for T in mats), dtype=X.dtype)
-    grads = roll(flat, (mats[0].shape[1] - 1,) + tuple(T.shape[0] for T in mats))
-    delta = _sigmoid_(zL)
-    delta -= Y
+    # Backward: D(l) = δ(l+1)ᵀ [1, a(l)] / m;  δ(l) = δ(l+1) Θ(l)[:, 1:] .* g'(z(l)).
+    flat = np.empty(arch.num_params, dtype=X.dtype)
+    grads = arch.cut(flat)
+    ones = np.ones(m, dtype=X.dtype)
     inv_m = 1.0 / m
-    for l in range(L1 - 1, -1, -1):
+    for l in range(len(mats) - 1, -1, -1):
         G = grads[l]
-        np.sum(delta, axis=0, out=G[:, 0])
-        G[:, 1:] = delta.T @ acts[l]
+        np.matmul(ones, delta, out=G[:, 0])  # Σ_k δ_k: a GEMV, faster than a reduction down the columns
+        np.matmul(delta.T, acts[l], out=G[:, 1:])
         G *= inv_m
         if lam:
             G[:, 1:] += (lam * inv_m) * Ws[l]
         if l > 0:  # δ of the input layer is never needed (δ(1) would be dropped)
-            a = acts[l]
-            d = delta @ Ws[l]
-            d *= a
-            a -= 1.0  # a is not needed after this: reuse it for (a - 1)
-            d *= a
-            np.negative(d, out=d)  # a(1 - a) = -a(a - 1)
-            delta = d
+            delta = _back(arch.hidden[l - 1], delta @ Ws[l], acts[l])
     return J, flat, grads
 
 
+def _back(g, d: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``d ⊙ g'(z)`` from the activation ``a = g(z)``, in place in ``d`` (``a`` is not needed after)."""
+    if g is SIGMOID:  # a(1 - a) = -a(a - 1), without temporaries
+        d *= a
+        a -= 1.0
+        d *= a
+        return np.negative(d, out=d)
+    d *= g.derivative_from_output(a)
+    return d
+
+
+@_docs.fill
 def cost_and_grad(
     thetas: Sequence[ArrayLike],
     X: ArrayLike,
@@ -274,13 +235,7 @@ def cost_and_grad(
 
     Parameters
     ----------
-    thetas : sequence of array_like
-        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
-    X : array_like of shape (m, s_1)
-    Y : array_like of shape (m, K)
-        One-hot labels, ``K = s_L``.
-    lam : float, default 0
-        Regularization λ >= 0 (bias columns are not regularized).
+    {problem}
     check_finite : bool, default True
         Refuse NaN/±inf in ``X`` and ``thetas`` before computing (as :mod:`scipy.linalg` does,
         turning it off saves one pass over the data; results on non-finite input are then
@@ -293,11 +248,27 @@ def cost_and_grad(
         ``grads[l]`` of the shape of ``thetas[l]``: ``∂J/∂Θ(l)``. Float32 inputs give float32
         gradients; anything else float64.
     """
-    mats, X, Y, lam, _ = prepared_problem(thetas, X, Y, lam, check_finite=check_finite)
-    J, _, grads = _cost_and_grad(mats, X, Y, lam)
+    pb, mats = validate(thetas, X, Y, lam, check_finite=check_finite)
+    J, _, grads = kernel(pb, mats)
     return J, grads
 
 
+def flat_kernel(problem: Problem) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """``v -> (J, ∇J)`` on unrolled vectors of a validated problem: what an optimizer calls.
+
+    The vector must be real, 1-D, of length ``problem.arch.num_params`` and of ``problem.dtype``
+    (the optimizer's own iterates, which nothing needs to check again).
+    """
+    arch = problem.arch
+
+    def J_and_grad(v: np.ndarray) -> tuple[float, np.ndarray]:
+        J, flat, _ = kernel(problem, arch.cut(v))
+        return J, flat
+
+    return J_and_grad
+
+
+@_docs.fill
 def cost_and_grad_flat(
     vector: ArrayLike,
     sizes: Sequence[int],
@@ -307,16 +278,14 @@ def cost_and_grad_flat(
     *,
     check_finite: bool = True,
 ) -> tuple[float, np.ndarray]:
-    """:func:`cost_and_grad` on an unrolled parameter vector: the entry point for optimizers.
+    """:func:`cost_and_grad` on an unrolled parameter vector.
 
     Parameters
     ----------
     vector : array_like of shape (num_params(sizes),)
         ``unroll(thetas)``.
     sizes : sequence of int
-    X : array_like of shape (m, sizes[0])
-    Y : array_like of shape (m, sizes[-1]), one-hot
-    lam : float
+    {data}
 
     Returns
     -------
@@ -324,9 +293,9 @@ def cost_and_grad_flat(
     grad : ndarray of shape (num_params(sizes),)
         ``unroll(grads)``, in the layout of ``vector``.
     """
-    thetas = roll(vector, sizes)
-    mats, X, Y, lam, _ = prepared_problem(thetas, X, Y, lam, check_finite=check_finite)
-    J, flat, _ = _cost_and_grad(mats, X, Y, lam)
+    thetas = Architecture(tuple(sizes) if not isinstance(sizes, (str, bytes)) else sizes).roll(vector)
+    pb, mats = validate(thetas, X, Y, lam, check_finite=check_finite)
+    J, flat, _ = kernel(pb, mats)
     return J, flat
 
 
@@ -346,7 +315,8 @@ def cost_and_grad_loop(
     Then ``D(l) = Δ(l)/m``, plus ``(λ/m) Θ(l)`` on the columns ``j >= 1``. Parameters and returns
     as :func:`cost_and_grad`.
     """
-    mats, X, Y, lam, dtype = prepared_problem(thetas, X, Y, lam)
+    pb, mats = validate(thetas, X, Y, lam)
+    X, Y, lam, dtype = pb.X, pb.Y, pb.lam, pb.dtype
     m = X.shape[0]
     Deltas = [np.zeros_like(T) for T in mats]
     J = 0.0

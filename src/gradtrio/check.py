@@ -35,8 +35,9 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from . import backprop, finite_diff
-from ._validate import prepared_problem
 from .measured import bounded_difference
+from .model import cost as model_cost
+from .model import validate
 from .network import debug_problem, one_hot, roll, sizes_of, unroll
 from .rounding import rounding_scales
 from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, FLOOR_TINY, judged, verdict_of
@@ -402,8 +403,8 @@ def compare_gradients(
     GradientReport
         ``.verdict`` is "pass", "fail" or "inconclusive"; ``.passed`` only for "pass".
     """
-    mats, X, Y, lam, dt = prepared_problem(
-        thetas, X, Y, lam, dtype=None if dtype is None else _float_dtype_arg(dtype))
+    problem, mats = validate(thetas, X, Y, lam, dtype=None if dtype is None else _float_dtype_arg(dtype))
+    X, Y, lam, dt = problem.X, problem.Y, problem.lam, problem.dtype
     custom = dict(custom or {})
     if isinstance(methods, str):
         raise TypeError("methods must be a sequence of names such as ('backprop', 'central'); "
@@ -422,7 +423,7 @@ def compare_gradients(
     if not (isinstance(bug_size, (int, float)) and 0 < bug_size < 1):
         raise ValueError(f"bug_size must be a relative size strictly between 0 and 1; got {bug_size!r}")
     pb = _Problem(mats, X, Y, lam, dt)
-    J = backprop.cost(mats, X, Y, lam)
+    J = float(model_cost(problem.arch, mats, X, Y, lam))
     flat: dict[str, np.ndarray] = {}
     errors: dict[str, np.ndarray] = {}
     for name in methods:

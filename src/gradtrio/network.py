@@ -19,7 +19,10 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from ._validate import check_sizes, check_thetas
+from .model import Architecture
+from .model.architecture import default_epsilon
+from .model.architecture import float_dtype_arg as _float_dtype
+from .model.validate import check_labels, check_sizes, check_thetas
 
 __all__ = [
     "check_sizes",
@@ -29,6 +32,7 @@ __all__ = [
     "unroll",
     "roll",
     "init_weights",
+    "default_epsilon",
     "debug_weights",
     "debug_problem",
     "one_hot",
@@ -47,13 +51,12 @@ def theta_shapes(sizes: Sequence[int]) -> list[tuple[int, int]]:
     list of (int, int), length L-1
         ``(s_{l+1}, s_l + 1)`` for each layer; e.g. ``[(25, 401), (10, 26)]`` for ``(400, 25, 10)``.
     """
-    sizes = check_sizes(sizes)
-    return [(s_out, s_in + 1) for s_in, s_out in zip(sizes[:-1], sizes[1:])]
+    return list(Architecture(sizes).shapes)
 
 
 def num_params(sizes: Sequence[int]) -> int:
     """Total number of parameters (weights and biases) of a network with these ``sizes``."""
-    return sum(r * c for r, c in theta_shapes(sizes))
+    return Architecture(sizes).num_params
 
 
 def sizes_of(thetas: Sequence[ArrayLike]) -> tuple[int, ...]:
@@ -98,35 +101,7 @@ def roll(vector: ArrayLike, sizes: Sequence[int]) -> list[np.ndarray]:
     ValueError
         If the vector's length is not the number of parameters of ``sizes``.
     """
-    shapes = theta_shapes(sizes)
-    v = np.asarray(vector)
-    if v.dtype.kind not in "biufc":
-        raise TypeError(f"vector must be numeric; got dtype {v.dtype}")
-    if v.ndim != 1:
-        raise ValueError(f"vector must be 1-D (an unrolled parameter vector); got shape {v.shape}")
-    n = sum(r * c for r, c in shapes)
-    if v.size != n:
-        detail = " + ".join(f"{r}*{c}" for r, c in shapes)
-        raise ValueError(
-            f"sizes={tuple(sizes)} has {n} parameters ({detail}); got a vector of length {v.size}"
-        )
-    out, start = [], 0
-    for r, c in shapes:
-        out.append(v[start : start + r * c].reshape(r, c))
-        start += r * c
-    return out
-
-
-def _float_dtype(dtype: DTypeLike) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise ValueError(f"dtype must be a floating type such as float64 or float32; got {dt}")
-    return dt
-
-
-def default_epsilon(s_in: int, s_out: int) -> float:
-    """The course's initialisation range ``sqrt(6) / sqrt(s_in + s_out)`` (≈0.12 for 400→25)."""
-    return float(np.sqrt(6.0) / np.sqrt(s_in + s_out))
+    return Architecture(sizes).roll(vector)
 
 
 def init_weights(
@@ -137,36 +112,10 @@ def init_weights(
 ) -> list[np.ndarray]:
     """Random weights, uniform in ``[-eps, eps]``, to break the symmetry between hidden units.
 
-    Parameters
-    ----------
-    sizes : sequence of int
-    seed : int or numpy.random.Generator, default 0
-        The same seed gives bit-identical weights.
-    epsilon_init : float, optional
-        One range for every layer. By default each layer gets
-        ``eps = sqrt(6) / sqrt(s_in + s_out)`` (Glorot-style, the course's recommendation:
-        ≈0.12 for 400→25, ≈0.46 for 25→10).
-    dtype : numpy dtype, default float64
-
-    Returns
-    -------
-    list of ndarray
-        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``.
+    :meth:`gradtrio.model.Architecture.init` of a sigmoid network of these ``sizes``; the same seed
+    gives bit-identical weights.
     """
-    sizes = check_sizes(sizes)
-    dtype = _float_dtype(dtype)
-    if epsilon_init is not None and not (
-        isinstance(epsilon_init, (int, float, np.integer, np.floating))
-        and np.isfinite(epsilon_init)
-        and epsilon_init > 0
-    ):
-        raise ValueError(f"epsilon_init must be a positive finite number; got {epsilon_init!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    out = []
-    for (r, c), s_in, s_out in zip(theta_shapes(sizes), sizes[:-1], sizes[1:]):
-        eps = default_epsilon(s_in, s_out) if epsilon_init is None else float(epsilon_init)
-        out.append(rng.uniform(-eps, eps, size=(r, c)).astype(dtype, copy=False))
-    return out
+    return Architecture(sizes).init(seed, epsilon_init, dtype)
 
 
 def debug_weights(fan_out: int, fan_in: int, dtype: DTypeLike = np.float64) -> np.ndarray:
@@ -243,27 +192,7 @@ def one_hot(y: ArrayLike, num_labels: int, dtype: DTypeLike = np.float64) -> np.
     ndarray of shape (m, num_labels)
         ``Y[i, y[i]] = 1``, zeros elsewhere.
     """
-    if not isinstance(num_labels, (int, np.integer)) or isinstance(num_labels, bool) or num_labels < 1:
-        raise ValueError(f"num_labels must be a positive integer; got {num_labels!r}")
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"y must be a 1-D array of class indices; got shape {arr.shape}")
-    if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-            raise ValueError("y must hold integer class indices; got non-integer values")
-        if arr.size and (arr.min() < 0 or arr.max() >= num_labels):  # before the cast: 1e20 has no int64
-            bad = arr[(arr < 0) | (arr >= num_labels)][0]
-            raise ValueError(f"y must be in 0..{num_labels - 1}; got {bad:g}")
-        arr = arr.astype(np.int64)
-    elif arr.dtype.kind not in "iu":
-        raise TypeError(f"y must hold integer class indices; got dtype {arr.dtype}")
-    if arr.size and (arr.min() < 0 or arr.max() >= num_labels):
-        bad = arr[(arr < 0) | (arr >= num_labels)][0]
-        hint = (" (course files store 1..10 with 10 for the digit 0: subtract 1 / use load_mat)"
-                if bad == num_labels else "")
-        raise ValueError(f"y must be in 0..{num_labels - 1}; got {int(bad)}{hint}")
+    arr = check_labels(y, num_labels)
     Y = np.zeros((arr.size, num_labels), dtype=dtype)
     Y[np.arange(arr.size), arr] = 1
     return Y

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import expit
 
-from ._validate import prepared_problem
+from . import _docs
+from .model import forward, validate
 from .network import unroll
 
 __all__ = ["RoundingScales", "rounding_scales", "checker_options", "FUNCTION_ULPS"]
@@ -92,6 +92,7 @@ class RoundingScales:
         return unroll(self.sensitivity)
 
 
+@_docs.fill
 def rounding_scales(
     thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0
 ) -> RoundingScales:
@@ -99,11 +100,7 @@ def rounding_scales(
 
     Parameters
     ----------
-    thetas : sequence of array_like
-        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
-    X : array_like of shape (m, s_1)
-    Y : array_like of shape (m, K), one-hot
-    lam : float, default 0
+    {problem}
 
     Returns
     -------
@@ -111,27 +108,24 @@ def rounding_scales(
         See the module docstring. Computed in float64 from the problem's values (in their dtype), at
         the cost of about two forward passes.
     """
-    mats, X, Y, lam, dt = prepared_problem(thetas, X, Y, lam)
+    pb, mats = validate(thetas, X, Y, lam)
+    arch, lam, dt, m = pb.arch, pb.lam, pb.dtype, pb.m
     mats = [T.astype(np.float64) for T in mats]
-    X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
-    m = X.shape[0]
-    acts, errs, slopes = [X64], [np.zeros_like(X64)], []
-    absacts = [np.abs(X64)]
-    z = X64
+    X64, Y64 = pb.X.astype(np.float64), pb.Y.astype(np.float64)
+    values = forward(arch, mats, X64, keep=True)  # the values; what follows is their error analysis
+    acts, z = values.acts, values.logits
+    absacts = [np.abs(a) for a in acts]
+    errs, slopes = [np.zeros_like(X64)], []
     for l, T in enumerate(mats):
         W, b = T[:, 1:], T[:, 0]
         aW = np.abs(W)
         # err(z) = sqrt(fan-in + 1)·(|a| |W|ᵀ + |b|)  (this sum's own rounding)  +  err(a) |W|ᵀ  (inherited)
-        z = acts[-1] @ W.T + b
-        err_z = np.sqrt(W.shape[1] + 1.0) * (absacts[-1] @ aW.T + np.abs(b)) + errs[-1] @ aW.T
+        err_z = np.sqrt(W.shape[1] + 1.0) * (absacts[l] @ aW.T + np.abs(b)) + errs[l] @ aW.T
         if l < len(mats) - 1:
-            a = expit(z)
-            slope = a * (1.0 - a)
+            slope = np.abs(arch.hidden[l].derivative(values.zs[l]))
             slopes.append(slope)
-            acts.append(a)
-            absacts.append(a)
-            errs.append(slope * err_z + FUNCTION_ULPS * a)  # the sigmoid's own rounding
-    H = expit(z)
+            errs.append(slope * err_z + FUNCTION_ULPS * absacts[l + 1])  # the activation's own rounding
+    H = arch.out.activation(z)
     sp = np.logaddexp(0.0, z)
     # S_J is a floor under the cost's *measured* noise, so it counts each term once (no sqrt(n)): the
     # data term's softplus(z) and y·z, the output logits' own sums |a||W|ᵀ + |b| weighted by how much J

@@ -2,8 +2,8 @@
 
 :func:`train` minimizes the cost of :mod:`gradtrio.backprop` (or the same cost through JAX) over the
 unrolled weights with ``minimize(jac=True)``: L-BFGS-B by default, CG and TNC too. The data are
-validated once, before the optimizer starts; every evaluation inside the loop then skips the
-finiteness pass (``check_finite=False``).
+validated once, into a :class:`gradtrio.model.Problem`, before the optimizer starts; every evaluation
+inside the loop is a kernel call that checks nothing again.
 
 BLAS thread pools
 -----------------
@@ -39,9 +39,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import check_lam, check_sizes, check_X
 from .backprop import predict
-from .network import init_weights, one_hot, roll, unroll
+from .model import Architecture, Problem, validate_data
+from .model.validate import check_labels, check_X
+from .network import one_hot
 
 __all__ = [
     "METHODS",
@@ -158,14 +159,15 @@ def blas_limited(numpy_threads: int | None = 1):
         yield
 
 
-def _cost_and_grad_fn(backend: str, sizes: tuple[int, ...], X: np.ndarray, Y: np.ndarray, lam: float):
+def _cost_and_grad_fn(backend: str, problem: Problem) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """The optimizer's ``v -> (J, ∇J)`` on the validated problem: no validation per evaluation."""
     if backend == "numpy":
-        from .backprop import cost_and_grad_flat
+        from .backprop import flat_kernel
 
-        return lambda v: cost_and_grad_flat(v, sizes, X, Y, lam, check_finite=False)
-    from .autodiff import cost_and_grad_flat as jax_flat
+        return flat_kernel(problem)
+    from .autodiff import flat_kernel as jax_flat_kernel
 
-    return lambda v: jax_flat(v, sizes, X, Y, lam, check_finite=False)
+    return jax_flat_kernel(problem)
 
 
 def _check_int(name: str, value, low: int) -> None:
@@ -182,23 +184,22 @@ def _check_hidden(hidden: Sequence[int] | int) -> tuple[int, ...]:
 
 
 def _check_labels(y: ArrayLike, m: int, num_labels: int | None) -> tuple[np.ndarray, int]:
+    """Training labels: one integer class index per example; K read off them unless given."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.shape != (m,):
         raise ValueError(f"y must hold one class index per row of X, shape ({m},); got shape {y.shape}")
-    if y.dtype.kind not in "iu":
+    if y.dtype.kind not in "iu":  # training refuses 1.0 for 1: float labels usually mean regression targets
         raise TypeError(f"y must hold integer class indices 0..K-1; got dtype {y.dtype}")
-    if y.min() < 0:
-        raise ValueError(f"y must hold class indices >= 0; found {int(y.min())}")
     if num_labels is None:
         from .data import check_label_range
 
-        return y, check_label_range(y, "y")
+        num_labels = check_label_range(y, "y")
     _check_int("num_labels", num_labels, 1)
-    if y.max() >= num_labels:
+    if y.size and y.min() >= 0 and y.max() >= num_labels:
         raise ValueError(f"y holds the label {int(y.max())} but num_labels is {num_labels}")
-    return y, int(num_labels)
+    return check_labels(y, int(num_labels)), int(num_labels)
 
 
 def train(
@@ -264,14 +265,16 @@ def train(
     _check_int("seed", seed, 0)
     if numpy_threads is not None:
         _check_int("numpy_threads", numpy_threads, 1)
-    X = check_X(X)
+    X = check_X(X, check_finite=False)  # its shape and dtype: validate_data below checks the values
     y, K = _check_labels(y, X.shape[0], num_labels)
-    sizes = check_sizes((X.shape[1], *_check_hidden(hidden), K))
-    Y = one_hot(y, K, dtype=X.dtype)
-    lam = check_lam(lam)
-    fun = _cost_and_grad_fn(backend, sizes, X, Y, lam)
+    arch = Architecture((X.shape[1], *_check_hidden(hidden), K))
+    sizes = arch.sizes
+    # The one validation of the data; the optimizer works in float64 whatever X's dtype.
+    problem = validate_data(arch, X, one_hot(y, K, dtype=X.dtype), lam, dtype=np.float64)
+    lam = problem.lam
+    fun = _cost_and_grad_fn(backend, problem)
 
-    x0 = unroll(init_weights(sizes, seed))  # the optimizer works in float64 whatever X's dtype
+    x0 = np.concatenate([t.ravel() for t in arch.init(seed)])
     recent: OrderedDict[bytes, float] = OrderedDict()
     state = _State(nfev=0, best_J=np.inf, best_x=x0, last_x=x0)
     history: list[float] = []
@@ -302,7 +305,7 @@ def train(
         if history[-1] != J:
             history.append(float(J))
         return TrainResult(
-            thetas=[t.copy() for t in roll(x, sizes)], sizes=sizes, cost_history=np.array(history),
+            thetas=[t.copy() for t in arch.cut(x)], sizes=sizes, cost_history=np.array(history),
             iterations=iterations, function_evals=state.nfev, wall_time=time.perf_counter() - start,
             method=method, backend=backend, lam=lam, seed=int(seed), message=message,
             interrupted=interrupted,

@@ -1,6 +1,7 @@
 """The network's cost as a function of one flat parameter vector: what the numerical oracles differentiate.
 
-These closures validate their data once, when they are made; every call evaluates the cost only.
+These closures validate their data once, when they are made (or take a :class:`~gradtrio.model.Problem`
+already validated); every call evaluates the cost of :func:`gradtrio.model.forward.cost` only.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .. import backprop
-from .._validate import check_problem, check_sizes
-from ..network import num_params, roll, theta_shapes
+from .activations import complex_sigmoid, complex_sigmoid_softplus, complex_softplus
+from .architecture import Architecture
+from .forward import cost as _cost
+from .problem import Problem, validate_data
 
 __all__ = [
     "cost_fn",
@@ -26,22 +28,22 @@ __all__ = [
 ]
 
 
-def _validated(
-    sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float, *, allow_complex: bool = False
-) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, float]:
-    """Validate ``X, Y, lam`` against ``sizes`` once, with the checks every gradient shares."""
-    checked = tuple(check_sizes(sizes))
-    zeros = [np.zeros(s) for s in theta_shapes(checked)]
-    _, Xv, Yv, lam_v = check_problem(zeros, X, Y, lam, allow_complex=allow_complex)
-    return checked, np.asarray(Xv), np.asarray(Yv), float(lam_v)
+def _problem(sizes: Sequence[int] | Architecture | Problem, X: ArrayLike | None, Y: ArrayLike | None,
+             lam: float) -> Problem:
+    """The validated problem of a closure: given, or made here from ``sizes, X, Y, lam`` (once)."""
+    if isinstance(sizes, Problem):
+        return sizes
+    return validate_data(sizes, X, Y, lam)
 
 
-def cost_fn(sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> Callable[[np.ndarray], float]:
+def cost_fn(sizes: Sequence[int] | Problem, X: ArrayLike | None = None, Y: ArrayLike | None = None,
+            lam: float = 0.0) -> Callable[[np.ndarray], float]:
     """The NumPy cost of :func:`gradtrio.backprop.cost` as a function of one flat vector.
 
     Parameters
     ----------
-    sizes : sequence of int
+    sizes : sequence of int, or Problem
+        The network's sizes with the data below, or a validated :class:`~gradtrio.model.Problem` alone.
     X : array_like of shape (m, sizes[0])
     Y : array_like of shape (m, sizes[-1]), one-hot
     lam : float
@@ -51,10 +53,11 @@ def cost_fn(sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) 
     callable
         ``J(vector) -> float`` for a vector of shape ``(num_params(sizes),)``.
     """
-    sizes, X, Y, lam = _validated(sizes, X, Y, lam)
+    pb = _problem(sizes, X, Y, lam)
+    arch, X, Y, lam = pb.arch, pb.X, pb.Y, pb.lam
 
     def J(vector: np.ndarray) -> float:
-        return backprop.cost(roll(vector, sizes), X, Y, lam)
+        return float(_cost(arch, arch.roll(vector), X, Y, lam))
 
     return J
 
@@ -81,20 +84,22 @@ def _jax_batch_size(n: int, m: int, sizes: Sequence[int]) -> int:
 
 
 def cost_batch_fn(
-    sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, backend: str = "jax"
+    sizes: Sequence[int] | Problem, X: ArrayLike | None = None, Y: ArrayLike | None = None, lam: float = 0.0,
+    backend: str = "jax",
 ) -> Callable[[np.ndarray], np.ndarray]:
     """A batched cost of the sigmoid network, for :func:`numerical_gradient_batched`.
 
     Parameters
     ----------
-    sizes : sequence of int
+    sizes : sequence of int, or Problem
+        As :func:`cost_fn`.
     X : array_like of shape (m, sizes[0])
     Y : array_like of shape (m, sizes[-1]), one-hot
     lam : float
     backend : {"jax", "numpy"}
         ``"jax"``: ``jit(vmap(jax_cost))`` (:func:`gradtrio.autodiff.flat_cost_batch`), compiled
         once per batch shape, on the GPU when JAX has one. ``"numpy"``: a loop of
-        :func:`gradtrio.backprop.cost` over the rows (no JAX needed).
+        the NumPy cost over the rows (no JAX needed).
 
     Returns
     -------
@@ -103,8 +108,9 @@ def cost_batch_fn(
         Its attribute ``batch_size`` suggests how many coordinates to perturb per call (for JAX, as
         many as fit the device's activation budget :data:`BATCH_NUMBERS`).
     """
-    sz, Xv, Yv, lam = _validated(sizes, X, Y, lam)
-    n = num_params(sz)
+    pb = _problem(sizes, X, Y, lam)
+    arch, Xv, Yv, lam = pb.arch, pb.X, pb.Y, pb.lam
+    sz, n = arch.sizes, arch.num_params
     J_batch: Callable[[np.ndarray], np.ndarray]
     if backend == "jax":
         from ..autodiff import flat_cost_batch
@@ -117,7 +123,7 @@ def cost_batch_fn(
 
         def J_batch(V: np.ndarray) -> np.ndarray:
             V = np.asarray(V)
-            return np.array([backprop.cost(roll(v, sz), Xv, Yv, lam) for v in V], dtype=np.float64)
+            return np.array([_cost(arch, arch.roll(v), Xv, Yv, lam) for v in V], dtype=np.float64)
 
         J_batch.batch_size = int(min(n, 256))  # type: ignore[attr-defined]
     else:
@@ -125,61 +131,18 @@ def cost_batch_fn(
     return J_batch
 
 
-def complex_sigmoid_softplus(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Complex-safe ``g(z) = 1/(1+e^{-z})`` and ``softplus(z) = log(1+e^z)`` without overflow.
-
-    With ``s = -z`` where Re z > 0 and ``s = z`` elsewhere (so Re s <= 0 and ``e^s`` cannot overflow):
-    ``g = 1/(1+e^s)`` or ``e^s/(1+e^s)``, ``softplus = z + log1p(e^s)`` or ``log1p(e^s)``. Each branch is
-    analytic and the branch is chosen by the real part, which the complex step does not move, so
-    the imaginary parts carry exact derivatives.
-    """
-    pos, e = _exp_nonpositive(z)  # one exponential serves both
-    return _sigmoid_from(pos, e.copy()), _softplus_from(z, pos, e)
-
-
-def _exp_nonpositive(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(pos, e^s)`` with ``s = -z`` where Re z > 0 and ``s = z`` elsewhere, so Re s <= 0."""
-    pos = z.real > 0
-    e = z * np.where(pos, -1.0, 1.0)  # a real sign: cheaper than a complex where()
-    np.exp(e, out=e)
-    return pos, e
-
-
-def _sigmoid_from(pos: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """The sigmoid from :func:`_exp_nonpositive`'s output (overwrites ``e``)."""
-    g = 1 + e
-    np.reciprocal(g, out=g)  # 1/(1+e^s): the sigmoid where Re z > 0
-    np.multiply(g, e, out=e)  # e^s/(1+e^s): where Re z <= 0
-    return np.where(pos, g, e)
-
-
-def _softplus_from(z: np.ndarray, pos: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """The softplus from :func:`_exp_nonpositive`'s output (overwrites ``e``)."""
-    np.log1p(e, out=e)
-    return np.where(pos, z, 0) + e
-
-
-def complex_sigmoid(z: np.ndarray) -> np.ndarray:
-    """The complex-safe sigmoid of :func:`complex_sigmoid_softplus` alone (hidden layers need no softplus)."""
-    return _sigmoid_from(*_exp_nonpositive(z))
-
-
-def complex_softplus(z: np.ndarray) -> np.ndarray:
-    """The complex-safe softplus of :func:`complex_sigmoid_softplus` alone (the output layer's cost)."""
-    return _softplus_from(z, *_exp_nonpositive(z))
-
-
 def complex_cost_fn(
-    sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float = 0.0
+    sizes: Sequence[int] | Problem, X: ArrayLike | None = None, Y: ArrayLike | None = None, lam: float = 0.0
 ) -> Callable[[np.ndarray], Any]:
-    """A complex-safe cost of the sigmoid network, for :func:`complex_step_gradient`.
+    """A complex-safe cost of the network, for :func:`gradtrio.finite_diff.complex_step_gradient`.
 
-    The cost of :func:`gradtrio.backprop.cost`, written with analytic operations only (``W * W``,
-    never ``abs(W)²``; the stable sigmoid/softplus of :func:`complex_sigmoid_softplus`).
+    :func:`gradtrio.model.forward.cost`, which uses analytic operations only (``W * W``, never
+    ``abs(W)²``; the overflow-free complex sigmoid and softplus of :mod:`gradtrio.model.activations`).
 
     Parameters
     ----------
-    sizes : sequence of int
+    sizes : sequence of int, or Problem
+        As :func:`cost_fn`.
     X : array_like of shape (m, sizes[0])
     Y : array_like of shape (m, sizes[-1]), one-hot
     lam : float
@@ -187,42 +150,17 @@ def complex_cost_fn(
     Returns
     -------
     callable
-        ``J(V)`` for ``V`` of shape ``(n,)`` (returns a complex scalar) or ``(B, n)`` (returns shape
-        ``(B,)``): many perturbations per call. Its attribute ``batched`` is True.
+        ``J(V)`` for ``V`` of shape ``(n,)`` (returns a scalar, complex for complex V) or ``(B, n)``
+        (returns shape ``(B,)``): many perturbations per call. Its attribute ``batched`` is True. A real
+        V of another precision than the data's computes in V's precision.
     """
-    sz, X, Y, lam = _validated(sizes, X, Y, lam)
-    shapes = theta_shapes(sz)
-    m = X.shape[0]
-
-    def first_layer(W: np.ndarray, batch: tuple[int, ...]) -> np.ndarray:
-        """``X Wᵀ`` for complex W of shape (*batch, r, n0) with X real: two real products (Re and Im)
-        stacked over the whole batch into one GEMM each, instead of a complex GEMM per perturbation
-        on a complex copy of X (4 real multiplies, and X copied every call)."""
-        r, n0 = W.shape[-2:]
-        out = np.empty((m, *batch, r), dtype=W.dtype)
-        out.real = (X @ np.ascontiguousarray(W.real).reshape(-1, n0).T).reshape(m, *batch, r)
-        out.imag = (X @ np.ascontiguousarray(W.imag).reshape(-1, n0).T).reshape(m, *batch, r)
-        return np.moveaxis(out, 0, -2)  # (*batch, m, r)
+    pb = _problem(sizes, X, Y, lam)
+    arch, X, Y, lam = pb.arch, pb.X, pb.Y, pb.lam
 
     def J(V: np.ndarray) -> Any:
         V = np.asarray(V)
         a = X.astype(V.dtype, copy=False) if V.dtype.kind == "f" else X
-        batch = V.shape[:-1]
-        start, penalty = 0, 0
-        for l, (r, c) in enumerate(shapes):
-            T = V[..., start : start + r * c].reshape(*batch, r, c)
-            start += r * c
-            W = T[..., 1:]
-            if l == 0 and np.iscomplexobj(W):
-                z = first_layer(W, batch) + T[..., None, :, 0]
-            else:
-                z = a @ np.swapaxes(W, -1, -2) + T[..., None, :, 0]
-            penalty = penalty + np.sum(W * W, axis=(-1, -2))
-            if l < len(shapes) - 1:
-                a = complex_sigmoid(z)
-        sp = complex_softplus(z)
-        data = np.sum(sp - Y * z, axis=(-1, -2))
-        return data / m + lam / (2 * m) * penalty
+        return _cost(arch, arch.cut(V), a, Y, lam)
 
     J.batched = True  # type: ignore[attr-defined]  # a flag read by complex_step_gradient and measured
     return J
