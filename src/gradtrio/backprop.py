@@ -293,7 +293,7 @@ def cost_and_grad_flat(
     grad : ndarray of shape (num_params(sizes),)
         ``unroll(grads)``, in the layout of ``vector``.
     """
-    thetas = Architecture(tuple(sizes) if not isinstance(sizes, (str, bytes)) else sizes).roll(vector)
+    thetas = Architecture(sizes).roll(vector)
     pb, mats = validate(thetas, X, Y, lam, check_finite=check_finite)
     J, flat, _ = kernel(pb, mats)
     return J, flat

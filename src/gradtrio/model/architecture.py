@@ -15,7 +15,8 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from .activations import Activation, Output, activation, output
+from .activations import Activation, Output, activation
+from .activations import output as _output
 from .validate import check_sizes, check_thetas
 
 __all__ = ["Architecture", "default_epsilon", "float_dtype_arg"]
@@ -34,7 +35,7 @@ def default_epsilon(s_in: int, s_out: int) -> float:
     return float(np.sqrt(6.0) / np.sqrt(s_in + s_out))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Architecture:
     """Layer sizes and the units of each layer; a value (hashable, compared by its fields).
 
@@ -49,28 +50,28 @@ class Architecture:
     """
 
     sizes: tuple[int, ...]
-    activations: tuple[str, ...] | str = "sigmoid"
-    output: str = "sigmoid"
+    activations: tuple[str, ...]
+    output: str
 
-    def __post_init__(self) -> None:
-        sizes = check_sizes(self.sizes)
-        names = self.activations
+    def __init__(self, sizes: Sequence[int], activations: str | Activation | Sequence[str | Activation] = "sigmoid",
+                 output: str | Output = "sigmoid") -> None:
+        sizes = check_sizes(sizes)
         hidden = len(sizes) - 2
-        if isinstance(names, (str, Activation)) or not isinstance(names, Sequence):
-            activation(names)  # one name for every hidden layer: refused here even when there is none
-            names = (names,) * hidden
-        names = tuple(names)
-        if len(names) != hidden:
-            raise ValueError(f"sizes={sizes} has {hidden} hidden layers; got {len(names)} activations {names}")
-        acts = tuple(activation(n) for n in names)  # refuses unknown names, with the known ones
-        out = self.output.name if isinstance(self.output, Output) else output(self.output).name
+        if isinstance(activations, (str, Activation)) or not isinstance(activations, Sequence):
+            acts = (activation(activations),) * hidden  # one for all: refused even with no hidden layer
+        else:
+            acts = tuple(activation(n) for n in activations)  # refuses unknown names, with the known ones
+        if len(acts) != hidden:
+            raise ValueError(f"sizes={sizes} has {hidden} hidden layers; got {len(acts)} activations "
+                             f"{tuple(a.name for a in acts)}")
+        out = output.name if isinstance(output, Output) else _output(output).name
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "activations", tuple(a.name for a in acts))
         object.__setattr__(self, "output", out)
 
     @classmethod
     def of(cls, thetas: Sequence[ArrayLike], activations: str | Sequence[str] = "sigmoid",
-           output: str = "sigmoid") -> Architecture:
+           output: str | Output = "sigmoid") -> Architecture:
         """The architecture whose parameters ``thetas`` are (their shapes must chain)."""
         mats = check_thetas(thetas, check_finite=False, allow_complex=True)
         return cls((mats[0].shape[1] - 1,) + tuple(t.shape[0] for t in mats), activations, output)
@@ -83,7 +84,7 @@ class Architecture:
     @cached_property
     def out(self) -> Output:
         """The :class:`~gradtrio.model.Output` (output unit and loss)."""
-        return output(self.output)
+        return _output(self.output)
 
     @cached_property
     def shapes(self) -> tuple[tuple[int, int], ...]:

@@ -33,11 +33,11 @@ class Pass(NamedTuple):
 
     Attributes
     ----------
-    logits : ndarray of shape (*batch, m, K)
+    logits : ndarray of shape ``(*batch, m, K)``
         The output layer's pre-activations ``z_L``.
     acts : list of ndarray
         With ``keep``: ``acts[0]`` is X, ``acts[l]`` the activation of hidden layer l (no bias unit),
-        ``(*batch, m, s_{l+1})``. Else empty.
+        ``(*batch, m, s_{l+1})`` with ``batch`` the leading axes of the matrices. Else empty.
     zs : list of ndarray
         With ``keep`` and not ``inplace``: the hidden pre-activations, ``zs[l]`` feeding ``acts[l+1]``.
         Else empty (in place, each hidden z became its activation).
@@ -124,7 +124,8 @@ def penalty(mats: Sequence[np.ndarray], weights: Sequence[np.ndarray] | None = N
     total: np.ndarray | float = 0.0
     for T in mats:
         W = T[..., 1:]
-        total = total + (np.einsum("ij,ij->", W, W) if W.ndim == 2 else np.sum(W * W, axis=(-2, -1)))
+        total = total + (float(np.einsum("ij,ij->", W, W)) if W.ndim == 2 and W.dtype.kind == "f"
+                         else np.sum(W * W, axis=(-2, -1)))
     return total
 
 

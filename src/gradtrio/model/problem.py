@@ -117,7 +117,7 @@ def validate_data(arch: Architecture | Sequence[int], X: Any, Y: Any, lam: Any =
     Problem
     """
     if not isinstance(arch, Architecture):
-        arch = Architecture(tuple(arch) if not isinstance(arch, (str, bytes)) else arch)
+        arch = Architecture(arch)
     Xv = check_X(X, arch.sizes[0], check_finite=check_finite)
     Yv = check_Y(Y, Xv.shape[0], arch.sizes[-1])
     lam_v = check_lam(lam)
