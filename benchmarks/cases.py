@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gradtrio import backprop, network
+from gradtrio import backprop, model, network
 
 from .env import jax_config
 from .peers import SklearnMLP, sklearn_mlp_or_reason, torch_cost_and_grad_fn
@@ -165,6 +165,25 @@ def floor_numpy(size: Size, dtype: str) -> Callable[[], list[np.ndarray]]:
     return products
 
 
+def elementwise_floor(size: Size, dtype: str) -> Callable[[], Any]:
+    """The transcendental functions an exact sigmoid cost + gradient cannot avoid, alone: one ``exp`` per
+    hidden activation (the sigmoid), one ``exp`` and one ``log1p`` per output (the cross-entropy from the
+    logits, ``max(z, 0) + log1p(e^{-|z|})``, whose exponential also gives the output sigmoid). NumPy
+    computes float64 exp/log1p with SIMD only on some CPUs (AVX-512); elsewhere one call per element."""
+    rng = np.random.default_rng(2)
+    dt = np.dtype(dtype)
+    hidden = rng.normal(size=(size.m, sum(size.layers[1:-1]))).astype(dt)
+    out = -np.abs(rng.normal(size=(size.m, size.layers[-1]))).astype(dt)
+    h_buf, o_buf = np.empty_like(hidden), np.empty_like(out)
+
+    def functions() -> Any:
+        np.exp(hidden, out=h_buf)
+        np.exp(out, out=o_buf)
+        return np.log1p(o_buf, out=o_buf)
+
+    return functions
+
+
 def floor_jax(jax: Any, size: Size, dtype: str) -> Callable[[], Any]:
     """:func:`floor_numpy`'s products, jitted, on JAX's default device (for the GPU run)."""
     key = jax.random.PRNGKey(1)
@@ -240,6 +259,16 @@ def costgrad_case(ctx: Context, size: Size, dtype: str) -> dict[str, Any]:
                "gradtrio.backprop.cost_and_grad (vectorized NumPy, input validation included)",
                check=lambda r: check(_std(r))),
     ]
+    if not ctx.gpu:
+        problem, mats = model.validate(thetas, X, Y, LAM)
+        kernel, v = backprop.flat_kernel(problem), problem.arch.unroll(mats)
+        methods += [
+            Method("backprop_kernel", lambda: kernel(v), "cpu",
+                   "the training path: backprop.flat_kernel of the validated problem, as train() calls it",
+                   check=lambda r: check((r[0], problem.arch.cut(r[1])))),
+            Method("elementwise", elementwise_floor(size, dtype), "cpu",
+                   "the exp/log1p calls an exact sigmoid cost + gradient needs, alone (same counts)"),
+        ]
     skipped: list[Skipped] = []
     cpu_peer_reason = "skipped (CPU method: measured in the CPU run, --device cpu)"
     if ctx.gpu:

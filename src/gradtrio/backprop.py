@@ -1,14 +1,17 @@
 """Backpropagation written by hand in NumPy: the reference every other gradient is checked against.
 
-Two forms of the same algorithm, for sigmoid networks of any depth L >= 2:
+Two forms of the same algorithm, for networks of any depth L >= 2:
 
 - :func:`cost_and_grad_loop` — the classic course algorithm, one example at a time, with the bias
-  unit glued onto each activation exactly as the course writes it. Slow; kept as the readable
-  reference.
-- :func:`cost_and_grad` — the same mathematics on the whole batch at once, written for speed:
-  the bias column of each Θ is used as a view (``A @ Θ[:, 1:].T + Θ[:, 0]``) instead of gluing a
-  column of ones onto the activations, the gradient matrices are views into one flat buffer (so
-  :func:`cost_and_grad_flat` returns it without a copy), and element-wise work is done in place.
+  unit glued onto each activation exactly as the course writes it. Slow; kept as the readable,
+  deliberately independent reference (it does not use the shared forward pass).
+- :func:`cost_and_grad` — the same mathematics on the whole batch at once, on the forward pass of
+  :mod:`gradtrio.model.forward` (written once for every engine). It validates its input once
+  (:func:`gradtrio.model.validate`) and hands the validated problem to :func:`kernel`, which trusts it:
+  the bias column of each Θ is used as a view (``A @ Θ[:, 1:].T + Θ[:, 0]``) instead of gluing a column
+  of ones onto the activations, the gradient matrices are views into one flat buffer (so
+  :func:`flat_kernel`, what training calls, returns it without a copy), and element-wise work is done in
+  place.
 
 The cost (m examples, K labels, one-hot ``Y``, output logits ``z`` and output ``H = g(z)``)::
 

@@ -9,22 +9,12 @@ BLAS thread pools
 -----------------
 NumPy and SciPy wheels each bring their own OpenBLAS, each with its own pool of threads. When both
 pools are multi-threaded, the optimizer's small BLAS calls (SciPy's pool) and the cost's matrix
-products (NumPy's pool) keep waking each other's spinning threads. ``python -m benchmarks.threads``
-times 100 L-BFGS-B iterations under each setting (medians; a 2-core AMD EPYC, idle, 2026-11-26):
-
-==========================  ==================  ==============  ==============  ==============
-problem                     both pools default  scipy pool = 1  both pools = 1  numpy pool = 1
-==========================  ==================  ==============  ==============  ==============
-digits (1347 × 64-25-10)    1.011 s             0.147 s         0.086 s         0.098 s
-course (5000 × 400-25-10)   3.332 s             0.897 s         1.126 s         1.155 s
-==========================  ==================  ==============  ==============  ==============
-
-Limiting SciPy's pool is what matters (6.9× on the digits, 11.8× with NumPy's limited too; 3.7× at
-the course size). A second NumPy thread gains 1.26× at the course size on this idle machine and
-loses 1.7× on the digits. So :func:`train` runs with SciPy's own pool at one thread
-and NumPy's at ``numpy_threads=1`` (pass None to leave NumPy's pool alone, e.g. for large data on
-many idle cores), through :mod:`threadpoolctl`, only for the duration of the optimization: no
-environment variable is needed, and the caller's settings are restored afterwards.
+products (NumPy's pool) keep waking each other's spinning threads, and training slows several times
+over. So :func:`train` runs with SciPy's own pool at one thread and NumPy's at ``numpy_threads=1`` (pass
+None to leave NumPy's pool alone, e.g. for large data on many idle cores), through :mod:`threadpoolctl`,
+only for the duration of the optimization: no environment variable is needed, and the caller's
+settings are restored afterwards. The measurements behind the default are in the README ("Speed: BLAS
+thread pools"), made with ``python -m benchmarks.threads``.
 """
 
 from __future__ import annotations

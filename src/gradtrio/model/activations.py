@@ -207,7 +207,8 @@ def _cross_entropy(z: Array, Y: Array, residual: bool) -> tuple[Array, Array | N
     np.negative(e, out=e)
     np.exp(e, out=e)
     sp = np.log1p(e)
-    total = sp.sum(axis=(-2, -1)) + np.maximum(z, 0.0, out=sp).sum(axis=(-2, -1)) - _yz_sum(z, Y)
+    axes = None if z.ndim == 2 else (-2, -1)  # one matrix: NumPy's flat pairwise sum
+    total = sp.sum(axis=axes) + np.maximum(z, 0.0, out=sp).sum(axis=axes) - _yz_sum(z, Y)
     if not residual:
         return total, None
     r = np.add(e, 1.0, out=sp)

@@ -64,11 +64,8 @@ def cost_fn(sizes: Sequence[int] | Problem, X: ArrayLike | None = None, Y: Array
 
 #: Numbers of activations one batched call may hold: 2²⁴ (128 MiB of float64) on a CPU, where larger
 #: batches stop paying once the products leave the cache; 48·2²⁰ (384 MiB) on a GPU, which is only busy
-#: when a call carries ~100 perturbations but slows again beyond a few hundred. Measured on an H100,
-#: full central-difference gradient at the course size (5000 × 400-25-10, float64), seconds by batch:
-#: 3: 8.2, 32: 1.12, 64: 0.74, 128: 0.67, 192: 0.71, 256: 0.91, 384: 0.96, 767: 1.19 (sweep:
-#: ``python -m benchmarks.fd_batch_sweep``; 3 and 767 from ``python -m benchmarks --device gpu``). This budget
-#: gives 143 there.
+#: when a call carries ~100 perturbations and slows again beyond a few hundred (the sweep behind it:
+#: ``python -m benchmarks.fd_batch_sweep``; its results are in the README, under the GPU benchmarks).
 BATCH_NUMBERS = {"cpu": 2**24, "gpu": 48 * 2**20}
 
 

@@ -1,14 +1,14 @@
-"""Input validation shared by every gradient implementation.
+"""Input validation: every check of user input, in one place.
 
 Every public function that takes ``thetas``, ``X``, ``Y`` or ``lam`` checks them here *before any
 arithmetic*, so that a bad input gets one error that says what was expected and what was got,
 instead of a broadcasting error (or, worse, a silently wrong number) deep inside a matrix product.
 
 The checks are cheap next to a cost evaluation: shapes and dtypes are O(1); finiteness of ``X`` is
-tested with one dot product of ``X`` with itself (NaN and ±inf propagate through it), and only when
-that is not finite is the element-wise test run to tell overflow of huge finite values from a real
-NaN/inf. At the course size (5000 × 400) that costs ~0.14 ms, against ~0.36 ms for
-``np.isfinite(X).all()`` and ~4 ms for the cost and gradient themselves.
+tested with one dot product of ``X`` with itself (NaN and ±inf propagate through it, and BLAS runs it
+faster than an element-wise ``np.isfinite(X).all()``), and only when that is not finite is the
+element-wise test run to tell overflow of huge finite values from a real NaN/inf. They run once per
+problem, at the boundary (:func:`gradtrio.model.validate`); kernels trust what they are given.
 """
 
 from __future__ import annotations
