@@ -25,6 +25,14 @@ _Y = """Y : array_like of shape (m, K)
 _LAM = """lam : float, default 0
     Regularization λ >= 0; bias columns (column 0) are never regularized."""
 
+_CLOSURE = """sizes : sequence of int, or Problem
+    The network's layer sizes, with the data below; or a validated :class:`gradtrio.model.Problem`
+    alone (then nothing is validated again).
+X : array_like of shape (m, sizes[0]), optional
+Y : array_like of shape (m, sizes[-1]), optional
+    One-hot labels.
+lam : float, default 0"""
+
 #: The shared parameter descriptions, by placeholder name.
 PARAMETERS: dict[str, str] = {
     "thetas": _THETAS,
@@ -33,6 +41,7 @@ PARAMETERS: dict[str, str] = {
     "lam": _LAM,
     "data": "\n".join((_X, _Y, _LAM)),
     "problem": "\n".join((_THETAS, _X, _Y, _LAM)),
+    "closure": _CLOSURE,
 }
 
 

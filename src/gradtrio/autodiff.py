@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _docs
 from .model import Architecture, Problem, validate
 from .model.validate import float_dtype
 
@@ -162,16 +163,13 @@ def flat_kernel(problem: Problem) -> Callable[[np.ndarray], tuple[float, np.ndar
     return J_and_grad
 
 
+@_docs.fill
 def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> float:
     """The cost of :func:`gradtrio.backprop.cost`, computed by JAX (validated, jitted, 64-bit scoped).
 
     Parameters
     ----------
-    thetas : sequence of array_like
-        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``.
-    X : array_like of shape (m, s_1)
-    Y : array_like of shape (m, K), one-hot
-    lam : float, default 0
+    {problem}
 
     Returns
     -------
@@ -182,6 +180,7 @@ def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0
         return float(_jit_cost(mats, X, Y, lam))
 
 
+@_docs.fill
 def cost_and_grad(
     thetas: Sequence[ArrayLike],
     X: ArrayLike,
@@ -197,11 +196,7 @@ def cost_and_grad(
 
     Parameters
     ----------
-    thetas : sequence of array_like
-        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
-    X : array_like of shape (m, s_1)
-    Y : array_like of shape (m, K), one-hot
-    lam : float, default 0
+    {problem}
     check_finite : bool, default True
         Refuse NaN/±inf in ``X`` and ``thetas``.
 
@@ -253,6 +248,7 @@ def cost_and_grad_flat(
         return float(J), np.array(g, dtype=dtype)
 
 
+@_docs.fill
 def jvp(
     thetas: Sequence[ArrayLike],
     X: ArrayLike,
@@ -267,8 +263,7 @@ def jvp(
 
     Parameters
     ----------
-    thetas : sequence of array_like
-        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``.
+    {thetas}
     X, Y, lam
         As :func:`cost_and_grad`.
     tangents : sequence of array_like

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from . import backprop, finite_diff
+from . import _docs, backprop, finite_diff
 from .measured import bounded_difference
 from .model import cost as model_cost
 from .model import validate
@@ -351,6 +351,7 @@ def _float_dtype_arg(dtype: DTypeLike) -> np.dtype:
     return dt
 
 
+@_docs.fill
 def compare_gradients(
     thetas: Sequence[ArrayLike],
     X: ArrayLike,
@@ -376,11 +377,7 @@ def compare_gradients(
 
     Parameters
     ----------
-    thetas : sequence of array_like
-        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
-    X : array_like of shape (m, s_1)
-    Y : array_like of shape (m, K), one-hot
-    lam : float, default 0
+    {problem}
     methods : sequence of str
         From :data:`KNOWN_METHODS` or the keys of ``custom``; the first is the reference.
     custom : mapping of str to callable, optional

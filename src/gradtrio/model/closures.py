@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .. import _docs
 from .activations import complex_sigmoid, complex_sigmoid_softplus, complex_softplus
 from .architecture import Architecture
 from .forward import cost as _cost
@@ -36,17 +37,14 @@ def _problem(sizes: Sequence[int] | Architecture | Problem, X: ArrayLike | None,
     return validate_data(sizes, X, Y, lam)
 
 
+@_docs.fill
 def cost_fn(sizes: Sequence[int] | Problem, X: ArrayLike | None = None, Y: ArrayLike | None = None,
             lam: float = 0.0) -> Callable[[np.ndarray], float]:
     """The NumPy cost of :func:`gradtrio.backprop.cost` as a function of one flat vector.
 
     Parameters
     ----------
-    sizes : sequence of int, or Problem
-        The network's sizes with the data below, or a validated :class:`~gradtrio.model.Problem` alone.
-    X : array_like of shape (m, sizes[0])
-    Y : array_like of shape (m, sizes[-1]), one-hot
-    lam : float
+    {closure}
 
     Returns
     -------
@@ -80,6 +78,7 @@ def _jax_batch_size(n: int, m: int, sizes: Sequence[int]) -> int:
     return int(max(1, min(n, budget // (2 * m * sum(sizes[1:])))))
 
 
+@_docs.fill
 def cost_batch_fn(
     sizes: Sequence[int] | Problem, X: ArrayLike | None = None, Y: ArrayLike | None = None, lam: float = 0.0,
     backend: str = "jax",
@@ -88,11 +87,7 @@ def cost_batch_fn(
 
     Parameters
     ----------
-    sizes : sequence of int, or Problem
-        As :func:`cost_fn`.
-    X : array_like of shape (m, sizes[0])
-    Y : array_like of shape (m, sizes[-1]), one-hot
-    lam : float
+    {closure}
     backend : {"jax", "numpy"}
         ``"jax"``: ``jit(vmap(jax_cost))`` (:func:`gradtrio.autodiff.flat_cost_batch`), compiled
         once per batch shape, on the GPU when JAX has one. ``"numpy"``: a loop of
@@ -128,6 +123,7 @@ def cost_batch_fn(
     return J_batch
 
 
+@_docs.fill
 def complex_cost_fn(
     sizes: Sequence[int] | Problem, X: ArrayLike | None = None, Y: ArrayLike | None = None, lam: float = 0.0
 ) -> Callable[[np.ndarray], Any]:
@@ -138,11 +134,7 @@ def complex_cost_fn(
 
     Parameters
     ----------
-    sizes : sequence of int, or Problem
-        As :func:`cost_fn`.
-    X : array_like of shape (m, sizes[0])
-    Y : array_like of shape (m, sizes[-1]), one-hot
-    lam : float
+    {closure}
 
     Returns
     -------
