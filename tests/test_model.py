@@ -193,3 +193,26 @@ def test_training_validates_a_constant_number_of_times():
         counts[maxiter] = (model.validation_count() - before, res.function_evals)
     assert counts[20][1] > counts[2][1] + 10  # many more evaluations ...
     assert counts[2][0] == counts[20][0] == 1  # ... and still one validation
+
+
+def test_cost_closures_validate_once_however_many_evaluations():
+    """numerical_gradient on 38 parameters makes 76 evaluations of the closure; the data were validated
+    when the closure was made, and never again."""
+    from gradtrio.finite_diff import numerical_gradient
+    from gradtrio.model.closures import complex_cost_fn, cost_fn
+
+    thetas, X, y = debug_problem()
+    Y = one_hot(y, 3)
+    arch = Architecture((3, 5, 3))
+    before = model.validation_count()
+    J, Jc = cost_fn((3, 5, 3), X, Y, 3.0), complex_cost_fn((3, 5, 3), X, Y, 3.0)
+    assert model.validation_count() - before == 2
+    g = numerical_gradient(J, arch.unroll(thetas))
+    Jc(arch.unroll(thetas) + 1e-20j)
+    assert model.validation_count() - before == 2
+    np.testing.assert_allclose(g, arch.unroll(backprop.cost_and_grad(thetas, X, Y, 3.0)[1]), atol=1e-9)
+    # A validated problem passes through: no validation at all.
+    pb = model.validate_data(arch, X, Y, 3.0)
+    mid = model.validation_count()
+    assert cost_fn(pb)(arch.unroll(thetas)) == J(arch.unroll(thetas))
+    assert model.validation_count() == mid

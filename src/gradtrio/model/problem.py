@@ -9,7 +9,6 @@ constant number of them, however many cost evaluations it makes.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,17 +21,16 @@ from .validate import check_lam, check_problem, check_thetas, check_X, check_Y, 
 
 __all__ = ["Problem", "validate", "validate_data", "validation_count"]
 
-_validations = itertools.count()
-_counted = [0]
+_validations = [0]  # problems validated so far in this process
 
 
 def _count() -> None:
-    _counted[0] = next(_validations) + 1
+    _validations[0] += 1
 
 
 def validation_count() -> int:
     """How many problems have been validated in this process (a counter for tests)."""
-    return _counted[0]
+    return _validations[0]
 
 
 @dataclass(frozen=True, eq=False)
