@@ -16,7 +16,7 @@ from gradtrio.localize import (
     problem_functions,
     suspect_at,
 )
-from strategies import dtypes, problems
+from gradtrio.testing.strategies import dtypes, problems
 
 # A fraction of the active profile's example count: these properties run a whole localization per
 # example (tens of cost evaluations), so the default profile gives 20 and a thorough one 200.

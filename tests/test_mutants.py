@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from gradtrio import autodiff, backprop, mutants
 from gradtrio.mutants import CATALOG, CONTROL, KNOWN_VALUE_CASES
+from gradtrio.testing.strategies import dtypes, problems
 from gradtrio.tolerances import tolerance
-from strategies import dtypes, problems
 
 GRADIENT_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind == "gradient"]
 COST_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind == "cost"]

@@ -1,6 +1,6 @@
 """The three-way property suite: backprop, JAX autodiff and numerical derivatives agree on every draw.
 
-Strategies: tests/strategies.py; profiles (dev/ci/thorough): tests/conftest.py.
+Strategies: gradtrio.testing.strategies; profiles (dev/ci/thorough): tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis.control import currently_in_test_context
 
 from gradtrio import backprop
 from gradtrio.check import compare_gradients
-from strategies import Problem, dtypes, problems
+from gradtrio.testing.strategies import Problem, dtypes, problems
 
 THREE_WAY = ("backprop", "autodiff", "central", "complex")
 
