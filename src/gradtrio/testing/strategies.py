@@ -49,12 +49,13 @@ MAX_WEIGHT, MAX_X = 2.0, 3.0
 MAX_DATA_SCALE = 100.0
 
 #: The regimes users check, beside random bounded draws:
+#:
 #: - "random": uniform weights in ±(up to 2), X in ±(up to 3);
 #: - "pixels": X of non-negative integer counts, scaled to a maximum of 16 or up to 100 (raw data);
 #: - "saturated": the random weights times 3 or 10 (near-saturated units);
-#: - "fitted": weights trained by L-BFGS-B (gradtrio.train) on the drawn data at the drawn λ, from
-#:   the usual initialisation: at λ = 0 and small m a nearly perfect fit, J ≪ 1, whose cost is a
-#:   difference of large terms and whose gradient nearly cancels.
+#: - "fitted": weights trained by L-BFGS-B (:func:`gradtrio.train.train`) on the drawn data at the
+#:   drawn λ, from the usual initialisation: at λ = 0 and small m a nearly perfect fit, J ≪ 1, whose
+#:   cost is a difference of large terms and whose gradient nearly cancels.
 REGIMES = ("random", "pixels", "saturated", "fitted")
 
 
