@@ -130,15 +130,8 @@ def load_digits(test_size: float = DIGITS_TEST_SIZE, seed: int = DIGITS_SPLIT_SE
                    image_shape=(8, 8))
 
 
-def split(
-    X: np.ndarray,
-    y: np.ndarray,
-    test_size: float,
-    seed: int = DIGITS_SPLIT_SEED,
-    name: str = "the data",
-    *,
-    stratify: bool | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def split(X: np.ndarray, y: np.ndarray, test_size: float, seed: int = DIGITS_SPLIT_SEED, name: str = "the data",
+          *, stratify: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Seeded train/test split, stratified by label when every label can be in both parts.
 
     The one split of gradtrio: :func:`load_digits` and ``gradtrio train --data`` both use it, so
