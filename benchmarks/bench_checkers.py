@@ -36,7 +36,6 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,7 @@ select_jax_platform("cpu")
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from gradtrio import backprop, network  # noqa: E402
+from gradtrio.catalog.counting import FlatProblem  # noqa: E402
 from gradtrio.localize import entry_bounds, localize  # noqa: E402
 from gradtrio.verdicts import adjoint_test, taylor_test  # noqa: E402
 
@@ -72,49 +72,18 @@ ENTRY_BOUNDS_MAX_N = 2000
 TORCH_SLOW_MAX_N = 20000
 
 
-class Counted:
-    """A function that counts its calls."""
+class Case(FlatProblem):
+    """One problem with the gradient under test, as counted flat functions (``cost``, ``grad``: see
+    :class:`gradtrio.catalog.FlatProblem`, which the detection study uses too), and the unrolled
+    index of the planted bug (None: no bug planted)."""
 
-    def __init__(self, fn: Callable) -> None:
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, *args: Any) -> Any:
-        self.calls += 1
-        return self.fn(*args)
-
-
-@dataclass
-class Case:
-    """One problem with the gradient under test: flat cost, flat gradient, and the network form."""
-
-    sizes: tuple[int, ...]
-    thetas: list[np.ndarray]
-    X: np.ndarray
-    Y: np.ndarray
-    lam: float
-    cost: Counted  # flat vector -> float (the cost the implementation under test computes)
-    grad: Counted  # flat vector -> flat gradient under test
-    backward: Callable  # (thetas, X, Y, lam) -> (J, grads): the same gradient, in network form
-    planted: int | None = None  # unrolled index of the planted bug
-
-    @property
-    def theta(self) -> np.ndarray:
-        return network.unroll(self.thetas)
-
-    def reset(self) -> None:
-        self.cost.calls = self.grad.calls = 0
+    def __init__(self, thetas, X, Y, lam, backward: Callable, cost: Callable, planted: int | None = None) -> None:
+        super().__init__(thetas, X, Y, lam, backward, lambda *args: float(cost(*args)))
+        self.planted = planted
 
 
 def make_case(thetas, X, Y, lam, backward: Callable, cost: Callable, planted: int | None = None) -> Case:
-    sizes = network.sizes_of(thetas)
-
-    def flat_cost(v: np.ndarray) -> float:
-        return float(cost(network.roll(v, sizes), X, Y, lam))
-
-    def flat_grad(v: np.ndarray) -> np.ndarray:
-        return network.unroll(backward(network.roll(v, sizes), X, Y, lam)[1])
-
-    return Case(sizes, thetas, X, Y, lam, Counted(flat_cost), Counted(flat_grad), backward, planted)
+    return Case(thetas, X, Y, lam, backward, cost, planted)
 
 
 def planted_backward(index: int | None, factor: float) -> Callable:

@@ -7,6 +7,7 @@ import pytest
 
 from gradtrio import backprop as bp
 from gradtrio import network as nw
+from gradtrio.catalog.known_values import COURSE_SIGMOID_GRADIENT, COURSE_SIGMOID_GRADIENT_ATOL, zero_weights_case
 
 # Loop and vectorized backprop do the same arithmetic in a different order (sums over examples
 # accumulated one by one vs inside BLAS): they differ by rounding only, ~1e-16 relative per entry;
@@ -29,9 +30,12 @@ def random_problem(sizes, m, seed, scale=1.0):
 
 
 def test_sigmoid_gradient_course_values():
-    # ex4 handout (sigmoidGradient.m): g'([-1 -0.5 0 0.5 1]) = 0.196612 0.235004 0.250000 0.235004 0.196612
-    got = bp.sigmoid_gradient(np.array([-1.0, -0.5, 0.0, 0.5, 1.0]))
-    np.testing.assert_allclose(got, [0.196612, 0.235004, 0.25, 0.235004, 0.196612], atol=5e-7)
+    # ex4 handout (sigmoidGradient.m): g'([-1 -0.5 0 0.5 1]) = 0.196612 0.235004 0.250000 0.235004 0.196612,
+    # the catalog's known values (gradtrio.catalog.known_values), printed to 6 decimals
+    z, printed = zip(*COURSE_SIGMOID_GRADIENT.items())
+    assert printed == (0.196612, 0.235004, 0.25, 0.235004, 0.196612) and COURSE_SIGMOID_GRADIENT_ATOL == 5e-7
+    got = bp.sigmoid_gradient(np.array(z))
+    np.testing.assert_allclose(got, printed, atol=COURSE_SIGMOID_GRADIENT_ATOL)
 
 
 def test_sigmoid_extremes_no_warning():
@@ -46,6 +50,14 @@ def test_cost_at_zero_weights_is_K_log_2():
     thetas = [np.zeros(s) for s in nw.theta_shapes(sizes)]
     _, X, Y = random_problem(sizes, 7, 0)
     assert bp.cost(thetas, X, Y, lam=2.0) == pytest.approx(3 * math.log(2), rel=1e-15)
+    # the catalog's zero-weights case on the same net (the course's debugging data): J and the gradient
+    # worked out by hand
+    case = zero_weights_case(sizes, 7, 2.0)
+    assert case.J == 3 * math.log(2)
+    J, grads = bp.cost_and_grad(case.thetas, case.X, case.Y, case.lam)
+    assert J == pytest.approx(case.J, rel=1e-15)
+    for G, E in zip(grads, case.grads):
+        np.testing.assert_allclose(G, E, rtol=case.rtol, atol=case.rtol)
 
 
 def test_hand_worked_2_2_2_network():

@@ -14,6 +14,9 @@ import pytest
 import scipy.io
 
 from gradtrio import backprop, cli
+from gradtrio.check import DEFAULT_METHODS
+from gradtrio.cli import check as cli_check
+from gradtrio.cli import train as cli_train
 from gradtrio.data import load_digits, load_weights, save_weights
 from gradtrio.network import init_weights, one_hot
 from gradtrio.train import predict
@@ -127,11 +130,11 @@ def test_predict_uses_the_split_given_to_train(tmp_path, capsys):
 
 
 def test_gradient_check_after_training_is_cheap_for_big_networks():
-    assert cli.check_methods((64, 25, 10)) == cli.FULL_CHECK_METHODS  # 1885 parameters: the full check
-    methods = cli.check_methods((64, 200, 200, 10))  # 55210 parameters: 110 s for the full check
+    assert cli_train.check_methods((64, 25, 10)) == DEFAULT_METHODS  # 1885 parameters: the full check
+    methods = cli_train.check_methods((64, 200, 200, 10))  # 55210 parameters: 110 s for the full check
     assert "central" not in methods and "complex" not in methods and "directional" in methods
-    report, verdict = cli._gradient_check(cli._debug_check((64, 200, 200, 10), 1.0, cli.TRAIN_CHECK_EXAMPLES),
-                                          methods)
+    report, verdict = cli_check.gradient_check(
+        cli_check.debug_check((64, 200, 200, 10), 1.0, cli_train.TRAIN_CHECK_EXAMPLES), methods)
     assert verdict == "pass", report
 
 
@@ -139,7 +142,7 @@ def test_ctrl_c_during_the_check_says_the_weights_are_saved(tmp_path, monkeypatc
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_gradient_check", interrupted)
+    monkeypatch.setattr(cli_train, "gradient_check", interrupted)
     assert cli.main(["train", "--maxiter", "2", "--out", str(tmp_path)]) == cli.EXIT_INTERRUPTED
     err = capsys.readouterr().err
     assert f"gradient check interrupted; the trained weights were already saved to {tmp_path / 'weights.npz'}" in err
@@ -245,13 +248,13 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
 
 
 def test_mutants_subcommand_is_registered(capsys):
-    pytest.importorskip("gradtrio.mutants")
+    pytest.importorskip("gradtrio.catalog")
     assert cli.main(["mutants", "--help"]) == 0
     assert "usage: gradtrio mutants" in capsys.readouterr().out
 
 
 def test_mutants_subcommand_without_its_module(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "gradtrio.mutants", None)  # makes the import fail
+    monkeypatch.setitem(sys.modules, "gradtrio.catalog", None)  # makes the import fail
     assert cli.main(["mutants"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "mutants subcommand is unavailable" in err

@@ -16,7 +16,7 @@ from gradtrio.localize import (
     problem_functions,
     suspect_at,
 )
-from strategies import dtypes, problems
+from gradtrio.testing.strategies import dtypes, problems
 
 # A fraction of the active profile's example count: these properties run a whole localization per
 # example (tens of cost evaluations), so the default profile gives 20 and a thorough one 200.
@@ -164,7 +164,7 @@ def test_noise_estimate_recovers_planted_noise():
 def test_systematic_bug_stops_at_max_suspects():
     # A systematic bug (δ(L) sign flipped) makes every entry wrong: localization stops at
     # max_suspects instead of bisecting all 38 entries.
-    mutants = pytest.importorskip("gradtrio.mutants")
+    mutants = pytest.importorskip("gradtrio.catalog")
     thetas, X, y = network.debug_problem((3, 5, 3))
     Y = network.one_hot(y, 3)
     mutant = mutants.CATALOG["output_delta_sign"]

@@ -1,4 +1,4 @@
-"""The mutant catalog: each mutant is a real bug, each is caught, and the table is built by code."""
+"""The bug catalog (gradtrio.catalog): each mutant is a real bug, each is caught, and the table is built by code."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradtrio import autodiff, backprop, mutants
-from gradtrio.mutants import CATALOG, CONTROL, KNOWN_VALUE_CASES
+from gradtrio import autodiff, backprop, catalog
+from gradtrio.catalog import CATALOG, CONTROL, KNOWN_VALUE_CASES, study
+from gradtrio.catalog.known_values import COURSE_SIGMOID_GRADIENT, COURSE_SIGMOID_GRADIENT_ATOL
+from gradtrio.cli import mutants as mutants_cli
+from gradtrio.testing.strategies import dtypes, problems
 from gradtrio.tolerances import tolerance
-from strategies import dtypes, problems
 
 GRADIENT_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind == "gradient"]
 COST_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind == "cost"]
@@ -41,7 +43,7 @@ def test_control_is_backprop(p):
 
 
 def test_cost_is_complex_safe_and_matches_real_cost():
-    thetas, X, Y, lam = mutants.judge_problem(CONTROL)
+    thetas, X, Y, lam = catalog.judge_problem(CONTROL)
     J = CONTROL.cost(thetas, X, Y, lam)
     Jc = CONTROL.cost([t.astype(complex) for t in thetas], X, Y, lam)
     assert isinstance(J, float) and np.iscomplexobj(Jc)
@@ -67,7 +69,7 @@ def test_catalog_has_the_classic_bugs_with_metadata():
 def test_every_mutant_changes_cost_or_gradient(name):
     """A bug switch that changes nothing would make its row of the table meaningless."""
     mu = CATALOG[name]
-    thetas, X, Y, lam = mutants.judge_problem(mu)
+    thetas, X, Y, lam = catalog.judge_problem(mu)
     J, grads = mu(thetas, X, Y, lam)
     J_ref, ref = backprop.cost_and_grad(thetas, X, Y, lam)
     assert not (math.isclose(J, J_ref, rel_tol=1e-14) and _agree(grads, ref))
@@ -77,7 +79,7 @@ def test_every_mutant_changes_cost_or_gradient(name):
 def test_kind_matches_behaviour(name):
     """'cost' mutants: the gradient is the exact derivative of their (wrong) cost, so the complex
     step of their own cost agrees with it; 'gradient' mutants: it does not."""
-    result = mutants.check_complex(CATALOG[name])
+    result = catalog.check_complex(CATALOG[name])
     assert "crash" not in result.note
     assert result.detected == (CATALOG[name].kind == "gradient"), result.note
 
@@ -88,54 +90,55 @@ def test_kind_matches_behaviour(name):
 @pytest.mark.parametrize("name", GRADIENT_MUTANTS)
 def test_gradient_mutants_fail_the_three_way_comparison(name):
     mu = CATALOG[name]
-    assert mutants.three_way_failure(mu, mutants.judge_problem(mu))
-    n, why = mutants.examples_to_failure(mu, seed=0, max_examples=30)
+    assert catalog.three_way_failure(mu, catalog.judge_problem(mu))
+    n, why = catalog.examples_to_failure(mu, seed=0, max_examples=30)
     assert n is not None, f"{name}: Hypothesis found no failing example in 30"
 
 
 def test_three_way_passes_the_control():
-    assert mutants.three_way_failure(CONTROL, mutants.judge_problem(CONTROL)) == ""
+    assert catalog.three_way_failure(CONTROL, catalog.judge_problem(CONTROL)) == ""
 
 
 @pytest.mark.parametrize("name", COST_MUTANTS)
 def test_cost_mutants_are_invisible_to_self_consistency_but_caught_by_known_values(name):
     mu = CATALOG[name]
-    assert not mutants.check_central(mu).detected
-    assert not mutants.check_directional(mu).detected
-    assert mutants.known_value_failures(mu)
+    assert not catalog.check_central(mu).detected
+    assert not catalog.check_directional(mu).detected
+    assert catalog.known_value_failures(mu)
 
 
 @pytest.mark.parametrize("name", sorted(CATALOG))
 def test_known_values_catch_every_mutant(name):
-    assert mutants.known_value_failures(CATALOG[name])
+    assert catalog.known_value_failures(CATALOG[name])
 
 
 @pytest.mark.parametrize("fn", [backprop.cost_and_grad, backprop.cost_and_grad_loop, autodiff.cost_and_grad],
                          ids=["backprop", "loop", "autodiff"])
 def test_known_values_hold_for_every_correct_implementation(fn):
     """The hand-worked and printed values are right: three independent implementations reproduce them."""
-    assert mutants.known_value_failures(fn) == []
+    assert catalog.known_value_failures(fn) == []
 
 
 def test_hand_worked_net_uses_the_course_sigmoid_gradient_values():
     # The course's sigmoidGradient table: g'(0) = 0.25, g'(1) = 0.196612 (6 digits).
     case = next(c for c in KNOWN_VALUE_CASES if c.name == "2-2-2 by hand, λ=0")
     d2 = case.grads[0][:, 0]  # bias column of D(1) = δ(2) = (δ(3) W) .* g'(z), δ(3) W = (-1/2, 1)
+    assert COURSE_SIGMOID_GRADIENT[0.0] == 0.25 and COURSE_SIGMOID_GRADIENT[1.0] == 0.196612
     assert d2[0] == -0.5 * 0.25
-    assert abs(d2[1] - 0.196612) < 5e-7
+    assert abs(d2[1] - COURSE_SIGMOID_GRADIENT[1.0]) < COURSE_SIGMOID_GRADIENT_ATOL == 5e-7
 
 
 def test_known_value_failure_names_case_and_entry():
-    msgs = mutants.known_value_failures(CATALOG["gprime_missing"])
+    msgs = catalog.known_value_failures(CATALOG["gprime_missing"])
     assert any("Theta(1)" in m and "expected" in m for m in msgs)
 
 
 def test_a_crash_counts_as_detection():
     """theta_transposed cannot run on the 3-5-3 net: the shape error is a detection, reported as such."""
-    msgs = mutants.known_value_failures(CATALOG["theta_transposed"])
+    msgs = catalog.known_value_failures(CATALOG["theta_transposed"])
     assert any("raised ValueError" in m for m in msgs)
     with pytest.raises(ValueError):
-        CATALOG["theta_transposed"](*mutants.judge_problem(CONTROL))
+        CATALOG["theta_transposed"](*catalog.judge_problem(CONTROL))
 
 
 # --- the table and the command line --------------------------------------------------------------
@@ -143,8 +146,8 @@ def test_a_crash_counts_as_detection():
 
 @pytest.fixture(scope="module")
 def table():
-    return mutants.detection_table(seeds=mutants.QUICK_BUDGET["seeds"],
-                                   max_examples=mutants.QUICK_BUDGET["max_examples"])
+    return catalog.detection_table(seeds=catalog.QUICK_BUDGET["seeds"],
+                                   max_examples=catalog.QUICK_BUDGET["max_examples"])
 
 
 def test_table_control_row_has_no_false_alarm(table):
@@ -157,20 +160,20 @@ def test_table_rows_match_the_catalog(table):
     assert list(rows) == list(CATALOG)
     for name, row in rows.items():
         res = row.results
-        assert set(res) == set(mutants.CHECKERS)
+        assert set(res) == set(catalog.CHECKERS)
         assert res["autodiff"].detected and res["hypothesis"].detected and res["known values"].detected, name
         if CATALOG[name].kind == "cost":
             assert not (res["central"].detected or res["directional"].detected or res["complex"].detected)
         else:
             assert res["complex"].detected, name
-        n = sum(t.size for t in mutants.judge_problem(CATALOG[name])[0])
+        n = sum(t.size for t in catalog.judge_problem(CATALOG[name])[0])
         # One cost-and-gradient call; 4n costs (steps h and 2h, for the measured truncation), θ and the
         # 12-point noise measurement.
         assert res["central"].evaluations == 1 + 4 * n + 13
 
 
 def test_format_table_is_built_from_results(table):
-    text = mutants.format_table(table)
+    text = mutants_cli.format_table(table)
     lines = text.splitlines()
     assert len(lines) == 2 + len(table)
     for row, line in zip(table, lines[2:]):
@@ -180,30 +183,30 @@ def test_format_table_is_built_from_results(table):
 
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    mutants.add_cli_arguments(parser)
+    mutants_cli.add_cli_arguments(parser)
     return parser.parse_args(list(argv))
 
 
 def test_cli_json(capsys):
-    rc = mutants.run_from_cli(_args("--quick", "--json", "--only", "labels_off_by_one", "gprime_missing"))
+    rc = mutants_cli.run_from_cli(_args("--quick", "--json", "--only", "labels_off_by_one", "gprime_missing"))
     assert rc == 0
     data = json.loads(capsys.readouterr().out)
     names = [r["name"] for r in data["rows"]]
     assert names == ["(control: correct)", "labels_off_by_one", "gprime_missing"]
     assert data["rows"][1]["results"]["central"]["detected"] is False
     assert data["rows"][2]["results"]["central"]["detected"] is True
-    assert data["meta"]["hypothesis_seeds"] == mutants.QUICK_BUDGET["seeds"]
+    assert data["meta"]["hypothesis_seeds"] == catalog.QUICK_BUDGET["seeds"]
 
 
 def test_cli_exit_status_on_a_false_alarm(monkeypatch, capsys):
-    monkeypatch.setattr(mutants, "CONTROL", CATALOG["output_delta_sign"])
-    assert mutants.run_from_cli(_args("--quick", "--seeds", "1", "--only", "gprime_missing")) == 1
+    monkeypatch.setattr(study, "CONTROL", CATALOG["output_delta_sign"])  # detection_table's control row
+    assert mutants_cli.run_from_cli(_args("--quick", "--seeds", "1", "--only", "gprime_missing")) == 1
     assert "FALSE ALARM" in capsys.readouterr().out
 
 
 def test_cli_rejects_bad_budget():
     with pytest.raises(SystemExit, match="--seeds must be >= 1"):
-        mutants.run_from_cli(_args("--seeds", "0"))
+        mutants_cli.run_from_cli(_args("--seeds", "0"))
 
 
 def test_gradtrio_command_registers_mutants(capsys):
@@ -217,6 +220,31 @@ def test_gradtrio_command_registers_mutants(capsys):
 @settings(max_examples=5, deadline=None)
 @given(st.sampled_from(sorted(CATALOG)))
 def test_mutant_validates_inputs_like_backprop(name):
-    thetas, X, Y, lam = mutants.judge_problem(CATALOG[name])
+    thetas, X, Y, lam = catalog.judge_problem(CATALOG[name])
     with pytest.raises(ValueError, match="one-hot"):
         CATALOG[name](thetas, X, Y[:, :-1], lam)
+
+
+# --- the former module gradtrio.mutants --------------------------------------------------------------
+
+
+def test_gradtrio_mutants_still_serves_the_former_names():
+    from gradtrio import mutants as facade
+    from gradtrio.testing.strategies import study_problems
+
+    for name in facade.__all__:
+        assert getattr(facade, name) is not None, name
+    assert facade.CATALOG is CATALOG and facade.detection_table is catalog.detection_table
+    assert facade.Row is catalog.DetectionRow  # renamed: gradtrio.check.Row is another class
+    assert facade.format_table is mutants_cli.format_table and facade.run_from_cli is mutants_cli.run_from_cli
+    assert facade.problems is study_problems
+
+
+def test_python_m_gradtrio_mutants_runs_the_command():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "gradtrio.mutants", "--help"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("usage: gradtrio mutants") and "--quick" in r.stdout

@@ -37,7 +37,7 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_sdist_has_what_the_tests_and_readme_need(dists):
     with tarfile.open(dists["sdist"]) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
-    needed = {"LICENSE", "README.md", ".ci/run", "tests/conftest.py", "tests/strategies.py",
+    needed = {"LICENSE", "README.md", ".ci/run", "tests/conftest.py", "src/gradtrio/testing/strategies.py",
               "docs/conf.py", "docs/index.rst", "docs/hidden_units.png", "docs/stepsize.png",
               "benchmarks/__init__.py", "benchmarks/results/cpu/results.md", "src/gradtrio/py.typed"}
     assert not needed - names, f"missing from the sdist: {sorted(needed - names)}"

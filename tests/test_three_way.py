@@ -1,6 +1,6 @@
 """The three-way property suite: backprop, JAX autodiff and numerical derivatives agree on every draw.
 
-Strategies: tests/strategies.py; profiles (dev/ci/thorough): tests/conftest.py.
+Strategies: gradtrio.testing.strategies; profiles (dev/ci/thorough): tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis.control import currently_in_test_context
 
 from gradtrio import backprop
 from gradtrio.check import compare_gradients
-from strategies import Problem, dtypes, problems
+from gradtrio.testing.strategies import Problem, dtypes, problems
 
 THREE_WAY = ("backprop", "autodiff", "central", "complex")
 
@@ -102,7 +102,7 @@ def test_regularization_adds_exactly_the_penalty(p):
 
 
 # --- a broken backprop must make the suite fail, and say where ---------------------------------
-# The broken backprops are the mutant catalog's (gradtrio.mutants): each is the vectorized algorithm
+# The broken backprops are the mutant catalog's (gradtrio.catalog): each is the vectorized algorithm
 # with one classic bug switched on, monkeypatched in place of backprop.cost_and_grad.
 
 
@@ -116,7 +116,7 @@ def test_regularization_adds_exactly_the_penalty(p):
 )
 def test_broken_backprop_fails_and_names_layer_and_pair(monkeypatch, bug, bad_layers):
     from gradtrio import network
-    from gradtrio.mutants import CATALOG
+    from gradtrio.catalog import CATALOG
 
     thetas, X, y = network.debug_problem((4, 5, 4, 3), m=6)
     p = Problem(thetas, X, network.one_hot(y, 3), 3.0)
@@ -133,7 +133,7 @@ def test_broken_backprop_fails_and_names_layer_and_pair(monkeypatch, bug, bad_la
 
 
 def _catalog_names():
-    from gradtrio.mutants import CATALOG
+    from gradtrio.catalog import CATALOG
 
     return sorted(CATALOG)
 
@@ -145,7 +145,7 @@ def test_every_mutant_is_found_by_the_property(monkeypatch, bug):
     caught too: the reference differentiates gradtrio's cost, not the mutant's."""
     from hypothesis import HealthCheck, find, settings
 
-    from gradtrio.mutants import CATALOG
+    from gradtrio.catalog import CATALOG
 
     monkeypatch.setattr(backprop, "cost_and_grad", CATALOG[bug])
 

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from gradtrio import backprop, network
 from gradtrio.localize import problem_functions
+from gradtrio.testing.strategies import dtypes, problems
 from gradtrio.verdicts import adjoint_test, kink_check, taylor_test
-from strategies import dtypes, problems
 
 # Each adjoint example compiles a JAX jvp for a new shape (~0.3 s): a tenth of the profile's count.
 EXAMPLES = max(5, settings.default.max_examples // 10)
@@ -56,7 +56,7 @@ def test_taylor_slope_is_2_for_backprop_and_1_for_a_wrong_gradient(p, seed):
 
 
 def test_taylor_catches_gradient_mutants_and_not_cost_consistent_ones():
-    mutants = pytest.importorskip("gradtrio.mutants")
+    mutants = pytest.importorskip("gradtrio.catalog")
     for name in ["lambda_not_divided_by_m", "gprime_missing", "output_delta_sign", "delta0_slice"]:
         mutant = mutants.CATALOG[name]
         thetas, X, y = network.debug_problem(mutant.judge_sizes)
@@ -85,7 +85,7 @@ def test_adjoint_passes_to_rounding_for_backprop(p, seed):
 def test_adjoint_fails_for_every_mutant_in_float64():
     # JAX differentiates the independently written, correct cost: a bug in the mutant's gradient
     # *or* in its cost makes the two analytic derivatives disagree far beyond rounding.
-    mutants = pytest.importorskip("gradtrio.mutants")
+    mutants = pytest.importorskip("gradtrio.catalog")
     for name, mutant in mutants.CATALOG.items():
         thetas, X, y = network.debug_problem(mutant.judge_sizes)
         Y = network.one_hot(y, mutant.judge_sizes[-1])

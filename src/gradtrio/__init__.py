@@ -32,13 +32,15 @@ __all__ = [
     "localize",
     "verdicts",
     "mutants",
+    "catalog",
+    "testing",
     "stepsize",
 ]
 
 # Everything is imported on first use, so that ``import gradtrio`` (done by every CLI command before
 # its Ctrl-C handling is in place) loads neither NumPy, SciPy nor JAX: the command imports them itself.
 _LAZY_MODULES = {"backprop", "network", "autodiff", "finite_diff", "check", "tolerances", "rounding",
-                 "measured", "localize", "verdicts", "mutants", "stepsize"}
+                 "measured", "localize", "verdicts", "mutants", "catalog", "testing", "stepsize"}
 _LAZY_NAMES = {
     "load_digits": "data",
     "debug_problem": "network",

@@ -1,7 +1,7 @@
 """Data sets and weight files: the embedded digits, course ``.mat`` files, ``.npz``/``.mat`` weights.
 
 - :func:`load_digits` — the embedded default: scikit-learn's bundled 8×8 digits (no download),
-  scaled to [0, 1], with a fixed, seeded, stratified 75/25 train/test split.
+  scaled to [0, 1], with a fixed, seeded, stratified 75/25 train/test split (:func:`split`).
 - :func:`load_mat` — a file of the course format (``X`` m×n, ``y`` m×1 holding 1..10, where 10 is
   the digit 0). By default the labels become the digits themselves, 0..9 (``10 → 0``).
 - :func:`save_weights` / :func:`load_weights` — ``Theta1, Theta2, …`` in a ``.npz`` (read with
@@ -36,6 +36,7 @@ from ._validate import check_thetas, check_X
 
 __all__ = [
     "Dataset",
+    "split",
     "load_digits",
     "load_mat",
     "save_weights",
@@ -118,18 +119,59 @@ def load_digits(test_size: float = DIGITS_TEST_SIZE, seed: int = DIGITS_SPLIT_SE
         digits 0..9; 1347 training and 450 test examples by default.
     """
     from sklearn.datasets import load_digits as _sk_digits
-    from sklearn.model_selection import train_test_split
 
     if not (isinstance(test_size, float) and 0.0 < test_size < 1.0):
         raise ValueError(f"test_size must be a fraction strictly between 0 and 1; got {test_size!r}")
     d = _sk_digits()
     X = d.data.astype(np.float64) / DIGITS_MAX_PIXEL
     y = d.target.astype(np.int64)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, stratify=y, random_state=seed
-    )
+    X_train, X_test, y_train, y_test = split(X, y, test_size, seed, stratify=True)
     return Dataset(X_train, y_train, X_test, y_test, name="embedded digits (scikit-learn, 8x8)",
                    image_shape=(8, 8))
+
+
+def split(X: np.ndarray, y: np.ndarray, test_size: float, seed: int = DIGITS_SPLIT_SEED, name: str = "the data",
+          *, stratify: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Seeded train/test split, stratified by label when every label can be in both parts.
+
+    The one split of gradtrio: :func:`load_digits` and ``gradtrio train --data`` both use it, so
+    that ``gradtrio predict`` finds the same test examples from the same ``test_size``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, n)
+    y : ndarray of shape (m,), int
+    test_size : float
+        Fraction held out, strictly between 0 and 1 (rounded up to whole examples, as
+        scikit-learn's ``train_test_split`` does).
+    seed : int, default 0
+        Seed of the split: the same seed gives the same split on every machine.
+    name : str
+        What the data is, for the message when it is too small to split.
+    stratify : bool, optional
+        True: always stratified (scikit-learn refuses a split that cannot be); by default only when
+        every label has two examples and room in both parts.
+
+    Returns
+    -------
+    X_train, X_test, y_train, y_test : ndarray
+        In the order of scikit-learn's ``train_test_split``.
+    """
+    import math
+
+    from sklearn.model_selection import train_test_split
+
+    m = len(y)
+    n_test = math.ceil(test_size * m)  # scikit-learn's rounding
+    if m < 2 or n_test >= m:
+        raise ValueError(f"{name} has {m} example{'s' if m != 1 else ''}: too few to hold out "
+                         f"test_size={test_size:g} for testing and keep some for training")
+    _, counts = np.unique(y, return_counts=True)  # not bincount: its size is the largest label
+    # stratifying needs two of each label and room for every label in both parts
+    if stratify is None:
+        stratify = bool(counts.min() >= 2 and min(n_test, m - n_test) >= len(counts))
+    return train_test_split(X, y, test_size=test_size, stratify=y if stratify else None,
+                            random_state=seed)
 
 
 def _course_labels(y: np.ndarray, path: str) -> np.ndarray:

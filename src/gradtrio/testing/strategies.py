@@ -6,6 +6,7 @@ level and draw the others::
     problems()                                   # everything drawn
     problems(sizes=st.just((3, 5, 3)))           # one architecture, random data and λ
     problems(dtype=st.just(np.float32), lam=st.just(0.0))
+    study_problems()                             # the detection study's fixed menu of small nets
 
 The numbers inside the arrays come from a NumPy generator seeded by a drawn integer, not from one
 Hypothesis draw per entry: a 5-layer net of width 12 has ~600 parameters, and drawing them one by
@@ -15,14 +16,25 @@ gradients — the depth, the widths, m, λ, the scale of the weights and of X �
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 from hypothesis import strategies as st
 
-from gradtrio.network import one_hot, theta_shapes
+from ..network import one_hot, theta_shapes
+from .problem import Problem
 
-__all__ = ["Problem", "REGIMES", "dtypes", "layer_sizes", "lams", "scales", "regimes", "problems"]
+__all__ = [
+    "Problem",
+    "REGIMES",
+    "STUDY_SIZES",
+    "STUDY_M",
+    "dtypes",
+    "layer_sizes",
+    "lams",
+    "scales",
+    "regimes",
+    "problems",
+    "study_problems",
+]
 
 #: Bounds of the drawn problems: depth 2-5 layers, sizes 1-12, m 1-20, λ 0..10.
 MAX_LAYERS, MAX_SIZE, MAX_M, MAX_LAM = 5, 12, 20, 10.0
@@ -37,35 +49,14 @@ MAX_WEIGHT, MAX_X = 2.0, 3.0
 MAX_DATA_SCALE = 100.0
 
 #: The regimes users check, beside random bounded draws:
+#:
 #: - "random": uniform weights in ±(up to 2), X in ±(up to 3);
 #: - "pixels": X of non-negative integer counts, scaled to a maximum of 16 or up to 100 (raw data);
 #: - "saturated": the random weights times 3 or 10 (near-saturated units);
-#: - "fitted": weights trained by L-BFGS-B (gradtrio.train) on the drawn data at the drawn λ, from
-#:   the usual initialisation: at λ = 0 and small m a nearly perfect fit, J ≪ 1, whose cost is a
-#:   difference of large terms and whose gradient nearly cancels.
+#: - "fitted": weights trained by L-BFGS-B (:func:`gradtrio.train.train`) on the drawn data at the
+#:   drawn λ, from the usual initialisation: at λ = 0 and small m a nearly perfect fit, J ≪ 1, whose
+#:   cost is a difference of large terms and whose gradient nearly cancels.
 REGIMES = ("random", "pixels", "saturated", "fitted")
-
-
-class Problem(NamedTuple):
-    """One drawn problem: the arguments of every ``cost_and_grad``."""
-
-    thetas: list[np.ndarray]
-    X: np.ndarray
-    Y: np.ndarray
-    lam: float
-
-    @property
-    def sizes(self) -> tuple[int, ...]:
-        return (self.X.shape[1],) + tuple(t.shape[0] for t in self.thetas)
-
-    @property
-    def m(self) -> int:
-        return self.X.shape[0]
-
-    def __repr__(self) -> str:  # short, for Hypothesis' "Falsifying example"
-        w = max(float(np.abs(t).max()) for t in self.thetas)
-        return (f"Problem(sizes={self.sizes}, m={self.m}, lam={self.lam!r}, dtype={self.X.dtype}, "
-                f"max|Θ|={w:.3g}, max|X|={float(np.abs(self.X).max()):.3g})")
 
 
 def dtypes(float32: bool = False) -> st.SearchStrategy[np.dtype]:
@@ -149,9 +140,30 @@ def problems(
         X = rng.uniform(-xs, xs, size=(n_ex, sz[0]))
     y = rng.integers(0, sz[-1], size=n_ex)
     if kind == "fitted":
-        from gradtrio.train import train
+        from ..train import train
 
         fit = train(X, y, hidden=sz[1:-1], lam=float(lm), maxiter=maxiter, num_labels=sz[-1],
                     seed=int(rng.integers(0, 2**31)))
         thetas = fit.thetas
     return Problem([t.astype(dt) for t in thetas], X.astype(dt), one_hot(y, sz[-1], dtype=dt), float(lm))
+
+
+#: Architectures :func:`study_problems` draws from: no hidden layer, the course's debug net, a square
+#: one (the only kind on which the catalog's "Θ transposed" runs), deeper ones. A fixed menu keeps the
+#: number of shapes JAX compiles for small (each new shape costs one jit compilation).
+STUDY_SIZES = ((2, 3), (3, 5, 3), (2, 3, 2), (3, 3, 3), (2, 4, 3, 2), (2, 2, 2, 2))
+#: Example counts :func:`study_problems` draws: m = 1 hides the 1/m bugs, the others show them.
+STUDY_M = (1, 2, 5)
+
+
+def study_problems() -> st.SearchStrategy[Problem]:
+    """The problems of the detection study (:mod:`gradtrio.catalog.study`): :func:`problems` on a menu.
+
+    Sizes from :data:`STUDY_SIZES`, m from :data:`STUDY_M`, λ = 0 or uniform in [0.01, 10], weights
+    and X uniform in [-1, 1] (the "random" regime at scale 1), random labels, float64. Every Hypothesis
+    column of the detection table draws from it: its draws, in order, are what the table's counts of
+    examples to the first failure measure.
+    """
+    return problems(sizes=st.sampled_from(STUDY_SIZES), dtype=st.just(np.dtype(np.float64)),
+                    m=st.sampled_from(STUDY_M), lam=st.one_of(st.just(0.0), st.floats(0.01, 10.0)),
+                    weight_scale=st.just(1.0), x_scale=st.just(1.0), regime=st.just("random"))
