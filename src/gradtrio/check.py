@@ -34,9 +34,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from . import backprop, finite_diff
+from . import backprop, finite_diff, oracles
 from ._validate import prepared_problem
-from .measured import bounded_difference
 from .network import debug_problem, one_hot, roll, sizes_of, unroll
 from .rounding import rounding_scales
 from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, FLOOR_TINY, judged, verdict_of
@@ -73,27 +72,26 @@ def _grad_autodiff(th, X, Y, lam):
 _ANALYTIC: dict[str, GradFn] = {"backprop": _grad_backprop, "loop": _grad_loop, "autodiff": _grad_autodiff}
 
 
-def _jax_batched_cost(sizes, X, Y, lam) -> Callable:
-    """``jit(vmap(cost))`` as a batched cost for :func:`gradtrio.measured.bounded_difference`: every call
-    is padded to :data:`gradtrio.measured.BATCH` rows, so one compiled shape serves the whole gradient."""
-    from .measured import BATCH
-
+def _jax_batched_cost(sizes, X, Y, lam) -> oracles.Function:
+    """``jit(vmap(cost))`` as a batched :class:`gradtrio.oracles.Function`: every call is padded to
+    :data:`gradtrio.oracles.BATCH` rows (the rows :func:`gradtrio.oracles.bounded_difference` sends at a
+    time), so one compiled shape serves the whole gradient."""
     J_batch = finite_diff.cost_batch_fn(sizes, X, Y, lam)
+    B = oracles.BATCH
 
     def J(V: np.ndarray) -> Any:
         V = np.asarray(V)
         rows = np.atleast_2d(V)
         out = np.empty(rows.shape[0])
-        for start in range(0, rows.shape[0], BATCH):
-            chunk = rows[start : start + BATCH]
+        for start in range(0, rows.shape[0], B):
+            chunk = rows[start : start + B]
             k = chunk.shape[0]
-            if k < BATCH:
-                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], BATCH - k, axis=0)])
+            if k < B:
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], B - k, axis=0)])
             out[start : start + k] = np.asarray(J_batch(chunk))[:k]
         return out[0] if V.ndim == 1 else out
 
-    J.batched = True  # type: ignore[attr-defined]
-    return J
+    return oracles.Function(J, batched=True)
 
 
 class _Problem:
@@ -111,21 +109,14 @@ class _Problem:
         return ANALYTIC_SAFETY * self.scales.grad_error()
 
     def numeric(self, method: str) -> tuple[np.ndarray, np.ndarray]:
-        """(flat gradient, flat error bound) of a numerical method."""
+        """(flat gradient, flat error bound) of a numerical method, picked by name in
+        :data:`gradtrio.oracles.NUMERICAL_METHODS`: the JAX cost for "batched", else the NumPy cost (many
+        perturbations per call); the complex step's bound is the analytic one."""
         sizes, X, Y, lam = self.sizes, self.X, self.Y, self.lam
-        if method == "complex":
-            J = finite_diff.complex_cost_fn(sizes, X, Y, lam)
-            g = finite_diff.complex_step_gradient(J, self.theta, noise_floor=self.scales.cost_error(),
-                                                  step_scale=self.scales.flat_sensitivity())
-            self.evaluations[method] = self.theta.size
-            return g, self.analytic_error()
-        if method == "batched":
-            J = _jax_batched_cost(sizes, X, Y, lam)
-        else:  # the NumPy cost, many perturbations per call
-            J = finite_diff.complex_cost_fn(sizes, X, Y, lam)
-        scheme = "central" if method == "batched" else method
-        res = bounded_difference(J, self.theta, scheme=scheme, step_scale=self.scales.flat_sensitivity(),
-                                 noise_floor=self.scales.cost_error())
+        f = (_jax_batched_cost(sizes, X, Y, lam) if method == "batched"
+             else finite_diff.complex_cost_fn(sizes, X, Y, lam))
+        res = oracles.measure(method, f, self.theta, noise_floor=self.scales.cost_error(),
+                              step_scale=self.scales.flat_sensitivity(), exact_error=self.analytic_error())
         self.evaluations[method] = res.evaluations
         return res.grad, res.error
 
@@ -330,9 +321,9 @@ class GradientReport:
 
 
 def _directional_row(ref: str, grads: Sequence[np.ndarray], pb: _Problem, seed: int, bug_size: float) -> Row:
-    J = finite_diff.complex_cost_fn(pb.sizes, pb.X, pb.Y, pb.lam)
-    res = finite_diff.directional_check(
-        unroll(grads), J, pb.theta, k=10, seed=seed, noise_floor=pb.scales.cost_error(),
+    f = finite_diff.complex_cost_fn(pb.sizes, pb.X, pb.Y, pb.lam)
+    res = oracles.directional_check(
+        f, unroll(grads), pb.theta, k=10, seed=seed, noise_floor=pb.scales.cost_error(),
         grad_error=pb.analytic_error(), step_scale=pb.scales.flat_sensitivity(), bug_size=bug_size)
     pb.evaluations["directional"] = res.evaluations
     den = float(np.max(np.abs(res.analytic) + np.abs(res.numeric)))
