@@ -1,6 +1,6 @@
 """Find a wrong gradient entry with O(log N) cost evaluations, and bound every entry's error.
 
-The names of :mod:`gradtrio.oracles.localize`, :mod:`gradtrio.oracles.entries`,
+The names of :mod:`gradtrio.oracles.bisection`, :mod:`gradtrio.oracles.entries`,
 :mod:`gradtrio.oracles.probes` and :mod:`gradtrio.oracles.noise`, importable from here as before, and
 :func:`problem_functions`, which turns a network problem into the flat function and gradient they check.
 """
@@ -13,8 +13,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .network import unroll
+from .oracles.bisection import LocalizeResult, localize
 from .oracles.entries import EntryBounds, entry_bounds
-from .oracles.localize import LocalizeResult, localize
 from .oracles.noise import (  # noqa: F401  (re-exported: their home was here)
     NOISE_ORDER,
     NOISE_POINTS,

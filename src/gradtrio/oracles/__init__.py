@@ -44,6 +44,8 @@ Every bound on a finite difference's rounding uses the cost's noise σ of :func:
 from .adjoint import ADJOINT_RTOL as ADJOINT_RTOL
 from .adjoint import AdjointResult as AdjointResult
 from .adjoint import adjoint_test as adjoint_test
+from .bisection import LocalizeResult as LocalizeResult
+from .bisection import localize as localize
 from .bounded import BATCH as BATCH
 from .bounded import SCHEMES as SCHEMES
 from .bounded import BoundedGradient as BoundedGradient
@@ -62,8 +64,6 @@ from .function import as_function as as_function
 from .function import flat_vector as flat_vector
 from .kink import KinkResult as KinkResult
 from .kink import kink_check as kink_check
-from .localize import LocalizeResult as LocalizeResult
-from .localize import localize as localize
 from .methods import NUMERICAL_METHODS as NUMERICAL_METHODS
 from .methods import NumericalMethod as NumericalMethod
 from .methods import estimate as estimate

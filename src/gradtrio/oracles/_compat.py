@@ -39,9 +39,10 @@ def gradient_first(args: tuple, kwargs: dict) -> bool:
 
 
 def located_order(args: tuple, kwargs: dict) -> bool:
-    """``(grad, f, theta, sizes)``: localize's old order (``sizes`` positional, or the cost second)."""
-    if "cost_fn" in kwargs:
-        return True
+    """``(grad, f, theta, sizes)``: localize's old order (``sizes`` positional, or the cost second, perhaps as
+    ``cost_fn=``, which arrives here renamed to ``f=``)."""
+    if "f" in kwargs:
+        return len(args) >= 1
     return len(args) >= 4 or (len(args) >= 2 and callable(args[1]) and not callable(args[0]))
 
 
