@@ -47,7 +47,7 @@ def fill(fn: F) -> F:
     doc = fn.__doc__
     if not doc:
         return fn
-    out = []
+    out: list[str] = []
     for line in doc.splitlines():
         key = line.strip()
         if key.startswith("{") and key.endswith("}") and key[1:-1].isidentifier():
