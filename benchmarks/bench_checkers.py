@@ -104,13 +104,13 @@ def planted_backward(index: int | None, factor: float) -> Callable:
 # Each takes a Case and returns (detected, located or None); the harness counts evaluations and time.
 
 def check_localize(case: Case) -> tuple[bool, bool | None]:
-    res = localize(case.grad(case.theta), case.cost, case.theta, case.sizes)
+    res = localize(case.cost, case.grad(case.theta), case.theta, sizes=case.sizes)
     located = None if case.planted is None else any(s.index == case.planted for s in res.suspects)
     return res.verdict == "fail", located
 
 
 def check_entry_bounds(case: Case) -> tuple[bool, bool | None]:
-    res = entry_bounds(case.grad(case.theta), case.cost, case.theta, case.sizes)
+    res = entry_bounds(case.cost, case.grad(case.theta), case.theta, sizes=case.sizes)
     located = None if case.planted is None else any(s.index == case.planted for s in res.failing())
     return res.verdict == "fail", located
 
@@ -132,7 +132,7 @@ def check_adjoint(case: Case) -> tuple[bool, bool | None]:
 def check_directional(case: Case) -> tuple[bool, bool | None]:
     from gradtrio.finite_diff import directional_check
 
-    return directional_check(case.grad(case.theta), case.cost, case.theta, k=10).verdict == "fail", None
+    return directional_check(case.cost, case.grad(case.theta), case.theta, k=10).verdict == "fail", None
 
 
 def _torch_function(torch: Any, case: Case):

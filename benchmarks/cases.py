@@ -357,13 +357,13 @@ def gradcheck_case(ctx: Context, size: Size) -> dict[str, Any]:
         skipped += [Skipped("fd_loop", big_reason), Skipped("complex_step", big_reason)]
     else:
         methods.append(Method(
-            "fd_loop", lambda: fd.numerical_gradient(J, theta), "cpu",
+            "fd_loop", lambda: fd.numerical_gradient(J, None, theta), "cpu",
             "finite_diff.numerical_gradient: central differences, one coordinate at a time (2n costs)",
             warmup=lambda: J(theta), check=check_flat, info={"evaluations": 2 * n},
         ))
         cJ = fd.complex_cost_fn(sizes, X, Y, LAM)
         methods.append(Method(
-            "complex_step", lambda: fd.complex_step_gradient(cJ, theta), "cpu",
+            "complex_step", lambda: fd.complex_step_gradient(cJ, None, theta), "cpu",
             "finite_diff.complex_step_gradient (h=1e-20, complex_cost_fn batched 32 coordinates a call)",
             warmup=lambda: cJ(theta.astype(np.complex128)), check=check_flat, info={"evaluations": n},
         ))
@@ -376,14 +376,14 @@ def gradcheck_case(ctx: Context, size: Size) -> dict[str, Any]:
         batches = [("fd_batched", int(Jb.batch_size))]  # the library's device-aware default batch
         for name, B in batches:
             methods.append(Method(
-                name, lambda B=B: fd.numerical_gradient_batched(Jb, theta, batch_size=B), ctx.device,
+                name, lambda B=B: fd.numerical_gradient_batched(Jb, None, theta, batch_size=B), ctx.device,
                 "finite_diff.numerical_gradient_batched on cost_batch_fn(backend='jax'): jit(vmap(cost)), "
                 "2 × batch_size perturbed vectors a call",
                 warmup=lambda B=B: Jb(np.repeat(theta[None, :], 2 * B, axis=0)), check=check_flat,
                 info={"batch_size": B, "evaluations": 2 * n},
             ))
     methods.append(Method(
-        "directional", lambda: fd.directional_check(g_flat, J, theta, k=DIRECTIONAL_K), "cpu",
+        "directional", lambda: fd.directional_check(J, g_flat, theta, k=DIRECTIONAL_K), "cpu",
         f"finite_diff.directional_check, k={DIRECTIONAL_K} random directions (4k costs)",
         check=lambda r: {"passed": bool(r.passed), "worst_error_over_bound": float(np.max(r.ratio))},
         info={"evaluations": 4 * DIRECTIONAL_K},

@@ -486,7 +486,7 @@ def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
                 cost_fn, g, theta, sizes = _problem_functions(p, bug)
                 counted = CountedCost(cost_fn)
                 fn = localize_mod.localize if name == "localize" else localize_mod.entry_bounds
-                result = fn(g, counted, theta, sizes, seed=seed, **_options(p))
+                result = fn(counted, g, theta, sizes=sizes, seed=seed, **_options(p))
                 evals = counted.calls
             elif name == "taylor":
                 cost_fn, g, theta, _ = _problem_functions(p, bug)

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
         best = float("inf")
         for _ in range(2):
             t = time.perf_counter()
-            fd.numerical_gradient_batched(J_batch, theta, batch_size=B)
+            fd.numerical_gradient_batched(J_batch, None, theta, batch_size=B)
             best = min(best, time.perf_counter() - t)
         print(f"batch {B:4d}: {best:.3f} s", flush=True)
 

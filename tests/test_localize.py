@@ -68,7 +68,7 @@ def test_single_wrong_entry_is_found_and_named(p, seed, pos):
     # first probes. float32's bound is ~8σ/h ≈ 8·(1e-7·|J|)/0.025 ≈ 3e-5·|J| (|J| up to ~100 at λ = 10
     # and saturated weights): 0.5 in float32; float64's is ~1e-9·|J|: 1e-3.
     delta = 1e-3 if p.X.dtype == np.float64 else 0.5
-    res = localize(plant(g, i, delta), cost_fn, theta, sizes, seed=seed)
+    res = localize(cost_fn, plant(g, i, delta), theta, sizes=sizes, seed=seed)
     assert res.suspects == [suspect_at(i, sizes)], str(res)
     assert res.verdict == "fail"
     assert f"wrong entry {suspect_at(i, sizes)}" in str(res)
@@ -78,12 +78,12 @@ def test_single_wrong_entry_is_found_and_named(p, seed, pos):
 @given(p=problems(dtype=dtypes(float32=True)), seed=st.integers(0, 2**31))
 def test_correct_gradient_is_never_flagged(p, seed):
     cost_fn, g, theta, sizes = flat(p)
-    res = localize(g, cost_fn, theta, sizes, seed=seed)
+    res = localize(cost_fn, g, theta, sizes=sizes, seed=seed)
     worst = max(p.ratio for p in res.probes)
     target(worst, label="worst probe ratio on a correct gradient")
     assert res.verdict != "fail" and not res.suspects, str(res)
     if g.size <= 120:  # the per-entry check costs 4 evaluations an entry
-        eb = entry_bounds(g, cost_fn, theta, sizes, seed=seed)
+        eb = entry_bounds(cost_fn, g, theta, sizes=sizes, seed=seed)
         target(float(eb.ratio.max()), label="worst entry ratio on a correct gradient")
         assert eb.verdict != "fail", str(eb)
 
@@ -93,7 +93,7 @@ def test_two_wrong_entries_in_different_layers_are_both_found():
     n1 = 8 * 7
     i, j = 11, n1 + 40
     bad = plant(plant(g, i, 1e-3), j, 1e-3)
-    res = localize(bad, cost_fn, theta, sizes)
+    res = localize(cost_fn, bad, theta, sizes=sizes)
     assert res.suspects == [suspect_at(i, sizes), suspect_at(j, sizes)]
 
 
@@ -105,7 +105,7 @@ def test_evaluations_grow_with_log_n_not_n():
     cost_fn, g, theta, sizes = problem(sizes, 4, 0.0, 0, scale=0.2)
     n = g.size
     i = n // 3
-    res = localize(plant(g, i, 1e-3), cost_fn, theta, sizes, n_random=4)
+    res = localize(cost_fn, plant(g, i, 1e-3), theta, sizes=sizes, n_random=4)
     assert res.suspects == [suspect_at(i, sizes)]
     budget = 4 * (len(sizes) - 1 + 2 * 4 + 2 * ceil(log2(n))) + 13
     assert res.evaluations <= budget, (res.evaluations, budget)
@@ -114,7 +114,7 @@ def test_evaluations_grow_with_log_n_not_n():
 def test_entry_bounds_single_out_the_wrong_entry_and_rank_it_worst():
     cost_fn, g, theta, sizes = problem((3, 5, 3), 5, 3.0, 1)
     i = 30  # in Theta(2)
-    eb = entry_bounds(plant(g, i, 1e-4), cost_fn, theta, sizes)
+    eb = entry_bounds(cost_fn, plant(g, i, 1e-4), theta, sizes=sizes)
     assert eb.failing() == [suspect_at(i, sizes)]
     assert eb.worst(k=1)[2][0][0] == suspect_at(i, sizes)
     assert eb.evaluations == 4 * g.size + 13
@@ -126,22 +126,22 @@ def test_entry_bounds_single_out_the_wrong_entry_and_rank_it_worst():
 
 def test_entry_bounds_on_a_subset_and_errors():
     cost_fn, g, theta, sizes = problem((3, 4, 2), 5, 0.0, 2)
-    eb = entry_bounds(g, cost_fn, theta, sizes, indices=[0, 5, 20])
+    eb = entry_bounds(cost_fn, g, theta, sizes=sizes, indices=[0, 5, 20])
     assert eb.indices.tolist() == [0, 5, 20] and eb.passed
     with pytest.raises(ValueError, match="indices must lie in 0..25"):
-        entry_bounds(g, cost_fn, theta, sizes, indices=[26])
+        entry_bounds(cost_fn, g, theta, sizes=sizes, indices=[26])
     with pytest.raises(ValueError, match="must have 26 entries"):
-        localize(g[:-1], cost_fn, theta, sizes)
+        localize(cost_fn, g[:-1], theta, sizes=sizes)
     with pytest.raises(ValueError, match="non-finite"):
-        localize(np.full_like(g, np.nan), cost_fn, theta, sizes)
+        localize(cost_fn, np.full_like(g, np.nan), theta, sizes=sizes)
 
 
 def test_grad_as_list_or_callable_gives_the_same_verdict():
     cost_fn, g, theta, sizes = problem((3, 4, 2), 5, 0.0, 2)
     bad = plant(g, 7, 1e-3)
     as_list = network.roll(bad, sizes)
-    a = localize(as_list, cost_fn, theta, sizes)
-    b = localize(lambda v: bad, cost_fn, theta, sizes)
+    a = localize(cost_fn, as_list, theta, sizes=sizes)
+    b = localize(cost_fn, lambda v: bad, theta, sizes=sizes)
     assert a.suspects == b.suspects == [suspect_at(7, sizes)]
 
 
@@ -169,5 +169,5 @@ def test_systematic_bug_stops_at_max_suspects():
     Y = network.one_hot(y, 3)
     mutant = mutants.CATALOG["output_delta_sign"]
     cost_fn, g, theta, sizes = problem_functions(thetas, X, Y, 0.0, backward=mutant, cost=mutant.cost)
-    res = localize(g, cost_fn, theta, sizes, max_suspects=3)
+    res = localize(cost_fn, g, theta, sizes=sizes, max_suspects=3)
     assert res.verdict == "fail" and len(res.suspects) == 3

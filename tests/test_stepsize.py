@@ -1,6 +1,6 @@
 """The step-size study: the curves have the shapes the error analysis predicts; defaults sit at the bottom.
 
-The predictions (see gradtrio.finite_diff's module docstring): truncation falls as h (forward) or h²
+The predictions (see gradtrio.oracles' module docstring): truncation falls as h (forward) or h²
 (central and complex); rounding grows as ε/h for the differences and does not exist for the complex
 step; the optimum of central differences is near ε^(1/3) with error near ε^(2/3).
 """

@@ -78,11 +78,11 @@ def test_trained_network_at_lambda_0_passes_every_checker(digits, trained):
     assert adj.verdict == "pass", str(adj)
     cost_fn, g, theta, sizes = localize.problem_functions(th, Xm, Y, 0.0)
     opts = checker_options(th, Xm, Y, 0.0)
-    assert localize.localize(g, cost_fn, theta, sizes, **opts).verdict == "pass"
+    assert localize.localize(cost_fn, g, theta, sizes=sizes, **opts).verdict == "pass"
     taylor = verdicts.taylor_test(cost_fn, g, theta, noise_floor=opts["noise_floor"],
                                   grad_error=opts["grad_error"], step_scale=opts["step_scale"])
     assert taylor.verdict == "pass", str(taylor)
-    assert directional_check(g, cost_fn, theta, **opts).verdict == "pass"
+    assert directional_check(cost_fn, g, theta, **opts).verdict == "pass"
 
 
 def test_trained_network_planted_entry_is_caught_by_every_checker(digits, trained):
@@ -96,7 +96,7 @@ def test_trained_network_planted_entry_is_caught_by_every_checker(digits, traine
     assert verdicts.adjoint_test(th, Xm, Y, 0.0, backward=lambda *_: (J, bad)).verdict == "fail"
     cost_fn, _, theta, sizes = localize.problem_functions(th, Xm, Y, 0.0)
     opts = checker_options(th, Xm, Y, 0.0)
-    found = localize.localize(unroll(bad), cost_fn, theta, sizes, **opts)
+    found = localize.localize(cost_fn, unroll(bad), theta, sizes=sizes, **opts)
     assert found.verdict == "fail" and len(found.suspects) == 1, str(found)
     i = int(np.argmax(np.abs(g[0])))
     assert found.suspects[0].index == i
@@ -170,7 +170,7 @@ def test_an_entry_no_step_can_resolve_is_inconclusive_not_an_error():
     def J(v):
         return float(np.sum(np.asarray(v, dtype=np.float64) ** 2))
 
-    res = bounded_difference(J, theta, step_scale=np.array([1e4, 1.0]))  # step 2.5e-6 < ulp(4630) = 4.9e-4
+    res = bounded_difference(J, None, theta, step_scale=np.array([1e4, 1.0]))  # step 2.5e-6 < ulp(4630) = 4.9e-4
     assert np.isinf(res.error[0]) and res.grad[0] == 0.0
     assert np.isfinite(res.error[1]) and abs(res.grad[1] - 2.0) <= res.error[1]
     g = np.array([2 * 4630.0, 2.0])

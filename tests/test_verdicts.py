@@ -127,4 +127,4 @@ def test_taylor_refuses_a_non_finite_cost():
     # Finite at theta, overflowing along the way out: refused, not judged.
     with pytest.raises(FloatingPointError, match="not finite at theta \\+ h"):
         taylor_test(lambda v: (lambda r: r if r < 1.0 else float("inf"))(float(np.sum((v - 1.0) ** 2))),
-                    np.zeros(4), theta, h_max=10.0)
+                    np.zeros(4), theta, h=10.0)

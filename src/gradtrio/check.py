@@ -34,11 +34,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from . import _docs, backprop, finite_diff
-from .measured import bounded_difference
+from . import _docs, backprop, oracles
+from .model import Problem, closures, validate
 from .model import cost as model_cost
-from .model import validate
-from .network import debug_problem, one_hot, roll, sizes_of, unroll
+from .network import debug_problem, one_hot, roll, unroll
 from .rounding import rounding_scales
 from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, FLOOR_TINY, judged, verdict_of
 
@@ -74,36 +73,37 @@ def _grad_autodiff(th, X, Y, lam):
 _ANALYTIC: dict[str, GradFn] = {"backprop": _grad_backprop, "loop": _grad_loop, "autodiff": _grad_autodiff}
 
 
-def _jax_batched_cost(sizes, X, Y, lam) -> Callable:
-    """``jit(vmap(cost))`` as a batched cost for :func:`gradtrio.measured.bounded_difference`: every call
-    is padded to :data:`gradtrio.measured.BATCH` rows, so one compiled shape serves the whole gradient."""
-    from .measured import BATCH
-
-    J_batch = finite_diff.cost_batch_fn(sizes, X, Y, lam)
+def _jax_batched_cost(problem: Problem) -> oracles.Function:
+    """``jit(vmap(cost))`` as a batched :class:`gradtrio.oracles.Function`: every call is padded to
+    :data:`gradtrio.oracles.BATCH` rows (the rows :func:`gradtrio.oracles.bounded_difference` sends at a
+    time), so one compiled shape serves the whole gradient."""
+    J_batch = closures.cost_batch_fn(problem)
+    B = oracles.BATCH
 
     def J(V: np.ndarray) -> Any:
         V = np.asarray(V)
         rows = np.atleast_2d(V)
         out = np.empty(rows.shape[0])
-        for start in range(0, rows.shape[0], BATCH):
-            chunk = rows[start : start + BATCH]
+        for start in range(0, rows.shape[0], B):
+            chunk = rows[start : start + B]
             k = chunk.shape[0]
-            if k < BATCH:
-                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], BATCH - k, axis=0)])
+            if k < B:
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], B - k, axis=0)])
             out[start : start + k] = np.asarray(J_batch(chunk))[:k]
         return out[0] if V.ndim == 1 else out
 
-    J.batched = True  # type: ignore[attr-defined]
-    return J
+    return oracles.Function(J, batched=True)
 
 
 class _Problem:
     """One validated problem and what every method needs of it: the flat θ, the costs, the scales."""
 
-    def __init__(self, mats, X, Y, lam, dt):
-        self.mats, self.X, self.Y, self.lam, self.dtype = mats, X, Y, lam, dt
-        self.sizes = sizes_of(mats)
-        self.theta = unroll(mats)
+    def __init__(self, problem: Problem, mats: list[np.ndarray]):
+        self.problem, self.mats = problem, mats
+        self.X, self.Y, self.lam, self.dtype = problem.X, problem.Y, problem.lam, problem.dtype
+        X, Y, lam, dt = self.X, self.Y, self.lam, self.dtype
+        self.sizes = problem.arch.sizes
+        self.theta = problem.arch.unroll(mats)
         self.scales = rounding_scales(mats, X, Y, lam)
         self.eps = float(np.finfo(dt).eps)
         self.evaluations: dict[str, int] = {}
@@ -112,21 +112,13 @@ class _Problem:
         return ANALYTIC_SAFETY * self.scales.grad_error()
 
     def numeric(self, method: str) -> tuple[np.ndarray, np.ndarray]:
-        """(flat gradient, flat error bound) of a numerical method."""
-        sizes, X, Y, lam = self.sizes, self.X, self.Y, self.lam
-        if method == "complex":
-            J = finite_diff.complex_cost_fn(sizes, X, Y, lam)
-            g = finite_diff.complex_step_gradient(J, self.theta, noise_floor=self.scales.cost_error(),
-                                                  step_scale=self.scales.flat_sensitivity())
-            self.evaluations[method] = self.theta.size
-            return g, self.analytic_error()
-        if method == "batched":
-            J = _jax_batched_cost(sizes, X, Y, lam)
-        else:  # the NumPy cost, many perturbations per call
-            J = finite_diff.complex_cost_fn(sizes, X, Y, lam)
-        scheme = "central" if method == "batched" else method
-        res = bounded_difference(J, self.theta, scheme=scheme, step_scale=self.scales.flat_sensitivity(),
-                                 noise_floor=self.scales.cost_error())
+        """(flat gradient, flat error bound) of a numerical method, picked by name in
+        :data:`gradtrio.oracles.NUMERICAL_METHODS`: the JAX cost for "batched", else the NumPy cost (many
+        perturbations per call); the complex step's bound is the analytic one."""
+        f = (_jax_batched_cost(self.problem) if method == "batched"
+             else closures.complex_cost_fn(self.problem))
+        res = oracles.measure(method, f, self.theta, noise_floor=self.scales.cost_error(),
+                              step_scale=self.scales.flat_sensitivity(), exact_error=self.analytic_error())
         self.evaluations[method] = res.evaluations
         return res.grad, res.error
 
@@ -331,9 +323,9 @@ class GradientReport:
 
 
 def _directional_row(ref: str, grads: Sequence[np.ndarray], pb: _Problem, seed: int, bug_size: float) -> Row:
-    J = finite_diff.complex_cost_fn(pb.sizes, pb.X, pb.Y, pb.lam)
-    res = finite_diff.directional_check(
-        unroll(grads), J, pb.theta, k=10, seed=seed, noise_floor=pb.scales.cost_error(),
+    f = closures.complex_cost_fn(pb.problem)
+    res = oracles.directional_check(
+        f, unroll(grads), pb.theta, k=10, seed=seed, noise_floor=pb.scales.cost_error(),
         grad_error=pb.analytic_error(), step_scale=pb.scales.flat_sensitivity(), bug_size=bug_size)
     pb.evaluations["directional"] = res.evaluations
     den = float(np.max(np.abs(res.analytic) + np.abs(res.numeric)))
@@ -419,7 +411,7 @@ def compare_gradients(
         raise ValueError("the first method is the reference and must give a full gradient, not 'directional'")
     if not (isinstance(bug_size, (int, float)) and 0 < bug_size < 1):
         raise ValueError(f"bug_size must be a relative size strictly between 0 and 1; got {bug_size!r}")
-    pb = _Problem(mats, X, Y, lam, dt)
+    pb = _Problem(problem, mats)
     J = float(model_cost(problem.arch, mats, X, Y, lam))
     flat: dict[str, np.ndarray] = {}
     errors: dict[str, np.ndarray] = {}

@@ -8,7 +8,7 @@ and in float32, and each is compared with the exact gradient (float64 backprop, 
 The curves are V-shaped. On the right arm (large h) the truncation error grows as ``h`` (forward)
 or ``h²`` (central); on the left arm (small h) the rounding error ``≈ ε|J|/h`` grows. The bottom
 of the V sits near ``h ≈ ε^(1/2)`` (forward) and ``h ≈ ε^(1/3)`` (central), at an error
-``≈ ε^(1/2)`` and ``≈ ε^(2/3)``: that is where :func:`gradtrio.finite_diff.default_step` puts its
+``≈ ε^(1/2)`` and ``≈ ε^(2/3)``: that is where :func:`gradtrio.oracles.default_step` puts its
 steps, and what the tolerances of :mod:`gradtrio.tolerances` budget for. The complex step takes no
 difference, so it has no rounding arm: its error falls as ``h²`` down to ``ε`` and stays there for
 every smaller ``h``.
@@ -29,9 +29,10 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from . import backprop
+from ._deprecate import module_getattr
 from .network import debug_problem, one_hot, roll, unroll
 
-__all__ = ["Curve", "StepStudy", "step_study", "plot_step_study", "main"]
+__all__ = ["Curve", "StepStudy", "STEP_METHODS", "step_study", "plot_step_study", "main"]
 
 #: Finite-difference steps: half-decades from 1 to 1e-12 (from 1 rather than 1e-1, so that the
 #: truncation arm of float32 central differences, whose optimum is near 3e-2, shows).
@@ -42,7 +43,11 @@ COMPLEX_STEPS = 10.0 ** -np.arange(0.0, 30.01, 0.5)
 #: log axis, a decade below float64 rounding of the gradient (ε ≈ 2.2e-16).
 ERROR_FLOOR = 1e-17
 
-METHODS = ("forward", "central", "complex")
+#: The numerical derivatives the study compares (names of :data:`gradtrio.oracles.NUMERICAL_METHODS`).
+STEP_METHODS = ("forward", "central", "complex")
+
+#: ``METHODS`` named optimizers in train, these in stepsize and gradient methods in tolerances.
+__getattr__ = module_getattr(__name__, {"METHODS": ("STEP_METHODS", STEP_METHODS)})
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class Curve:
         ``‖g_h − g‖ / ‖g‖`` over the whole gradient, g the exact (float64 backprop) gradient; NaN
         where the step is below the dtype's resolution (``θ_i ± h`` rounds back to ``θ_i``).
     default_step : float
-        :func:`gradtrio.finite_diff.default_step` for this method and dtype.
+        :func:`gradtrio.oracles.default_step` for this method and dtype.
     default_error : float
         The error at the default step.
     """
@@ -114,17 +119,19 @@ class StepStudy:
 
 
 def _gradient(method: str, theta: np.ndarray, sizes, X, Y, lam: float, h: float) -> np.ndarray:
-    """The numerical gradient by ``method`` at step ``h``, the cost evaluated in theta's dtype."""
-    from . import finite_diff
+    """The numerical gradient by ``method`` at step ``h``, the cost evaluated in theta's dtype: the
+    complex step on the complex-safe cost (no cross-check: the study is of the step, not the cost), the
+    differences on backprop's cost."""
+    from . import oracles
+    from .model.closures import complex_cost_fn
 
     if method == "complex":
-        return finite_diff.complex_step_gradient(finite_diff.complex_cost_fn(sizes, X, Y, lam), theta, h,
-                                                 cross_check=False)
+        return oracles.estimate(method, complex_cost_fn(sizes, X, Y, lam), theta, h=h, cross_check=False)
 
     def J(v: np.ndarray) -> float:
         return backprop.cost(roll(v, sizes), X, Y, lam)
 
-    return finite_diff.numerical_gradient(J, theta, h, scheme=method)
+    return oracles.estimate(method, J, theta, h=h)
 
 
 def _relative_error(method: str, theta: np.ndarray, sizes: Sequence[int], X: np.ndarray, Y: np.ndarray,
@@ -141,7 +148,7 @@ def step_study(
     m: int = 5,
     lam: float = 0.0,
     dtypes: Sequence[DTypeLike] = (np.float64, np.float32),
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] = STEP_METHODS,
 ) -> StepStudy:
     """Measure the error of each numerical derivative against its step, per dtype.
 
@@ -162,11 +169,11 @@ def step_study(
         One :class:`Curve` per (method, dtype): steps :data:`FD_STEPS` (:data:`COMPLEX_STEPS` for the
         complex step) and the relative error of the whole gradient at each.
     """
-    from .finite_diff import default_step
+    from .oracles import default_step
 
-    unknown = [mt for mt in methods if mt not in METHODS]
+    unknown = [mt for mt in methods if mt not in STEP_METHODS]
     if unknown:
-        raise ValueError(f"methods must be among {METHODS}; got {unknown}")
+        raise ValueError(f"methods must be among {STEP_METHODS}; got {unknown}")
     thetas, X, y = debug_problem(sizes, m)
     Y = one_hot(y, sizes[-1])
     _, exact = backprop.cost_and_grad(thetas, X, Y, lam)  # float64: exact to ~1e-16

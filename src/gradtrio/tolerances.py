@@ -19,9 +19,9 @@ its two methods' budgets.
   error bound is about (m + depth·width)·ε relative to the sum of ``|terms|``, and in practice
   (pairwise summation, random signs) far less. Budget ``256 ε`` for both bounds: 5.7e-14 in float64
   (the DESIGN's "around 1e-13 relative or tighter" for a pair), 3.1e-5 in float32.
-- **Central differences** at the step ``h = 5 ε^(1/3)`` of :func:`gradtrio.finite_diff.default_step`:
+- **Central differences** at the step ``h = 5 ε^(1/3)`` of :func:`gradtrio.oracles.default_step`:
   truncation ``h² |J'''| / 6`` plus rounding ``c ε |J| / h = (c/5) ε^(2/3) |J|``; both ``∝ ε^(2/3)``
-  (3.7e-11 in float64, 2.4e-5 in float32). Measured (see ``finite_diff.CENTRAL_SCALE``): ``max |a-b|``
+  (3.7e-11 in float64, 2.4e-5 in float32). Measured (see ``oracles.CENTRAL_SCALE``): ``max |a-b|``
   is ``0.2 ε^(2/3) |J|`` (c ≈ 1) and the layer relative error at most 3 ε^(2/3), in both dtypes.
   The truncation term does *not* scale with ``|J|``: at h = 5 ε^(1/3) it is ``(25/6) |J'''| ε^(2/3)``, and a
   nearly perfect fit (J ≈ 1e-4) can keep ``|J'''| ≈ 0.7`` per entry (Hypothesis found such a draw:
@@ -67,12 +67,14 @@ from itertools import combinations_with_replacement
 import numpy as np
 from numpy.typing import DTypeLike
 
+from ._deprecate import module_getattr
+
 __all__ = [
     "Tolerance",
     "METHOD_ERROR",
     "TOLERANCES",
     "tolerance",
-    "METHODS",
+    "GRADIENT_METHODS",
     "ROUND_SAFETY",
     "TRUNC_SAFETY",
     "ANALYTIC_SAFETY",
@@ -181,13 +183,16 @@ for _dt in (_F64, _F32):
                                          "Richardson: rounding tripled: rtol 30 ε^(2/3), atol 6 ε^(2/3)")
     METHOD_ERROR[(_dt, "forward")] = (100 * _e**0.5, 100 * _e**0.5, "forward differences at h = ε^(1/2): 100 ε^(1/2)")
 
-#: The methods that have an entry.
-METHODS: tuple[str, ...] = tuple(dict.fromkeys(m for _, m in METHOD_ERROR))
+#: The gradient methods that have an entry.
+GRADIENT_METHODS: tuple[str, ...] = tuple(dict.fromkeys(m for _, m in METHOD_ERROR))
+
+#: ``METHODS`` named optimizers in train, finite-difference methods in stepsize and these here.
+__getattr__ = module_getattr(__name__, {"METHODS": ("GRADIENT_METHODS", GRADIENT_METHODS)})
 
 #: The table: (dtype, (method_a, method_b)) → Tolerance, for every unordered pair (both orders stored).
 TOLERANCES: dict[tuple[np.dtype, tuple[str, str]], Tolerance] = {}
 for _dt in (_F64, _F32):
-    for _a, _b in combinations_with_replacement(METHODS, 2):
+    for _a, _b in combinations_with_replacement(GRADIENT_METHODS, 2):
         _ra, _aa, _wa = METHOD_ERROR[(_dt, _a)]
         _rb, _ab, _wb = METHOD_ERROR[(_dt, _b)]
         _tol = Tolerance(rtol=_ra + _rb, atol=_aa + _ab, why=f"{_a}: {_wa}; {_b}: {_wb}; summed")
@@ -202,7 +207,7 @@ def tolerance(dtype: DTypeLike, method_a: str, method_b: str) -> Tolerance:
     dtype : numpy dtype
         float64 or float32 (complex dtypes map to their real part; other floats to the nearest).
     method_a, method_b : str
-        Names from :data:`METHODS`.
+        Names from :data:`GRADIENT_METHODS`.
 
     Returns
     -------
@@ -215,5 +220,5 @@ def tolerance(dtype: DTypeLike, method_a: str, method_b: str) -> Tolerance:
     try:
         return TOLERANCES[(dt, (method_a, method_b))]
     except KeyError:
-        unknown = [m for m in (method_a, method_b) if m not in METHODS]
-        raise ValueError(f"no tolerance for methods {unknown}; known methods: {', '.join(METHODS)}") from None
+        unknown = [m for m in (method_a, method_b) if m not in GRADIENT_METHODS]
+        raise ValueError(f"no tolerance for methods {unknown}; known methods: {', '.join(GRADIENT_METHODS)}") from None

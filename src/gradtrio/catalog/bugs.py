@@ -25,9 +25,9 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validate import check_problem, prepared_problem
-from ..backprop import sigmoid, softplus
-from ..model.closures import complex_sigmoid_softplus
+from ..backprop import sigmoid
+from ..model import Architecture, cost, forward, validate
+from ..model.validate import check_problem
 
 __all__ = [
     "Kind",
@@ -53,13 +53,6 @@ JUDGE_LAM = 3.0
 JUDGE_M = 5
 
 
-def _activate(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(g(z), softplus(z))``; complex ``z`` (the complex step) takes the complex-safe pair."""
-    if np.iscomplexobj(z):
-        return complex_sigmoid_softplus(z)
-    return sigmoid(z), softplus(z)
-
-
 # One long function, not several small ones: each ``# BUG`` switch sits on the line of the algorithm where
 # the bug is classically made, so the whole algorithm, bugs included, reads top to bottom in one place.
 def _backprop(
@@ -72,6 +65,9 @@ def _backprop(
     with_grad: bool = True,
 ) -> tuple[Any, list[np.ndarray] | None]:
     """Vectorized backprop on validated arrays, with at most one classic bug switched on.
+
+    The forward pass and the cost are the network's own (:mod:`gradtrio.model.forward`, complex-safe):
+    a bug lives in the lines marked ``# BUG``, never in a copy of the model.
 
     Parameters
     ----------
@@ -93,27 +89,24 @@ def _backprop(
     m = X.shape[0]
     if bug == "labels_off_by_one":  # BUG: class k scored as class k+1 (mod K), in cost and gradient
         Y = np.roll(Y, 1, axis=1)
+    arch = Architecture((X.shape[1],) + tuple(T.shape[0] for T in mats))
 
     # Forward: a[l] is the activation of layer l+1 without its bias unit, z[l] feeds a[l+1].
-    a, z = [X], []
-    for T in mats:
-        z.append(a[-1] @ T[:, 1:].T + T[:, 0])
-        g, sp = _activate(z[-1])
-        a.append(g)
-    zL = z[-1]
-    J = np.sum(sp - Y * zL) / m  # = mean over examples of -y log h - (1-y) log(1-h)
-    reg_cols = slice(0, None) if bug == "bias_regularized_everywhere" else slice(1, None)  # BUG: bias in cost
-    if lam:
-        J = J + lam / (2 * m) * sum(np.sum(T[:, reg_cols] ** 2) for T in mats)
+    fw = forward(arch, mats, X, keep=True)
+    a, z = fw.acts, fw.zs + [fw.logits]
+    J = cost(arch, mats, X, Y, lam, logits=fw.logits)
+    if bug == "bias_regularized_everywhere" and lam:  # BUG: the bias column in the cost's penalty too
+        J = J + lam / (2 * m) * sum(np.sum(T[:, 0] * T[:, 0]) for T in mats)
     if not with_grad:
         return J, None
 
     # Backward: δ(L) = a(L) - y;  Δ(l) = δ(l+1)ᵀ [1, a(l)];  δ(l) = (δ(l+1) Θ(l)[:, 1:]) .* g'(z(l)).
-    delta = a[-1] - Y
+    H = arch.out.activation(fw.logits)
+    delta = H - Y
     if bug == "output_delta_sign":  # BUG: δ(L) = y - a(L)
-        delta = Y - a[-1]
+        delta = Y - H
     if bug == "output_delta_from_z":  # BUG: δ(L) = z(L) - y, the output sigmoid forgotten
-        delta = zL - Y
+        delta = fw.logits - Y
     grads: list[np.ndarray] = [np.empty(0)] * len(mats)
     for l in range(len(mats) - 1, -1, -1):
         T = mats[l]
@@ -188,8 +181,8 @@ class Mutant:
         self, thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0
     ) -> tuple[float, list[np.ndarray]]:
         """The mutant's cost and gradient; see :func:`gradtrio.backprop.cost_and_grad`."""
-        mats, X, Y, lam, _ = prepared_problem(thetas, X, Y, lam)
-        J, grads = _backprop(mats, X, Y, lam, self.name)
+        pb, mats = validate(thetas, X, Y, lam)
+        J, grads = _backprop(mats, pb.X, pb.Y, pb.lam, self.name)
         return float(J), grads  # type: ignore[return-value]
 
     __call__ = cost_and_grad

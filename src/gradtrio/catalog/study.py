@@ -146,8 +146,7 @@ def _guarded(check: Callable[[Mutant], CheckResult]) -> Callable[[Mutant], Check
 def _full_gradient_check(mutant: Mutant, method: str) -> CheckResult:
     """The mutant's gradient against the full numerical gradient (``method``) of its own cost, entry by
     entry against measured bounds (:mod:`gradtrio.measured`, :mod:`gradtrio.rounding`)."""
-    from ..finite_diff import complex_step_gradient
-    from ..measured import bounded_difference
+    from .. import oracles
     from ..rounding import rounding_scales
     from ..tolerances import ANALYTIC_SAFETY
 
@@ -156,11 +155,12 @@ def _full_gradient_check(mutant: Mutant, method: str) -> CheckResult:
     g = c.grad(c.theta)
     scales = rounding_scales(*problem)
     exact = ANALYTIC_SAFETY * scales.grad_error()
-    if method == "complex":
-        numeric, error = complex_step_gradient(c.cost, c.theta), exact
+    if method == "complex":  # exact to rounding: its bound is the analytic one
+        res = oracles.measure(method, c.cost, c.theta, exact_error=exact)
     else:
-        res = bounded_difference(c.cost, c.theta, step_scale=scales.flat_sensitivity(), noise_floor=scales.cost_error())
-        numeric, error = res.grad, res.error
+        res = oracles.measure(method, c.cost, c.theta, step_scale=scales.flat_sensitivity(),
+                              noise_floor=scales.cost_error())
+    numeric, error = res.grad, res.error
     why = _compare(g, numeric, exact + error, c.sizes, method)
     return CheckResult(bool(why), c.calls, why)
 
@@ -174,11 +174,11 @@ def check_central(mutant: Mutant) -> CheckResult:
 @_guarded
 def check_directional(mutant: Mutant) -> CheckResult:
     """``gᵀv`` against central differences of the mutant's own cost along k random directions."""
-    from ..finite_diff import directional_check
+    from ..oracles import directional_check
 
     c = FlatProblem(*judge_problem(mutant), mutant, mutant.cost)
     g = c.grad(c.theta)
-    res = directional_check(g, c.cost, c.theta, k=DIRECTIONS, seed=0)
+    res = directional_check(c.cost, g, c.theta, k=DIRECTIONS, seed=0)
     off = int(np.sum(res.ratio > 1))
     failed = res.verdict == "fail"
     why = f"{off}/{DIRECTIONS} directions off (worst ratio {res.ratio.max():.2g})" if failed else ""

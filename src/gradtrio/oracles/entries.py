@@ -1,0 +1,167 @@
+"""Every gradient entry against its own central difference and its own measured error bound.
+
+For each entry ``i``: ``D_i(h)`` and ``D_i(2h)`` by central differences along the coordinate ``e_i``;
+rounding ``σ/h`` with σ measured; truncation ``|D_i(h) − D_i(2h)|/3``; the bound and the names of
+:mod:`gradtrio.oracles.probes`. Four evaluations an entry: the full check that :func:`gradtrio.oracles.localize`
+avoids, kept for small problems and for the entries a localization names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..network import theta_shapes
+from ..tolerances import BUG_SIZE, judged
+from ._compat import legacy, located_order
+from .function import Function, as_function, gradient_of
+from .probes import Prober, Suspect, check_inputs, suspect_at
+
+__all__ = ["EntryBounds", "entry_bounds"]
+
+
+@dataclass
+class EntryBounds:
+    """Per-entry comparison of an analytic gradient with central differences.
+
+    All arrays have shape ``(k,)``, one value per checked entry, aligned with ``indices``.
+
+    Attributes
+    ----------
+    indices : ndarray of int
+        Unrolled positions of the checked entries.
+    analytic, fd : ndarray
+        The analytic entry and its central difference ``D(h)``.
+    rounding, truncation : ndarray
+        The two error estimates (before safety factors), see the module docstring.
+    bound : ndarray
+        The bound the error is judged against (safety factors applied).
+    ratio : ndarray
+        ``|analytic − fd| / bound``; an entry fails when its ratio is > 1.
+    sizes : tuple of int
+    evaluations : int
+    noise, step : float
+    """
+
+    indices: np.ndarray
+    analytic: np.ndarray
+    fd: np.ndarray
+    rounding: np.ndarray
+    truncation: np.ndarray
+    bound: np.ndarray
+    ratio: np.ndarray
+    sizes: tuple[int, ...]
+    evaluations: int
+    noise: float
+    step: float
+    resolution: float = 0.0
+    bug_size: float = BUG_SIZE
+
+    @property
+    def verdict(self) -> str:
+        """"fail" when an entry's ratio is > 1; "inconclusive" when none is but :attr:`resolution` (the
+        largest bound of a layer over its largest entry) is above :attr:`bug_size`; else "pass"."""
+        return judged(bool(np.any(self.ratio > 1.0)), self.resolution, self.bug_size)
+
+    @property
+    def passed(self) -> bool:
+        """True when the verdict is "pass": every entry within its bound, at the resolution asked for."""
+        return self.verdict == "pass"
+
+    def failing(self) -> list[Suspect]:
+        """The entries whose ratio is > 1, in unrolled order."""
+        return [suspect_at(int(i), self.sizes) for i in self.indices[self.ratio > 1.0]]
+
+    def worst(self, k: int = 3) -> dict[int, list[tuple[Suspect, float]]]:
+        """The ``k`` largest ratios of each layer: ``{layer: [(Suspect, ratio), ...]}``."""
+        out: dict[int, list[tuple[Suspect, float]]] = {}
+        named = [suspect_at(int(i), self.sizes) for i in self.indices]
+        for layer in sorted({s.layer for s in named}):
+            pos = [j for j, s in enumerate(named) if s.layer == layer]
+            top = sorted(pos, key=lambda j: -self.ratio[j])[:k]
+            out[layer] = [(named[j], float(self.ratio[j])) for j in top]
+        return out
+
+    def __str__(self) -> str:
+        lines = [
+            f"entry bounds: {self.verdict.upper()}, {self.indices.size} entries, "
+            f"{self.evaluations} cost evaluations, h = {self.step:.3g}, noise σ = {self.noise:.3g}",
+            f"  {'entry':<22}{'analytic':>13}{'FD':>13}{'bound':>11}{'ratio':>9}",
+        ]
+        pos = {int(i): j for j, i in enumerate(self.indices)}
+        for items in self.worst().values():
+            for s, r in items:
+                j = pos[s.index]
+                lines.append(
+                    f"  {str(s):<22}{self.analytic[j]:>13.5g}{self.fd[j]:>13.5g}{self.bound[j]:>11.3g}{r:>9.3g}"
+                )
+        return "\n".join(lines)
+
+
+def _resolution(idx: np.ndarray, bound: np.ndarray, g: np.ndarray, sizes: tuple[int, ...]) -> float:
+    """The largest bound of a layer over its largest entry, worst layer."""
+    resolution = 0.0
+    starts = np.cumsum([0] + [r * c for r, c in theta_shapes(sizes)])
+    for a, b in zip(starts[:-1], starts[1:]):
+        inside = (idx >= a) & (idx < b)
+        if np.any(inside):
+            top = float(np.max(np.abs(g[a:b]))) or float(np.max(np.abs(g)))
+            worst = float(np.max(bound[inside]))
+            resolution = max(resolution, worst / top if top > 0 else (0.0 if worst == 0 else np.inf))
+    return resolution
+
+
+@legacy(("grad", "f", "theta", "sizes"), located_order, "(grad, cost_fn, theta, sizes)", {"cost_fn": "f"})
+def entry_bounds(
+    f: Callable[[np.ndarray], float] | Function,
+    grad: ArrayLike | Sequence[ArrayLike] | Callable[[np.ndarray], ArrayLike] | None,
+    theta: ArrayLike,
+    *,
+    h: float | None = None,
+    seed: int | np.random.Generator | None = 0,
+    sizes: Sequence[int],
+    indices: ArrayLike | None = None,
+    noise: float | None = None,
+    noise_floor: float = 0.0,
+    grad_error: ArrayLike | None = None,
+    step_scale: ArrayLike | None = None,
+    bug_size: float = BUG_SIZE,
+) -> EntryBounds:
+    """Compare each gradient entry with its central difference, against a per-entry error bound.
+
+    Parameters
+    ----------
+    f : callable or Function
+        ``f(theta) -> float`` on an unrolled vector of shape ``(n,)``.
+    grad : array_like of shape (n,), list of matrices, callable, or None
+        The analytic gradient at ``theta`` (``grad(theta)`` for a callable, ``f.grad`` for None).
+    theta : array_like of shape (n,)
+    h, seed, sizes, noise, noise_floor, grad_error, step_scale
+        As in :func:`gradtrio.oracles.localize`.
+    indices : array_like of int, optional
+        Unrolled positions to check (default: all ``n``; each costs 4 evaluations).
+    bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`
+        "inconclusive" when some layer's largest bound exceeds ``bug_size`` × its largest entry.
+
+    Returns
+    -------
+    EntryBounds
+        ``.ratio`` per entry, ``.worst(k)`` the worst entries by layer, ``str()`` a table.
+    """
+    fn = as_function(f)
+    theta_arr = np.asarray(theta)
+    g, theta_arr, sizes = check_inputs(gradient_of(fn, grad, theta_arr), theta_arr, sizes)
+    idx = np.arange(g.size) if indices is None else np.asarray(indices, dtype=np.int64).ravel()
+    if idx.size and (idx.min() < 0 or idx.max() >= g.size):
+        raise ValueError(f"indices must lie in 0..{g.size - 1}; got {int(idx.min())}..{int(idx.max())}")
+    pr = Prober(fn.value, g, theta_arr, h, noise, seed, noise_floor, grad_error, step_scale)
+    one = np.ones(1, dtype=np.int8)
+    rows = np.array([pr.probe(np.array([i]), one) for i in idx], dtype=np.float64).reshape(-1, 5)
+    analytic, fd, rounding, truncation, bound = rows.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(bound > 0, np.abs(analytic - fd) / bound, np.where(analytic == fd, 0.0, np.inf))
+    return EntryBounds(idx, analytic, fd, rounding, truncation, bound, ratio, sizes, pr.evaluations, pr.noise, pr.h,
+                       _resolution(idx, bound, g, sizes), float(bug_size))
