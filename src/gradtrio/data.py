@@ -32,7 +32,7 @@ from typing import IO, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import check_thetas, check_X
+from .model.validate import check_thetas, check_X
 
 __all__ = [
     "Dataset",

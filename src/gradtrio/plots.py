@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import check_thetas
 from .data import atomic_write
+from .model.validate import check_thetas
 
 __all__ = ["tile_images", "save_hidden_units", "save_training_curve", "guess_image_shape"]
 

@@ -192,6 +192,24 @@ def _check_labels(y: ArrayLike, m: int, num_labels: int | None) -> tuple[np.ndar
     return check_labels(y, int(num_labels)), int(num_labels)
 
 
+def _validated(X: ArrayLike, y: ArrayLike, hidden: Sequence[int] | int, lam: float, maxiter: int, method: str,
+               seed: int, backend: str, num_labels: int | None, numpy_threads: int | None) -> Problem:
+    """Every argument of :func:`train` checked, and the data validated once into a float64 Problem (the
+    optimizer works in float64 whatever X's dtype)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+    _check_int("maxiter", maxiter, 0)
+    _check_int("seed", seed, 0)
+    if numpy_threads is not None:
+        _check_int("numpy_threads", numpy_threads, 1)
+    X = check_X(X, check_finite=False)  # its shape and dtype: validate_data below checks the values
+    y, K = _check_labels(y, X.shape[0], num_labels)
+    arch = Architecture((X.shape[1], *_check_hidden(hidden), K))
+    return validate_data(arch, X, one_hot(y, K, dtype=X.dtype), lam, dtype=np.float64)
+
+
 def train(
     X: ArrayLike,
     y: ArrayLike,
@@ -247,21 +265,8 @@ def train(
     """
     import scipy.optimize
 
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
-    _check_int("maxiter", maxiter, 0)
-    _check_int("seed", seed, 0)
-    if numpy_threads is not None:
-        _check_int("numpy_threads", numpy_threads, 1)
-    X = check_X(X, check_finite=False)  # its shape and dtype: validate_data below checks the values
-    y, K = _check_labels(y, X.shape[0], num_labels)
-    arch = Architecture((X.shape[1], *_check_hidden(hidden), K))
-    sizes = arch.sizes
-    # The one validation of the data; the optimizer works in float64 whatever X's dtype.
-    problem = validate_data(arch, X, one_hot(y, K, dtype=X.dtype), lam, dtype=np.float64)
-    lam = problem.lam
+    problem = _validated(X, y, hidden, lam, maxiter, method, seed, backend, num_labels, numpy_threads)
+    arch, sizes, lam = problem.arch, problem.arch.sizes, problem.lam
     fun = _cost_and_grad_fn(backend, problem)
 
     x0 = np.concatenate([t.ravel() for t in arch.init(seed)])

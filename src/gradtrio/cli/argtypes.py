@@ -29,8 +29,8 @@ positive_int, nonneg_int = int_at_least(1), int_at_least(0)
 
 
 def lam(text: str) -> float:
-    """λ, validated here once (:func:`gradtrio._validate.check_lam`): the commands pass it on as it is."""
-    from .._validate import check_lam
+    """λ, validated here once (:func:`gradtrio.model.validate.check_lam`): the commands pass it on as it is."""
+    from ..model.validate import check_lam
 
     try:
         return check_lam(float(text))

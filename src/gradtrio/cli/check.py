@@ -79,8 +79,8 @@ def check_method_names(names: Sequence[str]) -> tuple[str, ...]:
 
 def cmd_check(args) -> int:
     """``gradtrio check``: the three-way check of the course's debug problem on ``--sizes``."""
-    from .._validate import check_sizes
     from ..check import DEFAULT_METHODS
+    from ..model.validate import check_sizes
 
     sizes = check_sizes(tuple(layer_sizes(args.sizes)))
     methods = DEFAULT_METHODS if args.methods is None else check_method_names(args.methods)

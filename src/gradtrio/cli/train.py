@@ -110,7 +110,7 @@ def _load_training_data(args: argparse.Namespace) -> tuple:
 def _prepare(args: argparse.Namespace) -> _Run:
     """Check the options, the output folder and the data; create the folder. ``args.lam`` was
     validated by its argparse type and is used as it is."""
-    from .._validate import check_sizes
+    from ..model.validate import check_sizes
     from ..network import num_params
 
     if args.labels is not None and args.data is None:

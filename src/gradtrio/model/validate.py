@@ -28,7 +28,6 @@ __all__ = [
     "check_labels",
     "check_problem",
     "check_thetas_and_X",
-    "prepared_problem",
     "prepared_thetas_and_X",
     "float_dtype",
 ]
@@ -380,29 +379,6 @@ def prepared_thetas_and_X(thetas: Sequence[Any], X: Any) -> tuple[list[np.ndarra
     mats, X = check_thetas_and_X(thetas, X)
     dtype = float_dtype(X, *mats)
     return [t.astype(dtype, copy=False) for t in mats], X.astype(dtype, copy=False)
-
-
-def prepared_problem(
-    thetas: Sequence[Any],
-    X: Any,
-    Y: Any,
-    lam: Any,
-    *,
-    check_finite: bool = True,
-    dtype: Any = None,
-) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, float, np.dtype]:
-    """:func:`check_problem`, then thetas, X and Y cast to one float dtype (no copy where none is needed).
-
-    Returns
-    -------
-    mats, X, Y, lam, dtype
-        ``dtype`` is the given one, else :func:`float_dtype` of X and the thetas (float32 only when
-        all of them are float32).
-    """
-    mats, X, Y, lam = check_problem(thetas, X, Y, lam, check_finite=check_finite)
-    dt = float_dtype(X, *mats) if dtype is None else np.dtype(dtype)
-    mats = [t.astype(dt, copy=False) for t in mats]
-    return mats, X.astype(dt, copy=False), Y.astype(dt, copy=False), lam, dt
 
 
 def check_labels(y: Any, num_labels: int) -> np.ndarray:
