@@ -207,7 +207,7 @@ def test_cost_closures_validate_once_however_many_evaluations():
     before = model.validation_count()
     J, Jc = cost_fn((3, 5, 3), X, Y, 3.0), complex_cost_fn((3, 5, 3), X, Y, 3.0)
     assert model.validation_count() - before == 2
-    g = numerical_gradient(J, arch.unroll(thetas))
+    g = numerical_gradient(J, None, arch.unroll(thetas))
     Jc(arch.unroll(thetas) + 1e-20j)
     assert model.validation_count() - before == 2
     np.testing.assert_allclose(g, arch.unroll(backprop.cost_and_grad(thetas, X, Y, 3.0)[1]), atol=1e-9)
