@@ -2,15 +2,18 @@
 
 - :mod:`gradtrio.backprop` — backpropagation written by hand in NumPy (loop and vectorized);
 - :mod:`gradtrio.autodiff` — ``jax.grad`` of the same cost;
-- :mod:`gradtrio.finite_diff` — central differences, complex step, random directions.
+- :mod:`gradtrio.oracles` — central differences, complex step, random directions, localization and
+  tolerance-free verdicts, on any black-box cost (:mod:`gradtrio.finite_diff` keeps the former names).
 
-Conventions (layer sizes, the ``(s_{l+1}, s_l + 1)`` weight layout with the bias in column 0, the
-cost and labels) are written once in :mod:`gradtrio.network` and :mod:`gradtrio.backprop`.
+The network (units, the ``(s_{l+1}, s_l + 1)`` weight layout with the bias in column 0, validation, the
+forward pass and cost) is written once, in :mod:`gradtrio.model`.
 """
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "model",
+    "oracles",
     "backprop",
     "network",
     "debug_problem",
@@ -39,8 +42,8 @@ __all__ = [
 
 # Everything is imported on first use, so that ``import gradtrio`` (done by every CLI command before
 # its Ctrl-C handling is in place) loads neither NumPy, SciPy nor JAX: the command imports them itself.
-_LAZY_MODULES = {"backprop", "network", "autodiff", "finite_diff", "check", "tolerances", "rounding",
-                 "measured", "localize", "verdicts", "mutants", "catalog", "testing", "stepsize"}
+_LAZY_MODULES = {"model", "oracles", "backprop", "network", "autodiff", "finite_diff", "check", "tolerances",
+                 "rounding", "measured", "localize", "verdicts", "mutants", "catalog", "testing", "stepsize"}
 _LAZY_NAMES = {
     "load_digits": "data",
     "debug_problem": "network",

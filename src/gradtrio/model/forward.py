@@ -149,5 +149,8 @@ def cost(arch: Architecture, mats: Sequence[np.ndarray], X: np.ndarray, Y: np.nd
     """
     zL = forward(arch, mats, X).logits if logits is None else logits
     m = X.shape[0]
-    J = arch.out.loss_sum(zL, Y) / m
+    loss = arch.out.loss_sum(zL, Y)
+    if np.ndim(loss) == 0 and not np.iscomplexobj(loss):
+        loss = float(loss)  # one real cost: what follows adds no float32 rounding to the sums' own
+    J = loss / m
     return J + lam / (2 * m) * penalty(mats) if lam else J  # λ = 0: no 0·inf from huge weights
