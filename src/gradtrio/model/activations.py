@@ -206,7 +206,7 @@ def _cross_entropy(z: Array, Y: Array, residual: bool) -> tuple[Array, Array | N
     e = np.abs(z)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    sp = np.log1p(e)
+    sp = np.log1p(e, out=None if residual else e)  # e is needed again only for the residual
     axes = None if z.ndim == 2 else (-2, -1)  # one matrix: NumPy's flat pairwise sum
     total = sp.sum(axis=axes) + np.maximum(z, 0.0, out=sp).sum(axis=axes) - _yz_sum(z, Y)
     if not residual:

@@ -64,7 +64,7 @@ def _first_layer_complex(X: np.ndarray, T: np.ndarray) -> np.ndarray:
 def _affine(a: np.ndarray, T: np.ndarray, W: np.ndarray | None) -> np.ndarray:
     """``a Wᵀ + b`` for one layer; ``W`` is ``T[..., 1:]`` already made contiguous, when the caller has it."""
     if T.ndim == 2:
-        z = a @ (T[:, 1:] if W is None else W).T
+        z = a @ (np.ascontiguousarray(T[:, 1:]) if W is None else W).T  # a contiguous W: BLAS's fast path
         z += T[:, 0]
         return z
     if a.ndim == 2 and np.iscomplexobj(T) and not np.iscomplexobj(a):
@@ -85,8 +85,8 @@ def forward(arch: Architecture, mats: Sequence[np.ndarray], X: np.ndarray, *, ke
     keep : bool
         Keep the activations (and, unless ``inplace``, the hidden pre-activations) for a backward pass.
     inplace : bool
-        Turn each hidden pre-activation into its activation in place (real, unbatched; the training
-        path: the sigmoid's derivative is written in terms of its output).
+        Turn each hidden pre-activation into its activation in place (real weights only; the training
+        path, where the sigmoid's derivative is written in terms of its output).
     weights : sequence of ndarray, optional
         ``mats[l][:, 1:]`` made contiguous, when the caller keeps them for its backward pass.
 
@@ -147,7 +147,9 @@ def cost(arch: Architecture, mats: Sequence[np.ndarray], X: np.ndarray, Y: np.nd
     -------
     float, complex or ndarray of shape batch
     """
-    zL = forward(arch, mats, X).logits if logits is None else logits
+    if logits is None:  # real weights: each hidden z becomes its activation in place (no copy)
+        logits = forward(arch, mats, X, inplace=not any(np.iscomplexobj(T) for T in mats)).logits
+    zL = logits
     m = X.shape[0]
     loss = arch.out.loss_sum(zL, Y)
     if np.ndim(loss) == 0 and not np.iscomplexobj(loss):
