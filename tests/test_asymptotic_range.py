@@ -65,8 +65,8 @@ def test_a_planted_bug_is_still_caught_there():
 
 
 @SETTINGS
-@given(p=problems(sizes=layer_sizes(max_layers=3, max_size=6), dtype=st.just(np.dtype(np.float32)),
-                  m=st.integers(1, 6), regime=st.sampled_from(["pixels", "saturated"]),
+@given(p=problems(sizes=layer_sizes(max_layers=3, max_size=10), dtype=st.just(np.dtype(np.float32)),
+                  m=st.integers(1, 20), regime=st.sampled_from(["pixels", "saturated"]),
                   x_scale=st.one_of(st.just(16.0), st.floats(16.0, 100.0))),
        seed=st.integers(0, 2**31))
 def test_float32_bounds_cover_the_true_error_on_large_data(p, seed):
