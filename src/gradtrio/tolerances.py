@@ -93,7 +93,8 @@ __all__ = [
 ROUND_SAFETY = 8.0
 #: Safety factor on the truncation estimate ``|D(h) − D(2h)|/3``, which neglects the O(h⁴) term and can
 #: come out small when c h² and the rounding noise cancel; 3 covers both while h is in the asymptotic
-#: range (which the per-entry steps of :mod:`gradtrio.measured` keep it in).
+#: range (which the per-entry steps of :mod:`gradtrio.measured` keep it in, and which the probes of
+#: :mod:`gradtrio.oracles.probes` check on their own evaluations, halving the step where it fails).
 TRUNC_SAFETY = 3.0
 #: Safety factor on an analytic gradient's running error scale ε·G (:mod:`gradtrio.rounding`): G
 #: already counts sqrt(n) for every sum of n terms (the random-walk growth of rounding), so 8 is about

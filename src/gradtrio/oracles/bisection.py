@@ -222,7 +222,8 @@ def localize(
     LocalizeResult
         ``.suspects`` names the wrong entries (layer from 1, row and column 0-based);
         ``.evaluations`` counts cost evaluations: at most ``4·(L − 1 + 2·n_random + 2·⌈log2 N⌉·k) + 13``
-        for ``k`` wrong entries (4 per probe, 13 for θ and the noise estimate).
+        for ``k`` wrong entries (4 per probe, 13 for θ and the noise estimate), plus 2 for each halving of a
+        probe's step where the expansion was not asymptotic (:data:`gradtrio.oracles.probes.MAX_HALVINGS`).
     """
     fn = as_function(f)
     theta_arr = np.asarray(theta)

@@ -2,7 +2,8 @@
 
 For each entry ``i``: ``D_i(h)`` and ``D_i(2h)`` by central differences along the coordinate ``e_i``;
 rounding ``σ/h`` with σ measured; truncation ``|D_i(h) − D_i(2h)|/3``; the bound and the names of
-:mod:`gradtrio.oracles.probes`. Four evaluations an entry: the full check that :func:`gradtrio.oracles.localize`
+:mod:`gradtrio.oracles.probes`. Four evaluations an entry (two more for each halving of its step, where the
+expansion is not asymptotic at the base step): the full check that :func:`gradtrio.oracles.localize`
 avoids, kept for small problems and for the entries a localization names.
 """
 
@@ -142,7 +143,7 @@ def entry_bounds(
     h, seed, sizes, noise, noise_floor, grad_error, step_scale
         As in :func:`gradtrio.oracles.localize`.
     indices : array_like of int, optional
-        Unrolled positions to check (default: all ``n``; each costs 4 evaluations).
+        Unrolled positions to check (default: all ``n``; each costs 4 evaluations, and 2 a halving of its step).
     bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`
         "inconclusive" when some layer's largest bound exceeds ``bug_size`` × its largest entry.
 
