@@ -151,7 +151,7 @@ def cost(arch: Architecture, mats: Sequence[np.ndarray], X: np.ndarray, Y: np.nd
         logits = forward(arch, mats, X, inplace=not any(np.iscomplexobj(T) for T in mats)).logits
     zL = logits
     m = X.shape[0]
-    loss = arch.out.loss_sum(zL, Y)
+    loss: np.ndarray | float = arch.out.loss_sum(zL, Y)
     if np.ndim(loss) == 0 and not np.iscomplexobj(loss):
         loss = float(loss)  # one real cost: what follows adds no float32 rounding to the sums' own
     J = loss / m

@@ -13,7 +13,7 @@ With step ``h`` (the dtype's central-difference step, :func:`gradtrio.oracles.de
   ``D(2h) − D(h) ≈ 3 c h²``, so the truncation of ``D(h)`` is about ``|D(h) − D(2h)| / 3``. That
   estimate is off by ``4 d h⁴ = J⁽⁵⁾h⁴/30``, negligible only in the asymptotic range; outside it the
   two terms can cancel in ``D(2h) − D(h)`` while ``D(h)`` stays as far off (float32's ``h = 0.025`` on
-  data of |x| ≈ 40 moves a logit by 1 per step: false alarms of 1-27× the bound). The four evaluations
+  data of ``|x| ≈ 40`` moves a logit by 1 per step: false alarms of 1-27× the bound). The four evaluations
   of the probe also give J's even part, whose fourth difference measures the quartic term
   (:data:`ASYMPTOTIC_RATIO`); where it is not negligible, the probe halves its step (two evaluations
   a halving) until the Romberg table of its three finest steps is consistent, and bounds ``D(s)`` with
