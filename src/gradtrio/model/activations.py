@@ -221,7 +221,7 @@ def _cross_entropy(z: Array, Y: Array, residual: bool) -> tuple[Array, Array | N
 
 def _cross_entropy_sum(z: Array, Y: Array) -> Array:
     """``Σ softplus(z) − y z`` over examples and units; complex-safe."""
-    if np.iscomplexobj(z):
+    if z.dtype.kind == "c":
         return complex_softplus(z).sum(axis=(-2, -1)) - _yz_sum(z, Y)
     return _cross_entropy(z, Y, False)[0]
 

@@ -148,11 +148,11 @@ def cost(arch: Architecture, mats: Sequence[np.ndarray], X: np.ndarray, Y: np.nd
     float, complex or ndarray of shape batch
     """
     if logits is None:  # real weights: each hidden z becomes its activation in place (no copy)
-        logits = forward(arch, mats, X, inplace=not any(np.iscomplexobj(T) for T in mats)).logits
+        logits = forward(arch, mats, X, inplace=mats[0].dtype.kind == "f").logits  # validated: one dtype
     zL = logits
     m = X.shape[0]
     loss: np.ndarray | float = arch.out.loss_sum(zL, Y)
-    if np.ndim(loss) == 0 and not np.iscomplexobj(loss):
+    if isinstance(loss, np.floating):
         loss = float(loss)  # one real cost: what follows adds no float32 rounding to the sums' own
     J = loss / m
     return J + lam / (2 * m) * penalty(mats) if lam else J  # λ = 0: no 0·inf from huge weights
