@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, threadpool_limits(1):
         before = _load_before(args.rev, Path(tmp))
         print(f"now: this tree; before: {args.rev}; one BLAS thread; medians of interleaved rounds")
+        table: dict[str, dict[str, str]] = {}
         for name in ("digits", "course"):
             size = SIZES[name]
             now, old = _calls(gradtrio, size), _calls(before, size)
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {k:14s} before {np.median(b) * 1e6:8.0f} µs ({np.median(b / t['floor']):.2f}× floor)"
                       f"   now {np.median(n) * 1e6:8.0f} µs ({np.median(n / t['floor']):.2f}× floor)"
                       f"   now/before {np.median(n / b):.3f}")
+                table.setdefault(k, {})[name] = f"{np.median(n / b):.3f} | {np.median(n / t['floor']):.2f}"
         train_now = importlib.import_module("gradtrio.train").train
         train_old = importlib.import_module(f"{before.__name__}.train").train
         d = gradtrio.load_digits()
@@ -103,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ntrain() on the digits, 100 L-BFGS-B iterations ({args.train_rounds} rounds): before "
               f"{np.median(t['before']):.3f} s, now {np.median(t['now']):.3f} s, now/before "
               f"{np.median(t['now'] / t['before']):.3f}")
+        print("\n| call | digits now/before | × floor now | course now/before | × floor now |")
+        print("|---|---:|---:|---:|---:|")
+        for k, row in table.items():
+            print(f"| {k} | {row['digits']} | {row['course']} |")
+        print(f"| train(), 100 L-BFGS-B iterations, digits | {np.median(t['now'] / t['before']):.3f} | | | |")
     return 0
 
 
