@@ -38,7 +38,7 @@ from . import _docs, backprop, oracles
 from .model import Problem, closures, validate
 from .model import cost as model_cost
 from .network import debug_problem, one_hot, roll, unroll
-from .rounding import rounding_scales
+from .rounding import scales_of
 from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, FLOOR_TINY, judged, verdict_of
 
 __all__ = [
@@ -101,11 +101,10 @@ class _Problem:
     def __init__(self, problem: Problem, mats: list[np.ndarray]):
         self.problem, self.mats = problem, mats
         self.X, self.Y, self.lam, self.dtype = problem.X, problem.Y, problem.lam, problem.dtype
-        X, Y, lam, dt = self.X, self.Y, self.lam, self.dtype
         self.sizes = problem.arch.sizes
         self.theta = problem.arch.unroll(mats)
-        self.scales = rounding_scales(mats, X, Y, lam)
-        self.eps = float(np.finfo(dt).eps)
+        self.scales = scales_of(problem, mats)  # the problem is validated: not again
+        self.eps = float(np.finfo(self.dtype).eps)
         self.evaluations: dict[str, int] = {}
 
     def analytic_error(self) -> np.ndarray:

@@ -38,10 +38,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _docs
-from .model import forward, validate
+from .model import Problem, forward, validate
 from .network import unroll
 
-__all__ = ["RoundingScales", "rounding_scales", "checker_options", "FUNCTION_ULPS"]
+__all__ = ["RoundingScales", "rounding_scales", "scales_of", "checker_options", "FUNCTION_ULPS"]
 
 #: Error of one evaluation of exp, log1p or the sigmoid, in units of ε. Correctly rounded would be
 #: 0.5; glibc's libm is within 1 ulp, and vectorized implementations (NumPy's SIMD exp, XLA's logistic
@@ -108,7 +108,11 @@ def rounding_scales(
         See the module docstring. Computed in float64 from the problem's values (in their dtype), at
         the cost of about two forward passes.
     """
-    pb, mats = validate(thetas, X, Y, lam)
+    return scales_of(*validate(thetas, X, Y, lam))
+
+
+def scales_of(pb: Problem, mats: Sequence[np.ndarray]) -> RoundingScales:
+    """:func:`rounding_scales` of a validated problem and its weights (nothing is checked again)."""
     arch, lam, dt, m = pb.arch, pb.lam, pb.dtype, pb.m
     mats = [T.astype(np.float64) for T in mats]
     X64, Y64 = pb.X.astype(np.float64), pb.Y.astype(np.float64)

@@ -226,16 +226,15 @@ def _cross_entropy_sum(z: Array, Y: Array) -> Array:
     return _cross_entropy(z, Y, False)[0]
 
 
-def _sigmoid_residual(z: Array, Y: Array) -> Array:
-    out = _sigmoid(z)
-    out -= Y
-    return out
-
-
 def _cross_entropy_and_residual(z: Array, Y: Array) -> tuple[Array, Array]:
     total, g = _cross_entropy(z, Y, True)
     assert g is not None
     return total, g
+
+
+def _sigmoid_residual(z: Array, Y: Array) -> Array:
+    """``g(z) − y`` alone: the one formula of :func:`_cross_entropy` (its loss is not on a hot path here)."""
+    return _cross_entropy_and_residual(z, Y)[1]
 
 
 SIGMOID_CROSS_ENTROPY = Output(
