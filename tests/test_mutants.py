@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradtrio import autodiff, backprop, catalog
-from gradtrio.catalog import CATALOG, CONTROL, KNOWN_VALUE_CASES, study
+from gradtrio.catalog import CATALOG, CONTROL, KINDS, KNOWN_VALUE_CASES, study
 from gradtrio.catalog.known_values import COURSE_SIGMOID_GRADIENT, COURSE_SIGMOID_GRADIENT_ATOL
 from gradtrio.cli import mutants as mutants_cli
 from gradtrio.testing.strategies import dtypes, problems
@@ -20,6 +21,8 @@ from gradtrio.tolerances import tolerance
 
 GRADIENT_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind == "gradient"]
 COST_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind == "cost"]
+#: Mutants that return numbers on their judge problem (a crash mutant raises there).
+RUNNING_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind != "crash"]
 
 
 def _agree(a, b, dtype=np.float64) -> bool:
@@ -56,32 +59,64 @@ def test_cost_is_complex_safe_and_matches_real_cost():
 def test_catalog_has_the_classic_bugs_with_metadata():
     required = {"bias_regularized_grad", "lambda_not_divided_by_m", "lambda_over_2m_in_grad",
                 "delta_not_divided_by_m", "gprime_missing", "gprime_from_z", "output_delta_sign",
-                "delta0_slice", "theta_transposed", "labels_off_by_one", "float32_accumulation"}
+                "delta0_slice", "theta_transposed", "labels_off_by_one", "float32_accumulation",
+                # the issue's list of bugs real implementations of the exercise make
+                "onehot_from_present_classes", "params_mutated_through_view", "grad_regularization_forgotten",
+                "lambda_ignored", "lambda_fixed_at_1", "K_fixed_at_10", "sigmoid_after_bias"}
     assert required <= set(CATALOG)
+    assert len(CATALOG) >= 25
     for name, mu in CATALOG.items():
         assert mu.name == name
-        assert mu.kind in ("gradient", "cost")
+        assert mu.kind in KINDS
         assert mu.description and "\n" not in mu.description
         assert mu.where and "\n" not in mu.where
+    assert {mu.kind for mu in CATALOG.values()} == set(KINDS)
 
 
-@pytest.mark.parametrize("name", sorted(CATALOG))
+def _copy(problem):
+    thetas, X, Y, lam = problem
+    return [t.copy() for t in thetas], X.copy(), Y.copy(), lam
+
+
+@pytest.mark.parametrize("name", RUNNING_MUTANTS)
 def test_every_mutant_changes_cost_or_gradient(name):
     """A bug switch that changes nothing would make its row of the table meaningless."""
     mu = CATALOG[name]
-    thetas, X, Y, lam = catalog.judge_problem(mu)
+    problem = catalog.judge_problem(mu)
+    thetas, X, Y, lam = _copy(problem)
     J, grads = mu(thetas, X, Y, lam)
-    J_ref, ref = backprop.cost_and_grad(thetas, X, Y, lam)
-    assert not (math.isclose(J, J_ref, rel_tol=1e-14) and _agree(grads, ref))
+    J_ref, ref = backprop.cost_and_grad(*problem)
+    changed_args = any(not np.array_equal(a, b) for a, b in zip(thetas, problem.thetas))
+    assert changed_args == (mu.kind == "contract")
+    assert not (math.isclose(J, J_ref, rel_tol=1e-14) and _agree(grads, ref)) or mu.kind == "contract"
 
 
-@pytest.mark.parametrize("name", sorted(CATALOG))
+@pytest.mark.parametrize("name", [n for n, mu in CATALOG.items() if mu.kind == "crash"])
+def test_crash_mutants_raise_where_their_bug_shows_and_are_right_elsewhere(name):
+    mu = CATALOG[name]
+    with pytest.raises(ValueError, match="broadcast"):
+        mu(*catalog.judge_problem(mu))
+    ten = study.Problem(*catalog.judge_problem(dataclasses.replace(mu, judge_sizes=(3, 5, 10), judge_m=12)))
+    J, grads = mu(*_copy(ten))
+    J_ref, ref = backprop.cost_and_grad(*ten)
+    assert math.isclose(J, J_ref, rel_tol=1e-13) and _agree(grads, ref)
+
+
+@pytest.mark.parametrize("name", RUNNING_MUTANTS)
 def test_kind_matches_behaviour(name):
     """'cost' mutants: the gradient is the exact derivative of their (wrong) cost, so the complex
-    step of their own cost agrees with it; 'gradient' mutants: it does not."""
-    result = catalog.check_complex(CATALOG[name])
+    step of their own cost agrees with it; 'gradient' and 'cost-only' mutants: it does not. A
+    'cost-only' mutant returns the right gradient; a 'contract' one right values and changed arguments."""
+    mu = CATALOG[name]
+    result = catalog.check_complex(mu)
     assert "crash" not in result.note
-    assert result.detected == (CATALOG[name].kind == "gradient"), result.note
+    assert result.detected == (mu.kind in ("gradient", "cost-only")), result.note
+    problem = catalog.judge_problem(mu)
+    J, grads = mu(*_copy(problem))
+    J_ref, ref = backprop.cost_and_grad(*problem)
+    if mu.kind in ("cost-only", "contract"):
+        assert _agree(grads, ref)
+        assert math.isclose(J, J_ref, rel_tol=1e-13) == (mu.kind == "contract")
 
 
 # --- what catches what ---------------------------------------------------------------------------
@@ -159,10 +194,18 @@ def test_table_rows_match_the_catalog(table):
     rows = {r.name: r for r in table[1:]}
     assert list(rows) == list(CATALOG)
     for name, row in rows.items():
-        res = row.results
+        res, kind = row.results, CATALOG[name].kind
         assert set(res) == set(catalog.CHECKERS)
+        if kind == "contract":  # right values: only a check of the arguments after the call sees it
+            assert not (res["central"].detected or res["complex"].detected), name
+            assert "wrote into its arguments" in res["known values"].note, name
+            continue
         assert res["autodiff"].detected and res["hypothesis"].detected and res["known values"].detected, name
-        if CATALOG[name].kind == "cost":
+        if kind == "crash":
+            assert all(r.detected for r in res.values()), name
+            assert res["central"].crash and res["complex"].crash, name
+            continue
+        if kind == "cost":
             assert not (res["central"].detected or res["directional"].detected or res["complex"].detected)
         else:
             assert res["complex"].detected, name

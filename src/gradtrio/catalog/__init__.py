@@ -11,6 +11,7 @@
 """
 
 from .bugs import CATALOG as CATALOG
+from .bugs import KINDS as KINDS
 from .bugs import CONTROL as CONTROL
 from .bugs import DEBUG_SIZES as DEBUG_SIZES
 from .bugs import JUDGE_LAM as JUDGE_LAM
@@ -40,6 +41,7 @@ from .study import three_way_failure as three_way_failure
 
 __all__ = [
     "CATALOG",
+    "KINDS",
     "CONTROL",
     "DEBUG_SIZES",
     "JUDGE_LAM",

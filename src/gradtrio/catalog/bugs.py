@@ -6,14 +6,30 @@ same signature ``mutant(thetas, X, Y, lam) -> (J, grads)``. All mutants share on
 implementation, :func:`_backprop`, whose bug switches are marked ``# BUG <name>``; with no bug it
 is the reference algorithm (a test holds it to :mod:`gradtrio.backprop` to rounding).
 
-Two kinds of bug (:attr:`Mutant.kind`):
+Five kinds of bug (:attr:`Mutant.kind`, :data:`KINDS`):
 
-- ``"gradient"``: the returned gradient is *not* the derivative of the returned cost. A
-  finite-difference check of the code's own cost can see it.
+- ``"gradient"``: the cost is right and the returned gradient is *not* its derivative. A
+  finite-difference check of the code's own cost can see it, and so can an independent reference.
 - ``"cost"``: the cost itself is wrong and the gradient is its exact derivative (labels off by one,
   a regularized bias column in cost *and* gradient). Finite differences of that cost agree with the
   gradient, so no self-consistency check can see it; only an independent reference can (the JAX
   cost, which is written separately, and the known values of :mod:`gradtrio.catalog.known_values`).
+- ``"cost-only"``: the cost is wrong and the gradient is the right one (the derivative of the *correct*
+  cost): a gradient-only comparison passes it; finite differences of its own cost, or a comparison of
+  the cost with a reference, do not.
+- ``"crash"``: NumPy raises on the problems where the bug shows (a one-hot matrix of the wrong width
+  meets the output's shape); on the others the code is right.
+- ``"contract"``: cost and gradient are right on the first call, but the call writes into its
+  arguments (the caller's parameters through a view); only a check of the arguments after the call,
+  or a repeated call, sees it.
+
+The bugs beyond the original fifteen are the ones real implementations of the course exercise make,
+found by writing it the way students write it (``tests/corpus``): labels and one-hot matrices
+(``labels_not_one_hot``, ``delta_from_label_vector``, ``onehot_from_present_classes``,
+``K_fixed_at_10``), the cost's formula (``cost_*``), λ and m (``lambda_ignored``,
+``lambda_fixed_at_1``, ``m_from_wrong_axis``), the forward pass (``sigmoid_after_bias``), the
+gradient (``grad_regularization_forgotten``, ``bias_grad_forgotten``, ``output_delta_times_gprime``,
+``grad_unrolled_column_major``) and in-place writes (``params_mutated_through_view``).
 """
 
 from __future__ import annotations
@@ -27,10 +43,13 @@ from numpy.typing import ArrayLike
 
 from ..backprop import sigmoid
 from ..model import Architecture, cost, forward, validate
+from ..model.activations import complex_softplus
+from ..model.forward import penalty
 from ..model.validate import check_problem
 
 __all__ = [
     "Kind",
+    "KINDS",
     "Mutant",
     "CATALOG",
     "CONTROL",
@@ -40,7 +59,9 @@ __all__ = [
     "JUDGE_M",
 ]
 
-Kind = Literal["gradient", "cost"]
+Kind = Literal["gradient", "cost", "cost-only", "crash", "contract"]
+#: Every kind of bug, in the order of the module docstring.
+KINDS: tuple[str, ...] = ("gradient", "cost", "cost-only", "crash", "contract")
 
 #: The course's ``checkNNGradients`` network: 3 inputs, 5 hidden units, 3 labels, m = 5 examples.
 DEBUG_SIZES = (3, 5, 3)
@@ -51,6 +72,16 @@ SQUARE_SIZES = (4, 4, 4)
 #: regularization bug needs λ > 0 to show.
 JUDGE_LAM = 3.0
 JUDGE_M = 5
+
+
+#: The value of a hidden layer's bias unit when the sigmoid is applied after the column of ones is
+#: added (``a2 = sigmoid([ones, z2])``): g(1) instead of 1.
+SIGMOID_OF_ONE = 1.0 / (1.0 + np.exp(-1.0))
+
+
+def _labels_of(Y: np.ndarray) -> np.ndarray:
+    """Class indices ``0..K-1`` of one-hot rows (what a student's ``y`` holds, 0-based)."""
+    return np.argmax(np.real(Y), axis=1)
 
 
 # One long function, not several small ones: each ``# BUG`` switch sits on the line of the algorithm where
@@ -67,12 +98,14 @@ def _backprop(
     """Vectorized backprop on validated arrays, with at most one classic bug switched on.
 
     The forward pass and the cost are the network's own (:mod:`gradtrio.model.forward`, complex-safe):
-    a bug lives in the lines marked ``# BUG``, never in a copy of the model.
+    a bug lives in the lines marked ``# BUG``, never in a copy of the model. A bug that makes NumPy
+    raise (a shape error) raises here exactly as it does in the code where it is made.
 
     Parameters
     ----------
     mats : sequence of ndarray
-        ``mats[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0; real or complex.
+        ``mats[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0; real or complex. Only the
+        ``params_mutated_through_view`` bug writes into them.
     X : ndarray of shape (m, s_1)
     Y : ndarray of shape (m, K), one-hot
     lam : float
@@ -86,17 +119,49 @@ def _backprop(
     J : float or complex
     grads : list of ndarray or None
     """
-    m = X.shape[0]
+    m = m_true = X.shape[0]
+    K = mats[-1].shape[0]
     if bug == "labels_off_by_one":  # BUG: class k scored as class k+1 (mod K), in cost and gradient
         Y = np.roll(Y, 1, axis=1)
+    if bug == "labels_not_one_hot":  # BUG: the label vector y (1..K) used where the one-hot Y was meant
+        Y = np.broadcast_to((_labels_of(Y) + 1.0)[:, None], Y.shape).astype(np.real(Y).dtype)
+    if bug == "onehot_from_present_classes":  # BUG: pd.get_dummies(y): one column per class *present*
+        y = _labels_of(Y)
+        Y = (y[:, None] == np.unique(y)[None, :]).astype(np.real(Y).dtype)
+    if bug == "K_fixed_at_10":  # BUG: np.eye(10)[y]: num_labels ignored
+        Y = np.eye(10, dtype=np.real(Y).dtype)[_labels_of(Y)]
+    if bug == "lambda_ignored":  # BUG: λ never used (regularization left out of cost and gradient)
+        lam = 0.0
+    if bug == "lambda_fixed_at_1":  # BUG: λ = 1 hard-coded (a default that shadows the argument)
+        lam = 1.0
+    if bug == "m_from_wrong_axis":  # BUG: m, n = X.shape swapped: m is the number of inputs
+        m = X.shape[1]
     arch = Architecture((X.shape[1],) + tuple(T.shape[0] for T in mats))
+    # BUG sigmoid_after_bias: a(l) = sigmoid([1, z(l)]): every hidden bias unit is g(1), not 1
+    bias_unit = SIGMOID_OF_ONE if bug == "sigmoid_after_bias" else 1.0
+    run = mats if bias_unit == 1.0 else [T if l == 0 else np.concatenate([bias_unit * T[:, :1], T[:, 1:]], axis=1)
+                                         for l, T in enumerate(mats)]
 
     # Forward: a[l] is the activation of layer l+1 without its bias unit, z[l] feeds a[l+1].
-    fw = forward(arch, mats, X, keep=True)
+    fw = forward(arch, run, X, keep=True)
     a, z = fw.acts, fw.zs + [fw.logits]
     J = cost(arch, mats, X, Y, lam, logits=fw.logits)
+    P = penalty(mats) if lam else 0.0  # Σ Θ², bias columns left out
+    data = J - lam / (2 * m_true) * P
+    if m != m_true:
+        J = J * (m_true / m)
     if bug == "bias_regularized_everywhere" and lam:  # BUG: the bias column in the cost's penalty too
         J = J + lam / (2 * m) * sum(np.sum(T[:, 0] * T[:, 0]) for T in mats)
+    if bug == "cost_bias_regularized" and lam:  # BUG: sum(Θ.^2) over all columns in the cost only
+        J = J + lam / (2 * m) * sum(np.sum(T[:, 0] * T[:, 0]) for T in mats)
+    if bug == "cost_penalty_not_divided_by_m":  # BUG: (λ/2) ΣΘ² in the cost, without /m
+        J = data + lam / 2 * P
+    if bug == "cost_penalty_half_missing":  # BUG: (λ/m) ΣΘ² in the cost, the 1/2 dropped
+        J = data + lam / m * P
+    if bug == "cost_second_term_missing":  # BUG: J = -(1/m) Σ y log h, the (1-y) log(1-h) term left out
+        J = np.sum(Y * complex_softplus(-fw.logits)) / m + lam / (2 * m) * P
+    if bug == "cost_mean_over_outputs":  # BUG: np.mean(...) over the m x K matrix: the cost divided by mK
+        J = data / K + lam / (2 * m) * P
     if not with_grad:
         return J, None
 
@@ -107,17 +172,26 @@ def _backprop(
         delta = Y - H
     if bug == "output_delta_from_z":  # BUG: δ(L) = z(L) - y, the output sigmoid forgotten
         delta = fw.logits - Y
+    if bug == "delta_from_label_vector":  # BUG: δ(L) = a(L) - y with y the label column (1..K), not one-hot
+        delta = H - (_labels_of(Y) + 1.0)[:, None]
+    if bug == "output_delta_times_gprime":  # BUG: δ(L) = (a(L) - y) .* g'(z(L)), the squared error's δ
+        delta = (H - Y) * (H * (1 - H))
     grads: list[np.ndarray] = [np.empty(0)] * len(mats)
     for l in range(len(mats) - 1, -1, -1):
         T = mats[l]
         acc_dtype = np.float32 if bug == "float32_accumulation" else T.dtype  # BUG: float32 buffer
         Delta = np.zeros(T.shape, dtype=acc_dtype)
-        Delta[:, 0] += delta.sum(axis=0)
+        Delta[:, 0] += delta.sum(axis=0) * (bias_unit if l > 0 else 1.0)
         if bug == "bias_grad_sum_no_axis":  # BUG: np.sum(delta) without axis=0
             Delta[:, 0] = delta.sum()
+        if bug == "bias_grad_forgotten":  # BUG: only Theta_grad[:, 1:] filled; the bias column stays 0
+            Delta[:, 0] = 0
         Delta[:, 1:] += delta.T @ a[l]
         D = Delta if bug == "delta_not_divided_by_m" else Delta / m  # BUG: Δ not divided by m
-        if lam:
+        if bug == "params_mutated_through_view":  # BUG: Theta[:, 0] = 0 on a view of the caller's parameters
+            T[:, 0] = 0
+            D = D + lam / m * T  # the intended regularization: right, but the caller's Θ lost its bias
+        elif lam:
             D = D.astype(T.dtype)  # a new array: the regularization below never writes into Δ
             if bug == "lambda_not_divided_by_m":  # BUG: λ Θ (the typo some course slides carry)
                 D[:, 1:] += lam * T[:, 1:]
@@ -125,8 +199,12 @@ def _backprop(
                 D[:, 1:] += lam / (2 * m) * T[:, 1:]
             elif bug in ("bias_regularized_grad", "bias_regularized_everywhere"):  # BUG: bias column too
                 D += lam / m * T
+            elif bug == "grad_regularization_forgotten":  # BUG: the cost is regularized, the gradient not
+                pass
             else:
                 D[:, 1:] += lam / m * T[:, 1:]
+        if bug == "grad_unrolled_column_major":  # BUG: D(:) (Octave order) refilled as NumPy's row-major
+            D = np.asarray(D).ravel(order="F").reshape(D.shape)
         grads[l] = np.asarray(D, dtype=T.dtype)
         if l == 0:
             break  # δ of the input layer is never needed
@@ -161,13 +239,15 @@ class Mutant:
         The bug in one line.
     where : str
         Where it is classically made.
-    kind : {"gradient", "cost"}
+    kind : {"gradient", "cost", "cost-only", "crash", "contract"}
         See the module docstring.
     needs : tuple of str
         What a problem must have for the bug to show (``"lam>0"``, ``"m>1"``, ``"hidden layer"``,
-        ``"square layer"``); it is judged on such a problem.
+        ``"square layer"``, ``"class absent"``, ``"K != 10"``, ...); it is judged on such a problem.
     judge_sizes : tuple of int
         Layer sizes of the problem the single-problem checkers judge it on.
+    judge_m : int
+        Its number of examples (labels ``i mod K``: m < K leaves classes absent).
     """
 
     name: str | None
@@ -176,6 +256,7 @@ class Mutant:
     kind: Kind
     needs: tuple[str, ...] = ()
     judge_sizes: tuple[int, ...] = DEBUG_SIZES
+    judge_m: int = JUDGE_M
 
     def cost_and_grad(
         self, thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0
@@ -183,6 +264,10 @@ class Mutant:
         """The mutant's cost and gradient; see :func:`gradtrio.backprop.cost_and_grad`."""
         pb, mats = validate(thetas, X, Y, lam)
         J, grads = _backprop(mats, pb.X, pb.Y, pb.lam, self.name)
+        if self.name == "params_mutated_through_view":  # the caller's own arrays, as a view would change them
+            for t in thetas:
+                if isinstance(t, np.ndarray) and t.flags.writeable and t.ndim == 2:
+                    t[:, 0] = 0
         return float(J), grads  # type: ignore[return-value]
 
     __call__ = cost_and_grad
@@ -201,8 +286,8 @@ class Mutant:
 
 
 def _m(name: str, description: str, where: str, kind: Kind = "gradient", needs: tuple[str, ...] = (),
-       judge_sizes: tuple[int, ...] = DEBUG_SIZES) -> tuple[str, Mutant]:
-    return name, Mutant(name, description, where, kind, needs, judge_sizes)
+       judge_sizes: tuple[int, ...] = DEBUG_SIZES, judge_m: int = JUDGE_M) -> tuple[str, Mutant]:
+    return name, Mutant(name, description, where, kind, needs, judge_sizes, judge_m)
 
 
 #: The correct algorithm (no bug switched on): the control row, which every checker must pass.
@@ -241,5 +326,47 @@ CATALOG: dict[str, Mutant] = dict([
        "accumulation: np.zeros(..., dtype=np.float32) or a buffer reused from float32 training"),
     _m("labels_off_by_one", "labels off by one: class k scored as class k+1",
        "labels: 1-based course labels (10 = digit 0) used as 0-based indices", "cost", ("K>=2",)),
+    _m("labels_not_one_hot", "the label vector y (1..K) used in place of the one-hot Y, in cost and δ",
+       "labels: -y*log(h) with y of shape (m, 1), which NumPy broadcasts over the K outputs", "cost"),
+    _m("delta_from_label_vector", "δ(L) = a(L) - y with y the label column, not its one-hot row",
+       "output δ: a3 - y where Y was built for the cost but y kept for backprop"),
+    _m("onehot_from_present_classes", "one-hot Y with one column per class present in y",
+       "labels: pd.get_dummies(y) or np.unique(y): a class absent from the batch drops a column",
+       "crash", ("class absent",), judge_m=2),
+    _m("K_fixed_at_10", "num_labels ignored: K = 10 hard-coded",
+       "labels: np.eye(10)[y] or range(10) copied from the digits exercise", "crash", ("K != 10",)),
+    _m("lambda_ignored", "λ never used: cost and gradient unregularized",
+       "regularization: the argument accepted and never read", "cost", ("lam>0",)),
+    _m("lambda_fixed_at_1", "λ = 1 hard-coded in cost and gradient",
+       "regularization: lambda_ = 1 left in from testing, shadowing the argument", "cost", ("lam != 1",)),
+    _m("m_from_wrong_axis", "m is the number of inputs: m, n = X.shape swapped",
+       "setup: n, m = X.shape or m = len(X[0]); cost and gradient divided by s_1 instead of m",
+       "cost", ("m != inputs",)),
+    _m("sigmoid_after_bias", "sigmoid applied after the bias column is added: the hidden bias unit is g(1)",
+       "forward pass: a2 = sigmoid(np.c_[ones, z2]) instead of np.c_[ones, sigmoid(z2)]", "cost",
+       ("hidden layer",)),
+    _m("cost_penalty_not_divided_by_m", "(λ/2)ΣΘ² in the cost instead of (λ/(2m))ΣΘ²",
+       "regularization, cost: the /m dropped (the gradient is right)", "cost-only", ("lam>0", "m>1")),
+    _m("cost_penalty_half_missing", "(λ/m)ΣΘ² in the cost: the 1/2 dropped",
+       "regularization, cost: the 2 of λ/(2m) forgotten (the gradient is right)", "cost-only", ("lam>0",)),
+    _m("cost_bias_regularized", "bias column in the cost's penalty only",
+       "regularization, cost: sum(Theta1.^2) over all columns; the gradient leaves the bias out",
+       "cost-only", ("lam>0",)),
+    _m("cost_second_term_missing", "J = -(1/m)Σ y log h: the (1-y) log(1-h) term left out",
+       "cost: the softmax cross-entropy written for sigmoid outputs", "cost-only"),
+    _m("cost_mean_over_outputs", "the data term divided by mK: np.mean over the m x K matrix",
+       "cost: np.mean(-Y*log(h) - (1-Y)*log(1-h)) instead of the sum over k divided by m",
+       "cost-only", ("K>=2",)),
+    _m("grad_regularization_forgotten", "the cost is regularized, the gradient not",
+       "regularization, gradient: (λ/m)Θ never added", needs=("lam>0",)),
+    _m("bias_grad_forgotten", "the bias column of the gradient left at zero",
+       "accumulation: only Theta_grad[:, 1:] = ... written"),
+    _m("output_delta_times_gprime", "δ(L) = (a(L) - y) .* g'(z(L))",
+       "output δ: the squared error's δ used with the cross-entropy cost"),
+    _m("grad_unrolled_column_major", "each gradient matrix unrolled column-major, its parameters row-major",
+       "unrolling: grad = [D1(:); D2(:)] (Octave) returned to a NumPy caller that reshapes row-major"),
+    _m("params_mutated_through_view", "Θ[:, 0] = 0 on a view changes the caller's parameters",
+       "regularization: Theta1 = nn_params[...].reshape(...); Theta1[:, 0] = 0 writes into nn_params",
+       "contract"),
 ])
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..network import debug_problem, one_hot, roll
 from ..testing.problem import Problem
-from .bugs import CATALOG, CONTROL, JUDGE_LAM, JUDGE_M, Mutant
+from .bugs import CATALOG, CONTROL, JUDGE_LAM, Mutant
 from .counting import FlatProblem
 from .known_values import KNOWN_VALUE_CASES, known_value_failures
 
@@ -76,14 +76,15 @@ class CheckResult:
 
 
 def judge_problem(mutant: Mutant) -> Problem:
-    """The course's debugging problem on ``mutant.judge_sizes``, m = 5, λ = 3: one where the bug shows.
+    """The course's debugging problem on ``mutant.judge_sizes``, ``mutant.judge_m`` examples (5 unless
+    the bug needs an absent class), λ = 3: one where the bug shows.
 
     Returns
     -------
     Problem
         ``debug_problem`` weights and inputs, one-hot labels ``y_i = i mod K``.
     """
-    thetas, X, y = debug_problem(mutant.judge_sizes, JUDGE_M)
+    thetas, X, y = debug_problem(mutant.judge_sizes, mutant.judge_m)
     return Problem(thetas, X, one_hot(y, mutant.judge_sizes[-1]), JUDGE_LAM)
 
 
@@ -321,7 +322,7 @@ class DetectionRow:
 
 def judged_on(mutant: Mutant) -> str:
     """The problem the single-problem checkers judge ``mutant`` on, as the table shows it."""
-    return f"{'-'.join(map(str, mutant.judge_sizes))}, m={JUDGE_M}, λ={JUDGE_LAM:g}"
+    return f"{'-'.join(map(str, mutant.judge_sizes))}, m={mutant.judge_m}, λ={JUDGE_LAM:g}"
 
 
 def detection_table(
