@@ -34,6 +34,7 @@ __all__ = [
     "regimes",
     "problems",
     "study_problems",
+    "verify_problems",
 ]
 
 #: Bounds of the drawn problems: depth 2-5 layers, sizes 1-12, m 1-20, λ 0..10.
@@ -167,3 +168,41 @@ def study_problems() -> st.SearchStrategy[Problem]:
     return problems(sizes=st.sampled_from(STUDY_SIZES), dtype=st.just(np.dtype(np.float64)),
                     m=st.sampled_from(STUDY_M), lam=st.one_of(st.just(0.0), st.floats(0.01, 10.0)),
                     weight_scale=st.just(1.0), x_scale=st.just(1.0), regime=st.just("random"))
+
+
+#: Largest layer of the problems :func:`verify_problems` draws: small enough that a per-example loop in
+#: Python stays fast, large enough for every shape of bug (non-square layers, several rows and columns).
+VERIFY_MAX_SIZE = 8
+
+
+def _label_counts() -> st.SearchStrategy[int]:
+    """K: small (1..6, where Hypothesis shrinks to) or the course's 10 (where "K fixed at 10" hides)."""
+    return st.one_of(st.integers(1, 6), st.just(10))
+
+
+@st.composite
+def verify_problems(draw, signature: str = "gradtrio", sizes: tuple[int, ...] | None = None) -> tuple[Problem, str]:
+    """The problems :func:`gradtrio.testing.verify` checks a user's implementation on, with their regime.
+
+    Parameters
+    ----------
+    signature : {"gradtrio", "course"}
+        "course": three layers; "gradtrio": 2 to 5.
+    sizes : tuple of int, optional
+        A fixed architecture (the user's), instead of drawn sizes.
+
+    Returns
+    -------
+    (Problem, str)
+        A float64 :func:`problems` draw: layers up to :data:`VERIFY_MAX_SIZE` units, K of 1..6 or 10, m from 1
+        to :data:`MAX_M` (so m < K and absent classes occur), λ = 0 or positive, any of :data:`REGIMES`; and
+        the regime's name.
+    """
+    if sizes is not None:
+        sz: st.SearchStrategy[tuple[int, ...]] = st.just(tuple(sizes))
+    else:
+        depth = (3, 3) if signature == "course" else (2, MAX_LAYERS)
+        sz = st.tuples(layer_sizes(depth[0] - 1, depth[1] - 1, 1, VERIFY_MAX_SIZE), _label_counts()).map(
+            lambda t: t[0] + (t[1],))
+    kind = draw(regimes())
+    return draw(problems(sizes=sz, m=st.integers(1, MAX_M), regime=st.just(kind))), kind
