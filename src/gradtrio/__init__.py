@@ -38,6 +38,8 @@ __all__ = [
     "catalog",
     "testing",
     "stepsize",
+    "verify",
+    "assert_verified",
 ]
 
 # Everything is imported on first use, so that ``import gradtrio`` (done by every CLI command before
@@ -54,6 +56,8 @@ _LAZY_NAMES = {
     "accuracy": "train",
     "predict": "train",  # not train(): it would hide the module gradtrio.train
     "check_gradients": "check",
+    "verify": "testing",  # gradtrio.verify(my_fn, ...): a user's own implementation checked
+    "assert_verified": "testing",
 }
 
 

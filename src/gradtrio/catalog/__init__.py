@@ -11,11 +11,11 @@
 """
 
 from .bugs import CATALOG as CATALOG
-from .bugs import KINDS as KINDS
 from .bugs import CONTROL as CONTROL
 from .bugs import DEBUG_SIZES as DEBUG_SIZES
 from .bugs import JUDGE_LAM as JUDGE_LAM
 from .bugs import JUDGE_M as JUDGE_M
+from .bugs import KINDS as KINDS
 from .bugs import SQUARE_SIZES as SQUARE_SIZES
 from .bugs import Mutant as Mutant
 from .counting import Counted as Counted

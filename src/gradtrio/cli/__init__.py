@@ -1,4 +1,4 @@
-"""The ``gradtrio`` command: ``train``, ``check``, ``predict`` and ``mutants``.
+"""The ``gradtrio`` command: ``train``, ``check``, ``predict``, ``mutants`` and ``verify``.
 
 - ``gradtrio train`` fits a network (the embedded digits by default), shows its progress with the
   current cost on stderr, prints a summary (iterations, time, final cost, train and test accuracy,
@@ -10,6 +10,8 @@
 - ``gradtrio predict`` applies saved weights to data: accuracy, and predictions to a file on request.
 - ``gradtrio mutants`` measures which checker catches which classic backprop bug
   (:mod:`gradtrio.catalog`).
+- ``gradtrio verify FILE.py:FUNC`` checks a user's own cost-and-gradient function
+  (:func:`gradtrio.testing.verify`): exit 0 pass, 1 fail, 3 inconclusive, 2 bad usage.
 
 Exit codes: 0 success; 1 a gradient check failed; 2 bad input (one line on stderr, no traceback);
 3 a gradient check was inconclusive (no entry beyond its measured bound, but the bounds too coarse to
@@ -148,6 +150,10 @@ def _run(argv: list[str]) -> int:
         return cmd_check(args)
     if args.command == "predict":
         return cmd_predict(args)
+    if args.command == "verify":
+        from .verify import cmd_verify
+
+        return cmd_verify(args)
     from .mutants import cmd_mutants
 
     return cmd_mutants(args)

@@ -32,11 +32,14 @@ def build_parser(mutant_options: bool = False) -> argparse.ArgumentParser:
     p = Parser(prog="gradtrio", description="Train sigmoid networks and prove that hand-written "
                "backprop, JAX autodiff and finite differences agree.")
     p.add_argument("--version", action="version", version=f"gradtrio {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="{train,check,predict,mutants}", parser_class=Parser)
+    sub = p.add_subparsers(dest="command", metavar="{train,check,predict,mutants,verify}", parser_class=Parser)
     sub.required = True
     _add_train(sub)
     _add_check(sub)
     _add_predict(sub)
+    from .verify import add_verify
+
+    add_verify(sub)
     mu = sub.add_parser("mutants", help="which checker catches which classic backprop bug",
                         description="Run the catalog of classic backprop bugs against every checker.")
     if mutant_options:

@@ -269,6 +269,9 @@ class VerifyReport:
             top = float(np.max(np.abs(D))) or 1.0
             im = ax.imshow(D, cmap="RdBu_r", vmin=-top, vmax=top, aspect="auto", interpolation="nearest")
             ax.axvline(0.5, color="black", linewidth=1.5)
+            rows, cols = D.shape
+            ax.set_xticks(range(0, cols, max(1, cols // 12)))
+            ax.set_yticks(range(0, rows, max(1, rows // 12)))
             ax.set_title(f"Theta({l + 1}): yours − expected")
             ax.set_xlabel("column (0 = bias, left of the line)")
             ax.set_ylabel("row (unit)")

@@ -77,7 +77,7 @@ BOTH_SIDES = 2.0
 # --- references ---------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: a problem is one object, whatever its values
 class _Ref:
     """A problem and what its verdicts need: gradtrio's cost and gradient, and their error bounds."""
 
@@ -160,7 +160,7 @@ def _grad_compare(ref: _Ref, grads: list[np.ndarray], extra: list[np.ndarray] | 
 # --- one problem checked --------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Result:
     ref: _Ref
     out: Outcome
@@ -422,9 +422,12 @@ def _detect(fn: Callable, signature: str, given: dict[str, str], sizes: tuple[in
                f"{different[0].describe()}; pass order=, labels= and y_shape= to say which")
         return None, how, [Finding("conventions", "inconclusive", msg)]
     if len(equal) > 1:
-        alts = "; ".join(c.describe() for c in equal[1:])
-        notes.append(Finding("conventions", "note", f"accepts more than one convention with the same results "
-                             f"({alts}); checked with {first_c.describe()}"))
+        if all(c.order == first_c.order and c.labels == first_c.labels for c in equal):
+            notes.append(Finding("conventions", "note", "accepts y of shape (m,) and (m, 1) alike"))
+        else:
+            alts = "; ".join(c.describe() for c in equal[1:])
+            notes.append(Finding("conventions", "note", f"gives the same results in more than one convention "
+                                 f"({alts}); checked with {first_c.describe()}"))
     if assumed:
         notes.append(Finding("conventions", "note", f"detected assuming the cost has a catalog bug "
                              f"({', '.join(assumed)}): the course's cost fits under no convention"))
@@ -687,11 +690,8 @@ def _counterexample(fn: Callable, conv: Conventions, results: list[_Result], siz
                                                phases=[Phase.generate, Phase.shrink],
                                                suppress_health_check=list(HealthCheck)),
                              random=random.Random(seed))
-        ref = _reference(problem, kind)
-        shrunk = _check_cheap(fn, conv, ref, check, seed)
-        if sum(t.size for t in problem.thetas) <= sum(t.size for t in best.ref.problem.thetas):
-            best = shrunk
-    except NoSuchExample:
+        best = _check_cheap(fn, conv, _reference(problem, kind), check, seed)  # Hypothesis's minimal example
+    except NoSuchExample:  # it shows only on a debug problem, or too rarely to be drawn again
         pass
     return _snippet(fn, conv, best, check)
 
@@ -740,9 +740,9 @@ def _snippet(fn: Callable, conv: Conventions, r: _Result, check: str) -> Counter
     yours = expected = None
     what = "J"
     diff = None
-    if r.out.grads is not None:
+    if r.out.grads is not None and r.grad == "fail":  # only a gradient that differs is worth drawing
         diff = [g - e for g, e in zip(r.out.grads, r.ref.grads)]
-    if check in ("gradient", "self-consistency") and r.out.grads is not None:
+    if check in ("gradient", "self-consistency") and diff is not None:
         l, i, j = max(((l, *np.unravel_index(int(np.argmax(np.abs(d))), d.shape)) for l, d in enumerate(diff or [])),
                       key=lambda t: abs((diff or [])[t[0]][t[1], t[2]]))
         yours, expected = float(r.out.grads[l][i, j]), float(r.ref.grads[l][i, j])
