@@ -6,7 +6,9 @@ fixed random problems, converted here from the gradtrio frame (a list of Θ, one
 - a correct module (``bug`` None) matches :func:`gradtrio.backprop.cost_and_grad` and leaves its
   arguments as they were;
 - a module labelled with a catalog bug behaves as ``CATALOG[bug]`` on every problem (both raise, or the
-  same cost and gradient), and differs from the reference on at least one;
+  same cost and gradient), and differs from the reference on at least one (raises, returns another cost or
+  gradient, or writes into its arguments: ``params_mutated_through_view`` must change the caller's
+  ``nn_params`` wherever it runs);
 - a module labelled ``"beyond: ..."`` differs from the reference on at least one problem.
 
 Student code overflows in ``exp`` and takes ``log(0)`` as students' code does: every call runs with
@@ -158,10 +160,11 @@ def _close(a: tuple[Any, list[np.ndarray]], b: tuple[Any, list[np.ndarray]]) -> 
     return True, ""
 
 
-def _differs_from_reference(status: str, res: Any, pb: dict[str, Any]) -> bool:
+def _differs_from_reference(status: str, res: Any, changed: dict[str, bool], pb: dict[str, Any]) -> bool:
+    """Raised, or another cost or gradient, or wrote into its arguments: the reference does none of these."""
     ref_status, ref = _reference(pb)
     assert ref_status == "ok", f"the reference raised on {pb['name']}: {ref!r}"
-    return status == "raise" or not _close(res, ref)[0]
+    return status == "raise" or not _close(res, ref)[0] or changed["params"] or changed["data"]
 
 
 ENTRIES = manifest.entries()
@@ -211,5 +214,5 @@ def test_corpus_entry_behaves_as_labelled(name: str, exp: dict[str, Any]):
                 assert ok, f"{name} differs from CATALOG[{bug!r}] on {pb['name']}: {why}"
             if bug == "params_mutated_through_view" and status == "ok":
                 assert changed["params"], f"{name} left the caller's nn_params as they were on {pb['name']}"
-        differs.append(_differs_from_reference(status, res, pb))
+        differs.append(_differs_from_reference(status, res, changed, pb))
     assert any(differs), f"{name} ({bug}) never differs from the reference"
