@@ -1,4 +1,4 @@
-"""Written by a student who copied np.eye(10)[y] from the digits notebook, ignoring num_labels (K_fixed_at_10)."""
+"""A student who copied np.eye(10)[y] from the digits notebook, ignoring num_labels (K_fixed_at_10)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student who fills only Theta_grad[:, 1:] and leaves the bias column at zero (bias_grad_forgotten); Octave order."""
+"""A student who fills only Theta_grad[:, 1:] and leaves the bias column at zero (bias_grad_forgotten); Octave order."""
 
 import numpy as np
 

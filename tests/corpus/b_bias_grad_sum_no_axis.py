@@ -1,4 +1,4 @@
-"""Written by a student who fills the bias gradient with np.sum(delta) and forgets axis=0 (bias_grad_sum_no_axis); one-hot Y."""
+"""A student who fills the bias gradient with np.sum(delta) and forgets axis=0 (bias_grad_sum_no_axis); one-hot Y."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by an np.matrix user who regularizes every column, bias too, in cost and gradient (bias_regularized_everywhere)."""
+"""An np.matrix user who regularizes every column, bias too, in cost and gradient (bias_regularized_everywhere)."""
 
 import numpy as np
 

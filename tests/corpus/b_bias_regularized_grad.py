@@ -1,4 +1,4 @@
-"""Written by a student who adds (lambda/m)*Theta to the whole gradient, bias column included (bias_regularized_grad); vectorized, expit."""
+"""A student who adds (lambda/m)*Theta to the whole gradient, bias column too (bias_regularized_grad); expit."""
 
 import numpy as np
 from scipy.special import expit

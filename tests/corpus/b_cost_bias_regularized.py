@@ -1,4 +1,4 @@
-"""Written by a student looping over examples whose cost sums Theta**2 over every column, bias too (cost_bias_regularized)."""
+"""A student looping over examples whose cost sums Theta**2 over every column, bias too (cost_bias_regularized)."""
 
 import numpy as np
 

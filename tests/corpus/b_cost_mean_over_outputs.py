@@ -1,4 +1,4 @@
-"""Written by a student who takes np.mean over the m x K cost matrix, dividing by m*K (cost_mean_over_outputs)."""
+"""A student who takes np.mean over the m x K cost matrix, dividing by m*K (cost_mean_over_outputs)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student whose cost's penalty is lambda/m * sum(Theta^2), the 2 of 2m forgotten (cost_penalty_half_missing)."""
+"""A student whose cost's penalty is lambda/m * sum(Theta^2), the 2 of 2m forgotten (cost_penalty_half_missing)."""
 
 import numpy as np
 

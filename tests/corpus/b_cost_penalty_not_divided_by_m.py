@@ -1,4 +1,4 @@
-"""Written by an np.matrix user whose cost adds (lambda/2) * sum(Theta^2), the /m dropped (cost_penalty_not_divided_by_m)."""
+"""An np.matrix user whose cost adds (lambda/2) * sum(Theta^2), the /m dropped (cost_penalty_not_divided_by_m)."""
 
 import numpy as np
 

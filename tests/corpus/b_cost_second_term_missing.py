@@ -1,4 +1,4 @@
-"""Written by a student who wrote the softmax cross-entropy, -sum(Y*log(h))/m, for sigmoid outputs (cost_second_term_missing); any depth."""
+"""A student who wrote softmax's -sum(Y*log(h))/m for sigmoid outputs (cost_second_term_missing); any depth."""
 
 import numpy as np
 

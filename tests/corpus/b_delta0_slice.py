@@ -1,4 +1,4 @@
-"""Written by a student who drops the bias with Theta2[:, :-1] instead of Theta2[:, 1:] (delta0_slice); vectorized, y (m, 1)."""
+"""A student who drops the bias with Theta2[:, :-1] instead of Theta2[:, 1:] (delta0_slice); vectorized, y (m, 1)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student who builds Y for the cost but keeps the label column y in delta3 = a3 - y (delta_from_label_vector)."""
+"""A student who builds Y for the cost but keeps the label column y in delta3 = a3 - y (delta_from_label_vector)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student whose loop accumulates Delta with `+=` and never averages it (delta_not_divided_by_m); one-hot Y given."""
+"""A student whose loop accumulates Delta with `+=` and never averages it (delta_not_divided_by_m)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student who allocates the Delta buffers as float32 to save memory (float32_accumulation); vectorized, y (m, 1)."""
+"""A student who allocates the Delta buffers as float32 to save memory (float32_accumulation); vectorized, y (m, 1)."""
 
 import numpy as np
 

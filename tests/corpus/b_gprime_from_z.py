@@ -1,4 +1,4 @@
-"""Written by a student whose sigmoidGradient returns z*(1-z), the a*(1-a) formula applied to z (gprime_from_z); Octave order."""
+"""A student whose sigmoidGradient returns z*(1-z), a*(1-a) applied to z (gprime_from_z); Octave order."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student generalising to any depth who forgot the sigmoid's derivative in the hidden deltas (gprime_missing)."""
+"""A student generalising to any depth who forgot the sigmoid's derivative in the hidden deltas (gprime_missing)."""
 
 import numpy as np
 

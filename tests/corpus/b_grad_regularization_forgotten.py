@@ -1,4 +1,4 @@
-"""Written by an Octave user (examples as columns) who regularized the cost and never the gradient (grad_regularization_forgotten)."""
+"""An Octave user (examples as columns) who never regularized the gradient (grad_regularization_forgotten)."""
 
 import numpy as np
 

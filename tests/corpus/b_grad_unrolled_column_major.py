@@ -1,4 +1,4 @@
-"""Written by a student who unpacks nn_params row-major but unrolls grad as Octave's [Theta1_grad(:); Theta2_grad(:)] (grad_unrolled_column_major)."""
+"""A student who unpacks row-major but returns [Theta1_grad(:); Theta2_grad(:)] (grad_unrolled_column_major)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student who uses the (m, 1) label column y directly in the cost and in a3 - y (labels_not_one_hot)."""
+"""A student who uses the (m, 1) label column y directly in the cost and in a3 - y (labels_not_one_hot)."""
 
 import numpy as np
 

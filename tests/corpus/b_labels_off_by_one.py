@@ -1,4 +1,4 @@
-"""Written by a student who maps the course's label 10 to digit 0 (y % num_labels) and indexes np.eye with it (labels_off_by_one)."""
+"""A student who maps label 10 to digit 0 (y % num_labels) and indexes np.eye with it (labels_off_by_one)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student who left lambda_ = 1 in from testing the regularized cost, shadowing the argument (lambda_fixed_at_1)."""
+"""A student who left lambda_ = 1 in from testing the regularized cost, shadowing the argument (lambda_fixed_at_1)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by an Octave user (examples as columns) who submitted part 1 and never added regularization (lambda_ignored)."""
+"""An Octave user (examples as columns) who submitted part 1 and never added regularization (lambda_ignored)."""
 
 import numpy as np
 

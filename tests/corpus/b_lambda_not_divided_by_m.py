@@ -1,4 +1,4 @@
-"""Written by a student copying the lecture slide's D = Delta/m + lambda*Theta (lambda_not_divided_by_m); per-example loop, Octave order."""
+"""A student copying the slide's D = Delta/m + lambda*Theta in a loop (lambda_not_divided_by_m); Octave order."""
 
 import numpy as np
 

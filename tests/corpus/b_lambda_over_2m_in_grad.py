@@ -1,4 +1,4 @@
-"""Written by a student who pasted the cost's lambda/(2*m) into the gradient (lambda_over_2m_in_grad); vectorized, 0-based y."""
+"""A student who pasted the cost's lambda/(2*m) into the gradient (lambda_over_2m_in_grad); vectorized, 0-based y."""
 
 import numpy as np
 

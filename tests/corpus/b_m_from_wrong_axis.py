@@ -1,4 +1,4 @@
-"""Written by a student who reads the shape as features x examples, n, m = X.shape (m_from_wrong_axis); Octave order."""
+"""A student who reads the shape as features x examples, n, m = X.shape (m_from_wrong_axis); Octave order."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a pandas user: Y = pd.get_dummies(y), one column per class present in y (onehot_from_present_classes)."""
+"""A pandas user: Y = pd.get_dummies(y), one column per class present in y (onehot_from_present_classes)."""
 
 import numpy as np
 import pandas as pd

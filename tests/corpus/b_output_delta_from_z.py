@@ -1,4 +1,4 @@
-"""Written by a student with a list of Theta (any depth) whose output delta uses the logits z_L, not a_L (output_delta_from_z)."""
+"""A student with a list of Theta (any depth) whose output delta is z_L - y (output_delta_from_z)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student who writes delta3 = y - a3 in the per-example loop (output_delta_sign); NumPy order, y of shape (m,)."""
+"""A student who writes delta3 = y - a3 in the per-example loop (output_delta_sign); NumPy order, y of shape (m,)."""
 
 import numpy as np
 

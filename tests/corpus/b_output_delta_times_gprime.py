@@ -1,4 +1,4 @@
-"""Written by a student who multiplies the output delta by sigmoidGradient(z3), the squared error's delta (output_delta_times_gprime)."""
+"""A student whose loop multiplies delta3 by sigmoidGradient(z3) (output_delta_times_gprime)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student who zeroes Theta1[:, 0] for the regularization on a reshape view of nn_params (params_mutated_through_view)."""
+"""A student who zeroes Theta1[:, 0] on a reshape view of nn_params (params_mutated_through_view)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student who adds the column of ones before applying the sigmoid, a2 = sigmoid([1, z2]) (sigmoid_after_bias)."""
+"""A student who adds the column of ones before applying the sigmoid, a2 = sigmoid([1, z2]) (sigmoid_after_bias)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by an np.matrix user who passes the activation a2 to sigmoidGradient instead of z2 (sigmoid_gradient_of_a)."""
+"""An np.matrix user who passes the activation a2 to sigmoidGradient instead of z2 (sigmoid_gradient_of_a)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Written by a student translating Theta2'*delta3 as Theta2[:, 1:] @ d3 in a loop (theta_transposed); runs only when Theta2[:, 1:] is square."""
+"""A student writing Theta2'*delta3 as Theta2[:, 1:] @ d3 in a loop (theta_transposed; square Theta2[:, 1:] only)."""
 
 import numpy as np
 
