@@ -12,6 +12,11 @@ fixed random problems, converted here from the gradtrio frame (a list of Θ, one
 - a module labelled ``"beyond: ..."`` differs from the reference on at least one problem, and no catalog
   mutant behaves as it does on every problem.
 
+The problems (fixed seeds, |Θ| <= 1, |X| <= 1): sizes (4, 5, 3) and (3, 4, 4) (the second has a square
+Θ2[:, 1:], where ``theta_transposed`` runs), m = 7 with every class present and m = 2 < K with a class
+absent, λ = 0 and λ = 1.7; one more with m = 2 and a single class (a one-column one-hot broadcasts over the
+K outputs instead of raising); and, for the gradtrio-signature modules, a 4-layer network (3, 4, 5, 3).
+
 Student code overflows in ``exp`` and takes ``log(0)`` as students' code does: every call runs with
 NumPy's warnings off and Python's warnings ignored (the suite turns RuntimeWarning into errors).
 """
@@ -41,18 +46,20 @@ DEEP_SIZES = (3, 4, 5, 3)  # for the gradtrio-signature modules, which take any 
 LAMS = (0.0, 1.7)
 
 
-def _problem(sizes: tuple[int, ...], m: int, lam: float, seed: int) -> dict[str, Any]:
+def _problem(sizes: tuple[int, ...], m: int, lam: float, seed: int, one_class: bool = False) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     thetas = [rng.uniform(-1, 1, (b, a + 1)) for a, b in zip(sizes[:-1], sizes[1:])]
     X = rng.uniform(-1, 1, (m, sizes[0]))
     K = sizes[-1]
-    if m >= K:
+    if one_class:
+        labels = np.full(m, 1)  # a single class present: a one-column one-hot broadcasts instead of raising
+    elif m >= K:
         labels = rng.permutation(np.arange(m) % K)  # every class present
     else:
         labels = rng.permutation(np.array([0, K - 1][:m]))  # m = 2 < K: a class absent, two distinct
     Y = np.eye(K)[labels]
     return {"sizes": sizes, "thetas": thetas, "X": X, "labels": labels, "Y": Y, "lam": lam,
-            "name": f"sizes={sizes} m={m} lam={lam}"}
+            "name": f"sizes={sizes} m={m} lam={lam}" + (" one class" if one_class else "")}
 
 
 def _problems(deep: bool) -> list[dict[str, Any]]:
@@ -64,6 +71,7 @@ def _problems(deep: bool) -> list[dict[str, Any]]:
             for lam in LAMS:
                 out.append(_problem(sizes, m, lam, seed))
                 seed += 1
+    out.append(_problem(SIZES[0], 2, LAMS[1], seed, one_class=True))
     return out
 
 
