@@ -70,6 +70,10 @@ TIME_BUDGET = 1.0
 #: Fewest failing (and passing) problems from which a condition ("only when λ > 0") is stated: with one or
 #: two failing problems every feature they happen to share would read as one.
 MIN_FOR_CONDITION = 3
+#: A catalog bug matches when the user's values equal its values within the rounding bounds plus this
+#: fraction of their own size: a bug's values can be far larger than the course's (and so can their
+#: rounding), while two different bugs differ by O(1) relative amounts.
+DIAGNOSIS_RTOL = 1e-7
 #: Both sides' rounding: the user's computation is another sum of the same terms as gradtrio's.
 BOTH_SIDES = 2.0
 
@@ -175,9 +179,17 @@ class _Result:
     jax: str = "n/a"
 
     @property
+    def saturation_error(self) -> bool:
+        """The call raised the arithmetic error ``log(0)`` gives (``math.log``, a division by zero) on a
+        problem whose outputs saturate to exactly 0 or 1: a limit of the course's formula, not a bug."""
+        e = self.out.error or ""
+        return self.ref.saturated and (e.startswith(("ZeroDivisionError", "OverflowError", "FloatingPointError"))
+                                       or e.startswith("ValueError: math domain error"))
+
+    @property
     def failed_checks(self) -> list[str]:
         out = []
-        if self.out.error is not None:
+        if self.out.error is not None and not self.saturation_error:
             out.append("exception")
         if self.out.contract:
             out.append("contract")
@@ -393,6 +405,11 @@ def _detect(fn: Callable, signature: str, given: dict[str, str], sizes: tuple[in
         return cands[0], how, []
     probes = _probes(sizes, seed)
     fitting = [(c, o) for c in cands if (o := _fits(fn, c, probes, lambda r: r.J)) is not None]
+    if not fitting and sizes is None:  # code written for the digits alone runs only with K = 10
+        ten = _probes(PROBE_SIZES[:-1] + (10,), seed)
+        fitting = [(c, o) for c in cands if (o := _fits(fn, c, ten, lambda r: r.J)) is not None]
+        if fitting:
+            probes = ten
     assumed: list[str] = []
     if not fitting:  # a wrong cost: the conventions under which it is one of the catalog's wrong costs
         from ..catalog import CATALOG
@@ -428,6 +445,12 @@ def _detect(fn: Callable, signature: str, given: dict[str, str], sizes: tuple[in
             alts = "; ".join(c.describe() for c in equal[1:])
             notes.append(Finding("conventions", "note", f"gives the same results in more than one convention "
                                  f"({alts}); checked with {first_c.describe()}"))
+    if how["labels"] == "detected":
+        other = {"1..K": "0..K-1", "0..K-1": "1..K"}.get(first_c.labels or "", "1..K")
+        notes.append(Finding("conventions", "note", f"y was read as {first_c.labels} labels because that is what "
+                             f"your code computes the course's cost with; if your data holds {other} labels "
+                             f"(the course files hold 1..K), your code reads them wrongly: check it with "
+                             f"labels='{other}'"))
     if assumed:
         notes.append(Finding("conventions", "note", f"detected assuming the cost has a catalog bug "
                              f"({', '.join(assumed)}): the course's cost fits under no convention"))
@@ -500,7 +523,12 @@ def _smallest(results: list[_Result]) -> _Result:
 def _findings(results: list[_Result], conv: Conventions) -> list[Finding]:
     total = len(results)
     out: list[Finding] = []
-    errs = [r for r in results if r.out.error is not None]
+    errs = [r for r in results if r.out.error is not None and not r.saturation_error]
+    sat_errs = [r for r in results if r.saturation_error]
+    if sat_errs:
+        out.append(Finding("notes", "note", f"raises {sat_errs[0].out.error} where an output saturates to exactly 0 "
+                           "or 1 (log(0)); computing the cost from z, as log(1 + e^z) - y z, avoids it",
+                           len(sat_errs), total, example=_short(sat_errs[0].ref)))
     if errs:
         by: dict[str, list[_Result]] = {}
         for r in errs:
@@ -607,12 +635,26 @@ def _findings(results: list[_Result], conv: Conventions) -> list[Finding]:
 # --- diagnosis ------------------------------------------------------------------------------------------
 
 
+def _close(ref: _Ref, a: list[np.ndarray], b: list[np.ndarray], extra: list[np.ndarray] | None) -> bool:
+    """Two gradients equal to rounding *of their own values*: the reference's bounds plus
+    :data:`DIAGNOSIS_RTOL` of each layer's largest entry (a bug's gradient can be far larger than the
+    course's, and so can its rounding)."""
+    rel = [DIAGNOSIS_RTOL * max(float(np.max(np.abs(x), initial=0.0)), float(np.max(np.abs(y), initial=0.0)))
+           * np.ones_like(x) for x, y in zip(a, b)]
+    if extra is not None:
+        rel = [r + e for r, e in zip(rel, extra)]
+    masks, _, _ = _grad_compare(ref, a, rel, against=b)
+    return not any(m.any() for m in masks)
+
+
 def _mutant_matches(name: str, results: list[_Result]) -> bool:
     from ..catalog import CATALOG
 
     mu = CATALOG[name]
     differs = False
     for r in results:
+        if r.saturation_error:
+            continue  # the course's formula at log(0): says nothing about which bug it is
         thetas, X, Y, lam = r.ref.problem
         th = [t.copy() for t in thetas]
         try:
@@ -628,10 +670,10 @@ def _mutant_matches(name: str, results: list[_Result]) -> bool:
         changed = {f"Theta({l + 1})" for l, (a, b) in enumerate(zip(th, thetas)) if not np.array_equal(a, b)}
         if changed != {k for k in r.out.changed if k.startswith("Theta")}:
             return False
-        if r.out.J is not None and np.isfinite(r.out.J) and not r.ref.saturated and abs(r.out.J - J) > r.ref.cost_tol:
+        if (r.out.J is not None and np.isfinite(r.out.J) and not r.ref.saturated
+                and abs(r.out.J - J) > r.ref.cost_tol + DIAGNOSIS_RTOL * abs(J)):
             return False
-        masks, _, _ = _grad_compare(r.ref, r.out.grads, _float32_extra(r.ref, r.out), against=grads)
-        if any(m.any() for m in masks):
+        if not _close(r.ref, r.out.grads, grads, _float32_extra(r.ref, r.out)):
             return False
         if changed or abs(J - r.ref.J) > r.ref.cost_tol or any(
                 m.any() for m in _grad_compare(r.ref, grads)[0]):
