@@ -18,7 +18,8 @@ Five kinds of bug (:attr:`Mutant.kind`, :data:`KINDS`):
   cost): a gradient-only comparison passes it; finite differences of its own cost, or a comparison of
   the cost with a reference, do not.
 - ``"crash"``: NumPy raises on the problems where the bug shows (a one-hot matrix of the wrong width
-  meets the output's shape); on the others the code is right.
+  meets the output's shape; a width of 1 is broadcast instead, silently wrong); on the others the code is
+  right.
 - ``"contract"``: cost and gradient are right on the first call, but the call writes into its
   arguments (the caller's parameters through a view); only a check of the arguments after the call,
   or a repeated call, sees it.
@@ -326,11 +327,12 @@ CATALOG: dict[str, Mutant] = dict([
        "accumulation: np.zeros(..., dtype=np.float32) or a buffer reused from float32 training"),
     _m("labels_off_by_one", "labels off by one: class k scored as class k+1",
        "labels: 1-based course labels (10 = digit 0) used as 0-based indices", "cost", ("K>=2",)),
-    _m("labels_not_one_hot", "the label vector y (1..K) used in place of the one-hot Y, in cost and δ",
+    _m("labels_not_one_hot", "the label column y (1..K, shape (m, 1)) used in place of the one-hot Y, in cost and δ",
        "labels: -y*log(h) with y of shape (m, 1), which NumPy broadcasts over the K outputs", "cost"),
     _m("delta_from_label_vector", "δ(L) = a(L) - y with y the label column, not its one-hot row",
        "output δ: a3 - y where Y was built for the cost but y kept for backprop"),
-    _m("onehot_from_present_classes", "one-hot Y with one column per class present in y",
+    _m("onehot_from_present_classes", "one-hot Y with one column per class present in y (a shape error, or, "
+       "with one class present, a column NumPy broadcasts over the K outputs)",
        "labels: pd.get_dummies(y) or np.unique(y): a class absent from the batch drops a column",
        "crash", ("class absent",), judge_m=2),
     _m("K_fixed_at_10", "num_labels ignored: K = 10 hard-coded",

@@ -411,6 +411,7 @@ def _detect(fn: Callable, signature: str, given: dict[str, str], sizes: tuple[in
         if fitting:
             probes = ten
     assumed: list[str] = []
+    notes_from_gradient = False
     if not fitting:  # a wrong cost: the conventions under which it is one of the catalog's wrong costs
         from ..catalog import CATALOG
 
@@ -420,6 +421,14 @@ def _detect(fn: Callable, signature: str, given: dict[str, str], sizes: tuple[in
                 if hits:
                     fitting += [h for h in hits if h[0] not in [f[0] for f in fitting]]
                     assumed.append(name)
+    if not fitting:  # a cost wrong in a way the catalog does not know: the gradient may still be right
+        for c in cands:
+            outs = [call(fn, c, *ref.problem) for ref in probes]
+            if all(o.grads is not None and not any(m.any() for m in _grad_compare(ref, o.grads)[0])
+                   for o, ref in zip(outs, probes)):
+                fitting.append((c, outs))
+        if fitting:
+            notes_from_gradient = True
     if not fitting:
         tried = []
         for c in cands:
@@ -445,15 +454,22 @@ def _detect(fn: Callable, signature: str, given: dict[str, str], sizes: tuple[in
             alts = "; ".join(c.describe() for c in equal[1:])
             notes.append(Finding("conventions", "note", f"gives the same results in more than one convention "
                                  f"({alts}); checked with {first_c.describe()}"))
-    if how["labels"] == "detected":
+    if how["labels"] == "detected" and first_c.labels == "one-hot":
+        notes.append(Finding("conventions", "note", "y was read as a one-hot (m, K) matrix: the convention in which "
+                             "your code gives the course's values; if your data holds a label vector, your code "
+                             "reads it wrongly: check it with labels='1..K' or labels='0..K-1'"))
+    elif how["labels"] == "detected":
         other = {"1..K": "0..K-1", "0..K-1": "1..K"}.get(first_c.labels or "", "1..K")
-        notes.append(Finding("conventions", "note", f"y was read as {first_c.labels} labels because that is what "
-                             f"your code computes the course's cost with; if your data holds {other} labels "
+        notes.append(Finding("conventions", "note", f"y was read as {first_c.labels} labels: the convention in which "
+                             f"your code gives the course's values; if your data holds {other} labels "
                              f"(the course files hold 1..K), your code reads them wrongly: check it with "
                              f"labels='{other}'"))
+    if notes_from_gradient:
+        notes.append(Finding("conventions", "note", "the course's cost fits under no convention: detected from the "
+                             "gradient, which is the course's in this one"))
     if assumed:
-        notes.append(Finding("conventions", "note", f"detected assuming the cost has a catalog bug "
-                             f"({', '.join(assumed)}): the course's cost fits under no convention"))
+        notes.append(Finding("conventions", "note", "the course's cost fits under no convention: detected "
+                             f"assuming the cost has a catalog bug ({', '.join(assumed)})"))
     return first_c, how, notes
 
 
