@@ -8,9 +8,9 @@ user's would.
 from __future__ import annotations
 
 import pytest
+from tests.corpus import manifest
 
 from gradtrio.testing import verify
-from tests.corpus import manifest
 
 ENTRIES = manifest.entries()
 #: Bugs that are a mismatch between the code and the data's label convention: code that reads labels

@@ -23,7 +23,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -84,7 +84,8 @@ def candidates(signature: str, order: str = "auto", labels: str = "auto", y_shap
     out = []
     for o in ORDERS if order == "auto" else (order,):
         for lb in LABELS if labels == "auto" else (labels,):
-            shapes: Sequence[str | None] = (None,) if lb == "one-hot" else (Y_SHAPES if y_shape == "auto" else (y_shape,))
+            shapes: Sequence[str | None] = ((None,) if lb == "one-hot"
+                                            else (Y_SHAPES if y_shape == "auto" else (y_shape,)))
             for ys in shapes:
                 out.append(Conventions("course", o, lb, ys))
     return out
@@ -94,18 +95,22 @@ def encode(conv: Conventions, thetas: Sequence[np.ndarray], Y: np.ndarray) -> tu
     """The parameters and labels in the user's conventions: ``(thetas or nn_params, Y or y)``, new arrays."""
     if conv.signature == "gradtrio":
         return [np.array(t, dtype=np.float64) for t in thetas], np.array(Y, dtype=np.float64)
-    params = np.concatenate([np.asarray(t, dtype=np.float64).ravel(order=conv.order) for t in thetas])
+    params = np.concatenate([np.asarray(t, dtype=np.float64).ravel(order=_order(conv)) for t in thetas])
     if conv.labels == "one-hot":
         return params, np.array(Y, dtype=np.float64)
     y = np.argmax(Y, axis=1) + (1 if conv.labels == "1..K" else 0)
     return params, (y.reshape(-1, 1) if conv.y_shape == "(m, 1)" else y)
 
 
+def _order(conv: Conventions) -> Literal["C", "F"]:
+    return "F" if conv.order == "F" else "C"
+
+
 def decode(conv: Conventions, flat: np.ndarray, shapes: Sequence[tuple[int, int]]) -> list[np.ndarray]:
     """A course-signature vector cut into the matrices of ``shapes`` in the convention's order."""
     out, start = [], 0
     for r, c in shapes:
-        out.append(flat[start:start + r * c].reshape((r, c), order=conv.order))  # type: ignore[call-overload]
+        out.append(flat[start:start + r * c].reshape((r, c), order=_order(conv)))
         start += r * c
     return out
 

@@ -196,7 +196,8 @@ class VerifyReport:
             lines.append("diagnosis:")
             lines += ["  " + d.line() for d in self.diagnosis]
         elif self.verdict == "fail":
-            lines.append("diagnosis: no bug of gradtrio's catalog matches" + (f"; {self.pattern}" if self.pattern else ""))
+            lines.append("diagnosis: no bug of gradtrio's catalog matches"
+                         + (f"; {self.pattern}" if self.pattern else ""))
         if self.counterexample is not None:
             c = self.counterexample
             lines.append(f"smallest failing problem ({c.check}): sizes {c.sizes}, m = {c.m}, λ = {c.lam:g}; "

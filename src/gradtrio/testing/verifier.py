@@ -264,7 +264,8 @@ def _check(fn: Callable, conv: Conventions, ref: _Ref, *, full_self: bool, seed:
     again = call(fn, conv, thetas, X, Y, lam)
     if again.ok:
         masks, _, _ = _grad_compare(ref, again.grads or [], against=out.grads)
-        same_J = bool(np.array_equal(again.J, out.J, equal_nan=True)) or abs((again.J or 0.0) - (out.J or 0.0)) <= ref.cost_tol
+        a, b = float("nan") if again.J is None else again.J, float("nan") if out.J is None else out.J
+        same_J = (a == b) or (np.isnan(a) and np.isnan(b)) or abs(a - b) <= ref.cost_tol
         res.repeat = "ok" if same_J and not any(m.any() for m in masks) else "fail"
     else:
         res.repeat = "fail"
@@ -354,7 +355,8 @@ def _probes(sizes: tuple[int, ...] | None, seed: int) -> list[_Ref]:
     return out
 
 
-def _fits(fn: Callable, conv: Conventions, probes: list[_Ref], target: Callable[[_Ref], float | None]) -> list[Outcome] | None:
+def _fits(fn: Callable, conv: Conventions, probes: list[_Ref],
+          target: Callable[[_Ref], float | None]) -> list[Outcome] | None:
     """The outcomes on every probe when the user's cost equals ``target`` on each, else None."""
     outs = []
     for ref in probes:
@@ -432,9 +434,9 @@ def _detect(fn: Callable, signature: str, given: dict[str, str], sizes: tuple[in
     if not fitting:
         tried = []
         for c in cands:
-            o = call(fn, c, *probes[0].problem)
-            tried.append(f"{c.describe()}: " + (o.error if o.error else f"J = {o.J!r}" if o.J is not None
-                                                 else "; ".join(o.contract)))
+            one = call(fn, c, *probes[0].problem)
+            said = one.error if one.error else (f"J = {one.J!r}" if one.J is not None else "; ".join(one.contract))
+            tried.append(f"{c.describe()}: {said}")
         msg = ("under no convention does the cost equal the course's cost (or a catalog bug's) on the probe "
                f"problems (sizes {probes[0].sizes}, m = {probes[0].problem.m}; expected J = {probes[0].J:.10g} "
                f"at λ = 0): pass order=, labels= and y_shape= to check it in yours")
@@ -476,7 +478,8 @@ def _detect(fn: Callable, signature: str, given: dict[str, str], sizes: tuple[in
 # --- aggregation ----------------------------------------------------------------------------------------
 
 
-def _conditions(results: list[_Result], failed: Callable[[_Result], bool], judged: Callable[[_Result], bool]) -> list[str]:
+def _conditions(results: list[_Result], failed: Callable[[_Result], bool],
+                judged: Callable[[_Result], bool]) -> list[str]:
     fails = [r for r in results if failed(r)]
     passes = [r for r in results if judged(r) and not failed(r)]
     if len(fails) < MIN_FOR_CONDITION or len(passes) < MIN_FOR_CONDITION:
@@ -550,8 +553,9 @@ def _findings(results: list[_Result], conv: Conventions) -> list[Finding]:
         for r in errs:
             by.setdefault(f"{r.out.error}" + (f" at {r.out.where}" if r.out.where else ""), []).append(r)
         for msg, rs in sorted(by.items(), key=lambda kv: -len(kv[1])):
+            ids = {id(r) for r in rs}
             out.append(Finding("exception", "fail", f"raised {msg}", len(rs), total,
-                               _conditions(results, lambda r, rs=rs: r in rs, lambda r: True),
+                               _conditions(results, lambda r, ids=ids: id(r) in ids, lambda r: True),  # type: ignore[misc]
                                example=_short(_smallest(rs).ref)))
     contracts: dict[str, list[_Result]] = {}
     for r in results:
@@ -785,8 +789,8 @@ def _snippet(fn: Callable, conv: Conventions, r: _Result, check: str) -> Counter
     lines.append(f"X = {_array(p.X)}")
     params, y = encode(conv, p.thetas, p.Y)
     if conv.signature == "course":
-        order = "" if conv.order == "C" else ', order="F"'
-        lines.append(f"nn_params = np.concatenate([Theta1.ravel({order.lstrip(', ')}), Theta2.ravel({order.lstrip(', ')})])")
+        order = "" if conv.order == "C" else 'order="F"'
+        lines.append(f"nn_params = np.concatenate([Theta1.ravel({order}), Theta2.ravel({order})])")
         lines.append(f"y = {_array(y)}")
         lines.append(f"lam = {p.lam!r}")
         lines.append(f"J, grad = {call_name}(nn_params, {p.sizes[0]}, {p.sizes[1]}, {p.sizes[2]}, X, y, lam)")
@@ -800,14 +804,15 @@ def _snippet(fn: Callable, conv: Conventions, r: _Result, check: str) -> Counter
     diff = None
     if r.out.grads is not None and r.grad == "fail":  # only a gradient that differs is worth drawing
         diff = [g - e for g, e in zip(r.out.grads, r.ref.grads)]
-    if check in ("gradient", "self-consistency") and diff is not None:
-        l, i, j = max(((l, *np.unravel_index(int(np.argmax(np.abs(d))), d.shape)) for l, d in enumerate(diff or [])),
-                      key=lambda t: abs((diff or [])[t[0]][t[1], t[2]]))
+    if check in ("gradient", "self-consistency") and diff is not None and r.out.grads is not None:
+        worst = [(float(np.max(np.abs(d))), l, int(np.argmax(np.abs(d)))) for l, d in enumerate(diff)]
+        _, l, flat_at = max(worst)
+        i, j = (int(x) for x in np.unravel_index(flat_at, diff[l].shape))
         yours, expected = float(r.out.grads[l][i, j]), float(r.ref.grads[l][i, j])
         if conv.signature == "course":
             offsets = np.cumsum([0] + [t.size for t in p.thetas])
-            shape = p.thetas[l].shape
-            k = int(offsets[l] + np.ravel_multi_index((i, j), shape, order=conv.order))  # type: ignore[call-overload]
+            rows, cols = p.thetas[l].shape
+            k = int(offsets[l]) + (i * cols + j if conv.order == "C" else j * rows + i)
             what = f"grad[{k}] (Theta{l + 1}[{i}, {j}])"
             lines.append(f"print(grad[{k}])  # yours: {yours!r}; expected {expected!r}")
         else:
@@ -954,7 +959,8 @@ def verify(
     conv, how, conv_findings = _detect(fn, signature, given, sz, int(seed))
 
     def report(verdict: str, findings: list[Finding], **kw: Any) -> VerifyReport:
-        c = conv.as_dict() if conv is not None else {"signature": signature, **{k: None for k in given}}
+        c: dict[str, Any] = (dict(conv.as_dict()) if conv is not None
+                             else {"signature": signature, **{k: None for k in given}})
         c["how"] = how
         return VerifyReport(verdict, fname, c, findings, seconds=time.perf_counter() - start, **kw)
 
