@@ -353,3 +353,24 @@ def test_cli_module_spec_and_signature_error(capsys):
     assert "PASSED" in capsys.readouterr().out
     assert main(["verify", "gradtrio.backprop:cost_and_grad", "--examples", "2", "--order", "C", "--labels",
                  "0..K-1", "--y-shape", "(m,)", "--no-timing"]) == 2
+
+
+def test_prints_are_kept_off_the_report_and_noted(capsys):
+    def chatty(thetas, X, Y, lam):
+        print("cost is", lam)
+        return backprop.cost_and_grad(thetas, X, Y, lam)
+
+    r = verify(chatty, examples=2)
+    assert r.passed and "prints to stdout" in str(r)
+    assert "cost is" not in capsys.readouterr().out
+
+
+def test_a_few_wrong_entries_are_listed():
+    def one_entry(thetas, X, Y, lam):
+        J, grads = backprop.cost_and_grad(thetas, X, Y, lam)
+        grads[-1][0, -1] += 0.5
+        return J, grads
+
+    r = verify(one_entry, examples=FEW)
+    grad = next(f for f in r.failures() if f.check == "gradient")
+    assert any("[0, " in w and "1 of" in w for w in grad.where), grad.where

@@ -7,10 +7,18 @@ user's would.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
-from tests.corpus import manifest
 
 from gradtrio.testing import verify
+
+TESTS = Path(__file__).resolve().parent
+if str(TESTS) not in sys.path:  # `corpus` is a folder of the tests, not an installed package
+    sys.path.insert(0, str(TESTS))
+
+from corpus import manifest  # noqa: E402
 
 ENTRIES = manifest.entries()
 #: Bugs that are a mismatch between the code and the data's label convention: code that reads labels

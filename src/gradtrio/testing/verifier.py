@@ -74,6 +74,8 @@ MIN_FOR_CONDITION = 3
 #: fraction of their own size: a bug's values can be far larger than the course's (and so can their
 #: rounding), while two different bugs differ by O(1) relative amounts.
 DIAGNOSIS_RTOL = 1e-7
+#: A localization lists the wrong entries ([row, column]) when there are at most this many.
+MAX_LISTED = 6
 #: Both sides' rounding: the user's computation is another sum of the same terms as gradtrio's.
 BOTH_SIDES = 2.0
 
@@ -508,9 +510,11 @@ def _describe_mask(mask: np.ndarray) -> str:
         return f"the bias column (column 0) only, {row_txt}"
     if weights.all() and not bias.any():
         return "every weight (columns 1..), not the bias column"
+    where = np.argwhere(mask)
+    listed = (": " + ", ".join(f"[{i}, {j}]" for i, j in where)) if len(where) <= MAX_LISTED else ""
     if not bias.any():
-        return f"{int(weights.sum())} of {weights.size} weights (columns 1..), not the bias column"
-    return f"{int(mask.sum())} of {mask.size} entries, the bias column among them"
+        return f"{int(weights.sum())} of {weights.size} weights (columns 1..), not the bias column{listed}"
+    return f"{int(mask.sum())} of {mask.size} entries, the bias column among them{listed}"
 
 
 def _where(masks_per_problem: list[list[np.ndarray]]) -> list[str]:
