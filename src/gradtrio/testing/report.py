@@ -7,12 +7,13 @@ JSON-ready for a grader or a CI job, and ``report.plot()`` draws where the gradi
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from ..check import _finite_or_none as _clean  # JSON has no inf or nan: None, as in the gradient report
 
 __all__ = ["VERDICTS", "Finding", "Diagnosis", "Counterexample", "VerifyReport"]
 
@@ -125,12 +126,6 @@ class Counterexample:
     X: np.ndarray | None = field(repr=False, default=None)
     Y: np.ndarray | None = field(repr=False, default=None)
     difference: list[np.ndarray] | None = field(repr=False, default=None)
-
-
-def _clean(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 @dataclass
