@@ -374,3 +374,104 @@ def test_a_few_wrong_entries_are_listed():
     r = verify(one_entry, examples=FEW)
     grad = next(f for f in r.failures() if f.check == "gradient")
     assert any("[0, " in w and "1 of" in w for w in grad.where), grad.where
+
+
+# --- found by an independent tester: no false alarm, no wrong diagnosis ---------------------------------
+
+
+def _clipped(clip_delta):
+    """The common guard against log(0): h clipped to [1e-15, 1 - 1e-15], in the cost (and in δ)."""
+
+    def nnCostFunction(nn_params, n, hid, K, X, y, lam):
+        T1 = nn_params[:hid * (n + 1)].reshape(hid, n + 1)
+        T2 = nn_params[hid * (n + 1):].reshape(K, hid + 1)
+        m = X.shape[0]
+        Y = np.eye(K)[y]
+        a1 = np.c_[np.ones(m), X]
+        a2 = np.c_[np.ones(m), _sig(a1 @ T1.T)]
+        h_raw = _sig(a2 @ T2.T)
+        h = np.clip(h_raw, 1e-15, 1 - 1e-15)
+        J = np.sum(-Y * np.log(h) - (1 - Y) * np.log(1 - h)) / m
+        J += lam / (2 * m) * (np.sum(T1[:, 1:] ** 2) + np.sum(T2[:, 1:] ** 2))
+        d3 = (h if clip_delta else h_raw) - Y
+        d2 = (d3 @ T2[:, 1:]) * a2[:, 1:] * (1 - a2[:, 1:])
+        G1, G2 = d2.T @ a1 / m, d3.T @ a2 / m
+        G1[:, 1:] += lam / m * T1[:, 1:]
+        G2[:, 1:] += lam / m * T2[:, 1:]
+        return J, np.concatenate([G1.ravel(), G2.ravel()])
+
+    return nnCostFunction
+
+
+@pytest.mark.parametrize("seed", [0, 3, 7, 12])
+@pytest.mark.parametrize("clip_delta", [False, True])
+def test_clipping_h_is_not_a_bug(seed, clip_delta):
+    r = verify(_clipped(clip_delta), signature="course", labels="0..K-1", seed=seed)
+    assert r.verdict == "pass", str(r)
+
+
+@pytest.mark.parametrize("seed", [7, 12, 17, 25])
+def test_the_course_log_formula_passes_where_it_is_ill_conditioned(seed):
+    """Seeds on which the self-consistency check of a naive log(1 - h) cost once gave a false alarm."""
+    r = verify(course_student("F", "1..K", "(m, 1)"), signature="course", seed=seed)
+    assert r.verdict == "pass", str(r)
+
+
+@pytest.mark.parametrize("where", ["all", "grad"])
+def test_float32_code_is_judged_with_float32_rounding_never_failed(where):
+    base = course_student("C", "0..K-1")
+
+    def f32(nn_params, n, hid, K, X, y, lam):
+        if where == "all":
+            J, g = base(nn_params.astype(np.float32), n, hid, K, X.astype(np.float32), y, np.float32(lam))
+            return np.float32(J), g.astype(np.float32)
+        J, g = base(nn_params, n, hid, K, X, y, lam)
+        return J, g.astype(np.float32)
+
+    r = verify(f32, signature="course")
+    assert r.verdict in ("pass", "inconclusive"), str(r)
+    assert "float32" in str(r)
+
+
+def test_a_nan_cost_is_one_finding_not_six_diagnoses():
+    base = course_student("C", "0..K-1")
+    r = verify(lambda *a: (float("nan"), base(*a)[1]), signature="course", labels="0..K-1", y_shape="(m,)",
+               examples=FEW)
+    assert r.verdict == "fail" and r.diagnosis == [], str(r)
+
+
+def test_writing_into_y_is_reported_without_a_diagnosis():
+    base = course_student("C", "1..K")
+
+    def shifts_y(nn_params, n, hid, K, X, y, lam):
+        J, g = base(nn_params, n, hid, K, X, y, lam)
+        y -= 1
+        return J, g
+
+    r = verify(shifts_y, signature="course", labels="1..K", examples=FEW)
+    changed = next(f for f in r.failures() if f.check == "arguments changed")
+    assert "y" in changed.message and "y -= 1" in changed.message and "nn_params" not in changed.message
+    assert r.diagnosis == []
+
+
+def test_state_kept_between_calls_fails_even_with_conventions_detected():
+    calls = []
+    base = course_student("C", "0..K-1")
+
+    def stateful(*args):
+        calls.append(1)
+        J, g = base(*args)
+        return J, g * (1 + 1e-3 * len(calls))
+
+    r = verify(stateful, signature="course")
+    assert r.verdict == "fail" and "repeat call" in {f.check for f in r.failures()}, str(r)
+
+
+def test_examples_zero_checks_the_debug_problems_only():
+    r = verify(backprop.cost_and_grad, examples=0)
+    assert r.passed and r.problems == 2
+
+
+def test_gradtrio_signature_verified_as_course_is_an_error_even_with_conventions_detected():
+    r = verify(backprop.cost_and_grad, signature="course")
+    assert r.verdict == "error" and "signature='gradtrio'" in str(r)

@@ -154,6 +154,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     changed: dict[str, np.ndarray] = field(default_factory=dict)
     grad_dtype: np.dtype | None = None
+    J_dtype: np.dtype | None = None
     seconds: float = 0.0
 
     @property
@@ -190,6 +191,9 @@ def _scalar(J: Any, out: Outcome) -> float | None:
         return None
     if arr.ndim:
         out.notes.append(f"J comes back as an array of shape {arr.shape}, not a scalar (float(J) works)")
+    out.J_dtype = arr.dtype
+    if arr.dtype == np.float32:
+        out.notes.append("J comes back in float32 (7 digits): it is judged with float32's rounding")
     value = float(arr.reshape(()))
     return value
 
@@ -225,7 +229,8 @@ def _gradient(conv: Conventions, g: Any, shapes: Sequence[tuple[int, int]], out:
         return None
     out.grad_dtype = np.result_type(*arrays)
     if out.grad_dtype == np.float32:
-        out.notes.append("the gradient comes back in float32 (7 digits) for float64 inputs")
+        out.notes.append("the gradient comes back in float32 (7 digits) for float64 inputs: it is judged with "
+                         "float32's rounding")
     if conv.signature == "gradtrio":
         return [np.array(a, dtype=np.float64) for a in arrays]
     return decode(conv, np.array(arrays[0], dtype=np.float64).ravel(), shapes)

@@ -195,8 +195,8 @@ class VerifyReport:
                          + (f"; {self.pattern}" if self.pattern else ""))
         if self.counterexample is not None:
             c = self.counterexample
-            lines.append(f"smallest failing problem ({c.check}): sizes {c.sizes}, m = {c.m}, λ = {c.lam:g}; "
-                         f"{c.what}: yours {_fmt(c.yours)}, expected {_fmt(c.expected)}")
+            values = f"; {c.what}: yours {_fmt(c.yours)}, expected {_fmt(c.expected)}" if c.yours is not None else ""
+            lines.append(f"smallest failing problem ({c.check}): sizes {c.sizes}, m = {c.m}, λ = {c.lam:g}{values}")
             lines += ["    " + s for s in c.snippet.splitlines()]
         if self.timing:
             t = self.timing
