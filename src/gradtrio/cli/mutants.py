@@ -40,8 +40,8 @@ def format_table(rows: Sequence[DetectionRow]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         needs = ", ".join(r.needs) or "any problem"
-        if not r.judged_on.startswith(judged_on(CONTROL)):
-            needs += f" (judged on {r.judged_on.split(',')[0]})"
+        if r.judged_on != judged_on(CONTROL):  # sizes and m, without the λ every row shares
+            needs += f" (judged on {r.judged_on.rsplit(',', 1)[0]})"
         cells = [f"`{r.name}`" if r.kind != "-" else r.name, r.kind, needs]
         cells += [_cell(r.results[n]) for n in names]
         lines.append("| " + " | ".join(cells) + " |")
