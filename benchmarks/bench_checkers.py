@@ -236,15 +236,25 @@ def mutant_study(torch_reason: str | None) -> list[dict[str, Any]]:
 
     rows = []
     for name, mutant in [("(none: correct backprop)", mutants.CONTROL)] + list(mutants.CATALOG.items()):
-        thetas, X, y = network.debug_problem(mutant.judge_sizes)
+        thetas, X, y = network.debug_problem(mutant.judge_sizes, mutant.judge_m)
         Y = network.one_hot(y, mutant.judge_sizes[-1])
-        case = make_case(thetas, X, Y, MUTANT_LAM, mutant, mutant.cost)
         kind = "control" if mutant is mutants.CONTROL else mutant.kind
         row: dict[str, Any] = {"mutant": name, "kind": kind, "description": mutant.description,
-                               "n": int(case.theta.size), "results": {}}
+                               "n": network.num_params(mutant.judge_sizes), "results": {}}
+        try:
+            case = make_case(thetas, X, Y, MUTANT_LAM, mutant, mutant.cost)
+        except Exception as exc:  # a "crash" mutant raises on its judge problem: every checker sees that
+            why = f"crash: {type(exc).__name__}: {str(exc)[:80]}"
+            row["results"] = {checker: {"detected": True, "note": why} for checker in CHECKERS}
+            rows.append(row)
+            print(f"  mutant {name:32s} {why}", flush=True)
+            continue
         for checker in CHECKERS:
             reason = skip_reason(checker, case.theta.size, torch_reason, True)
-            row["results"][checker] = {"skipped": reason} if reason else run_one(checker, case)
+            try:
+                row["results"][checker] = {"skipped": reason} if reason else run_one(checker, case)
+            except Exception as exc:  # the code under test raised inside the checker: a detection, said so
+                row["results"][checker] = {"detected": True, "note": f"crash: {type(exc).__name__}: {str(exc)[:80]}"}
         rows.append(row)
         print(f"  mutant {name:32s}", " ".join("x" if r.get("detected") else ("-" if "skipped" in r else ".")
                                               for r in row["results"].values()), flush=True)
