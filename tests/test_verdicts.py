@@ -82,15 +82,21 @@ def test_adjoint_passes_to_rounding_for_backprop(p, seed):
         assert res.passed, str(res)
 
 
-def test_adjoint_fails_for_every_mutant_in_float64():
+def test_adjoint_fails_for_every_mutant_with_a_wrong_gradient_in_float64():
     # JAX differentiates the independently written, correct cost: a bug in the mutant's gradient
-    # *or* in its cost makes the two analytic derivatives disagree far beyond rounding.
-    mutants = pytest.importorskip("gradtrio.catalog")
-    for name, mutant in mutants.CATALOG.items():
-        thetas, X, y = network.debug_problem(mutant.judge_sizes)
-        Y = network.one_hot(y, mutant.judge_sizes[-1])
+    # *or* in its cost (whose gradient it returns) makes the two analytic derivatives disagree far beyond
+    # rounding. "cost-only" mutants return the right gradient: the adjoint test passes them. The "contract"
+    # mutant returns it too, but zeroes the caller's bias columns, where JAX's JVPs are then taken: it fails.
+    catalog = pytest.importorskip("gradtrio.catalog")
+    for name, mutant in catalog.CATALOG.items():
+        thetas, X, Y, _ = catalog.judge_problem(mutant)
+        if mutant.kind == "crash":  # NumPy's shape error where the bug shows
+            with pytest.raises(ValueError, match="broadcast"):
+                adjoint_test(thetas, X, Y, 3.0, backward=mutant)
+            continue
         res = adjoint_test(thetas, X, Y, 3.0, backward=mutant)
-        assert res.verdict == "fail", f"{name}: {res}"
+        want = "pass" if mutant.kind == "cost-only" else "fail"
+        assert res.verdict == want, f"{name}: {res}"
 
 
 def test_adjoint_reports_digits_and_validates_k():

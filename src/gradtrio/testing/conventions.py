@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import linecache
+import os
 import time
 import traceback
 import warnings
@@ -163,14 +164,24 @@ class Outcome:
         return self.error is None and self.J is not None and self.grads is not None
 
 
+#: gradtrio's own folder: its frames are never the user's line (a checkout may well be called "gradtrio").
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _library_file(filename: str) -> bool:
+    """A frame of gradtrio, of an installed library (NumPy, pandas) or of Python's frozen modules."""
+    path = os.path.abspath(filename)
+    return (path.startswith(_PACKAGE_DIR) or filename.startswith("<frozen")
+            or any(part in ("site-packages", "dist-packages") for part in path.split(os.sep)))
+
+
 def _user_frame(tb: Any, fn: Callable) -> tuple[str | None, bool]:
     """The deepest frame of the traceback in the user's code (not NumPy's, not gradtrio's), as
     ``file:line: source``, and whether the user's function was entered at all."""
     frames = traceback.extract_tb(tb)
     code = getattr(fn, "__code__", None)
     entered = code is None or any(f.filename == code.co_filename for f in frames)
-    mine = [f for f in frames if "site-packages" not in f.filename and "/gradtrio/" not in f.filename.replace("\\", "/")
-            and "<frozen" not in f.filename]
+    mine = [f for f in frames if not _library_file(f.filename)]
     if not mine:
         return None, entered
     f = mine[-1]
