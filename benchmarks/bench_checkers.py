@@ -396,7 +396,8 @@ def markdown(results: dict[str, Any]) -> str:
         names = list(results["mutants"][0]["results"])
         lines += [
             "",
-            f"**Mutant catalog** (each on its judging debug problem, λ = {MUTANT_LAM:g}, m = 5; the checkers "
+            f"**Mutant catalog** (each on its judging debug problem, λ = {MUTANT_LAM:g}, m = 5 (2 for the bug that "
+            "needs an absent class); the checkers "
             "see the mutant's own cost and gradient). ✗ = bug detected, · = passed, – = not run. The first "
             "row is the correct backprop: any ✗ there is a false alarm.",
             "",
