@@ -417,8 +417,9 @@ def test_the_course_log_formula_passes_where_it_is_ill_conditioned(seed):
     assert r.verdict == "pass", str(r)
 
 
+@pytest.mark.parametrize("seed", [0, 2, 3, 4])
 @pytest.mark.parametrize("where", ["all", "grad"])
-def test_float32_code_is_judged_with_float32_rounding_never_failed(where):
+def test_float32_code_is_judged_with_float32_rounding_never_failed(where, seed):
     base = course_student("C", "0..K-1")
 
     def f32(nn_params, n, hid, K, X, y, lam):
@@ -428,7 +429,7 @@ def test_float32_code_is_judged_with_float32_rounding_never_failed(where):
         J, g = base(nn_params, n, hid, K, X, y, lam)
         return J, g.astype(np.float32)
 
-    r = verify(f32, signature="course")
+    r = verify(f32, signature="course", seed=seed)  # seeds 2-4 draw outputs saturated in float32, not float64
     assert r.verdict in ("pass", "inconclusive"), str(r)
     assert "float32" in str(r)
 

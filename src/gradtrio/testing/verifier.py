@@ -107,6 +107,7 @@ class _Ref:
     grads: list[np.ndarray]
     cost_tol: float  # bound on |J_user - J|
     saturated: bool  # an output is exactly 0 or 1: log(h) formulas give log(0)
+    closest: float  # how close an output comes to 0 or 1: min(h, 1 - h) over all outputs
     naive_error: float  # what the course's log(h) formula can lose to its conditioning (absolute)
     grad_tol: list[np.ndarray]  # per-entry bound on |g_user - g|
     scales: RoundingScales
@@ -115,6 +116,10 @@ class _Ref:
     @property
     def sizes(self) -> tuple[int, ...]:
         return self.problem.sizes
+
+    def saturated_for(self, out: Outcome) -> bool:
+        """An output is 0 or 1 in the user's precision: in float32, within float32's ε of it."""
+        return self.saturated or (_low_precision(out) and self.closest < float(np.finfo(np.float32).eps))
 
     def features(self) -> dict[str, bool]:
         p = self.problem
@@ -149,7 +154,8 @@ def _reference(problem: Problem, kind: str) -> _Ref:
     cost_tol = BOTH_SIDES * ANALYTIC_SAFETY * eps * (sc.cost + FUNCTION_ULPS * naive + abs(J))
     grad_tol = [BOTH_SIDES * ANALYTIC_SAFETY * eps * G + C for G, C in zip(sc.grad, _clip_bound(arch, thetas, fw))]
     naive_error = FUNCTION_ULPS * eps * naive
-    return _Ref(problem, kind, float(J), grads, cost_tol if np.isfinite(cost_tol) else np.inf, saturated,
+    closest = float(np.min(np.minimum(H, 1.0 - H)))
+    return _Ref(problem, kind, float(J), grads, cost_tol if np.isfinite(cost_tol) else np.inf, saturated, closest,
                 naive_error if np.isfinite(naive_error) else np.inf, grad_tol, sc)
 
 
@@ -221,8 +227,9 @@ class _Result:
         """The call raised the arithmetic error ``log(0)`` gives (``math.log``, a division by zero) on a
         problem whose outputs saturate to exactly 0 or 1: a limit of the course's formula, not a bug."""
         e = self.out.error or ""
-        return self.ref.saturated and (e.startswith(("ZeroDivisionError", "OverflowError", "FloatingPointError"))
-                                       or e.startswith("ValueError: math domain error"))
+        arithmetic = e.startswith(("ZeroDivisionError", "OverflowError", "FloatingPointError",
+                                   "ValueError: math domain error"))
+        return self.ref.saturated_for(self.out) and arithmetic
 
     @property
     def failed_checks(self) -> list[str]:
@@ -334,10 +341,14 @@ F32_RATIO = float(np.finfo(np.float32).eps / np.finfo(np.float64).eps)
 
 
 def _float32_extra(ref: _Ref, out: Outcome) -> list[np.ndarray] | None:
-    """The rounding of a float32 computation of the gradient: the float64 bound scaled by ε32/ε64."""
+    """The rounding of a float32 computation of the gradient: the float64 bound scaled by ε32/ε64, and
+    float32's floors (:func:`gradtrio.check.judge_layer`'s, in float32: what underflows there is 0)."""
     if not _low_precision(out):
         return None
-    return [F32_RATIO * t for t in ref.grad_tol]
+    f32 = np.finfo(np.float32)
+    floor = FLOOR_TINY * float(f32.tiny) / float(f32.eps)
+    return [F32_RATIO * t + max(floor, FLOOR_EPS * float(f32.eps) * float(np.max(np.abs(g), initial=0.0)))
+            for t, g in zip(ref.grad_tol, ref.grads)]
 
 
 def _cost_tol(ref: _Ref, out: Outcome) -> float:
@@ -350,13 +361,13 @@ def _judge_cost(res: _Result) -> None:
     if J is None:
         return
     if not np.isfinite(J):
-        if ref.saturated:
+        if ref.saturated_for(res.out):
             res.cost = "inconclusive"
         else:
             res.cost = "fail"
             res.cost_ratio = np.inf
         return
-    if ref.saturated or not np.isfinite(tol):
+    if ref.saturated_for(res.out) or not np.isfinite(tol):
         res.cost = "inconclusive"
         return
     tol = max(tol, NEGLIGIBLE * abs(ref.J))
@@ -716,7 +727,7 @@ def _findings(results: list[_Result], conv: Conventions) -> list[Finding]:
         out.append(Finding("jax", "inconclusive", "gradtrio's backprop and JAX disagree on this problem: a bug in "
                            "gradtrio's references, not in your code; please report it", len(jax_fail),
                            example=_short(jax_fail[0].ref)))
-    sat = [r for r in results if r.out.J is not None and not np.isfinite(r.out.J) and r.ref.saturated]
+    sat = [r for r in results if r.out.J is not None and not np.isfinite(r.out.J) and r.ref.saturated_for(r.out)]
     if sat:
         out.append(Finding("notes", "note", f"your cost is {sat[0].out.J} where an output saturates to exactly 0 or 1 "
                            "(log(0)); computing it from z, as log(1 + e^z) - y z, keeps it finite", len(sat), total))
@@ -779,10 +790,10 @@ def _mutant_matches(name: str, results: list[_Result]) -> bool:
         changed = {f"Theta({l + 1})" for l, (a, b) in enumerate(zip(th, thetas)) if not np.array_equal(a, b)}
         if changed != set(r.out.changed):
             return False
-        if r.out.J is None or (not np.isfinite(r.out.J) and not r.ref.saturated):
+        if r.out.J is None or (not np.isfinite(r.out.J) and not r.ref.saturated_for(r.out)):
             return False  # a non-finite cost where the course's is finite: no catalog bug gives one
         cost_differs = abs(J - r.ref.J) > r.ref.cost_tol + NEGLIGIBLE * abs(r.ref.J)
-        if np.isfinite(r.out.J) and not r.ref.saturated:
+        if np.isfinite(r.out.J) and not r.ref.saturated_for(r.out):
             if abs(r.out.J - J) > _cost_tol(r.ref, r.out) + DIAGNOSIS_RTOL * abs(J):
                 return False
             if r.cost == "fail" and not cost_differs:
