@@ -476,3 +476,29 @@ def test_examples_zero_checks_the_debug_problems_only():
 def test_gradtrio_signature_verified_as_course_is_an_error_even_with_conventions_detected():
     r = verify(backprop.cost_and_grad, signature="course")
     assert r.verdict == "error" and "signature='gradtrio'" in str(r)
+
+
+def test_a_bug_between_hidden_layers_is_said_to_need_two_of_them():
+    """gradtrio signature, any depth: g'(z) forgotten below the last hidden layer only."""
+
+    def deep_bug(thetas, X, Y, lam):
+        m = X.shape[0]
+        acts = [X]
+        for T in thetas[:-1]:
+            acts.append(_sig(np.c_[np.ones(m), acts[-1]] @ T.T))
+        h = _sig(np.c_[np.ones(m), acts[-1]] @ thetas[-1].T)
+        J = np.sum(np.logaddexp(0, -np.log(h / (1 - h))) * Y + np.logaddexp(0, np.log(h / (1 - h))) * (1 - Y)) / m
+        J += lam / (2 * m) * sum(np.sum(T[:, 1:] ** 2) for T in thetas)
+        delta, grads = h - Y, [None] * len(thetas)
+        for l in range(len(thetas) - 1, -1, -1):
+            G = delta.T @ np.c_[np.ones(m), acts[l]] / m
+            G[:, 1:] += lam / m * thetas[l][:, 1:]
+            grads[l] = G
+            if l:
+                back = delta @ thetas[l][:, 1:]
+                delta = back * acts[l] * (1 - acts[l]) if l == len(thetas) - 1 else back  # BUG below the top
+        return J, grads
+
+    r = verify(deep_bug, examples=20)
+    grad = next(f for f in r.failures() if f.check == "gradient")
+    assert "only when two or more hidden layers" in grad.conditions, str(r)

@@ -127,13 +127,15 @@ class _Ref:
         present = np.unique(np.argmax(p.Y, axis=1)).size
         return {"λ > 0": p.lam > 0, "m > 1": p.m > 1, "a class is absent": present < K, "m < K": p.m < K,
                 "K ≠ 10": K != 10, "raw pixel-scale data": self.kind == "pixels",
-                "saturated units": self.kind == "saturated", "a fitted network": self.kind == "fitted"}
+                "saturated units": self.kind == "saturated", "a fitted network": self.kind == "fitted",
+                "a hidden layer": len(p.sizes) >= 3, "two or more hidden layers": len(p.sizes) >= 4}
 
 
 #: The wording of a feature when it is false ("only when λ = 0").
 _NEGATION = {"λ > 0": "λ = 0", "m > 1": "m = 1", "a class is absent": "every class is present", "m < K": "m ≥ K",
              "K ≠ 10": "K = 10", "raw pixel-scale data": "data not at pixel scale",
-             "saturated units": "no unit saturated", "a fitted network": "an untrained network"}
+             "saturated units": "no unit saturated", "a fitted network": "an untrained network",
+             "a hidden layer": "no hidden layer", "two or more hidden layers": "at most one hidden layer"}
 
 
 def _reference(problem: Problem, kind: str) -> _Ref:
