@@ -191,6 +191,12 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return num / den if den > 0 else math.inf
 
 
+def floored(bound: np.ndarray, top: float, eps: float, tiny: float = 0.0) -> np.ndarray:
+    """``bound`` floored at ``FLOOR_EPS·ε·top`` and ``FLOOR_TINY·tiny/ε``: the floors of :func:`judge_layer`
+    (``top`` the largest entry compared), which keep two exact zeros from meeting a zero bound."""
+    return np.maximum(bound, max(FLOOR_EPS * eps * top, FLOOR_TINY * tiny / eps))
+
+
 def judge_layer(
     a: np.ndarray, b: np.ndarray, bound: np.ndarray, eps: float, overall: float = 0.0, tiny: float = 0.0
 ) -> tuple[float, float, float, float]:
@@ -206,7 +212,7 @@ def judge_layer(
     diff = np.abs(a - b)
     top = float(max(np.max(np.abs(a)), np.max(np.abs(b))))
     top = top if top > 0 else float(overall)
-    bnd = np.maximum(bound, max(FLOOR_EPS * eps * top, FLOOR_TINY * tiny / eps))
+    bnd = floored(bound, top, eps, tiny)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(bnd > 0, diff / bnd, np.where(diff == 0, 0.0, np.inf))
     bmax = float(np.max(bnd))

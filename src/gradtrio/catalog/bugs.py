@@ -151,9 +151,9 @@ def _backprop(
     data = J - lam / (2 * m_true) * P
     if m != m_true:
         J = J * (m_true / m)
-    if bug == "bias_regularized_everywhere" and lam:  # BUG: the bias column in the cost's penalty too
-        J = J + lam / (2 * m) * sum(np.sum(T[:, 0] * T[:, 0]) for T in mats)
-    if bug == "cost_bias_regularized" and lam:  # BUG: sum(Θ.^2) over all columns in the cost only
+    # BUG bias_regularized_everywhere / cost_bias_regularized: sum(Θ.^2) over all columns in the cost (the
+    # first regularizes the bias in the gradient too, below; the second does not)
+    if bug in ("bias_regularized_everywhere", "cost_bias_regularized") and lam:
         J = J + lam / (2 * m) * sum(np.sum(T[:, 0] * T[:, 0]) for T in mats)
     if bug == "cost_penalty_not_divided_by_m":  # BUG: (λ/2) ΣΘ² in the cost, without /m
         J = data + lam / 2 * P

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from ..check import floored
 from ..model.architecture import Architecture
 from ..rounding import FUNCTION_ULPS, RoundingScales, rounding_scales
 from ..tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, FLOOR_TINY
@@ -57,6 +58,8 @@ DIRECTIONS = 3
 #: λ of the debug problems: the course's checkNNGradients is run at λ = 0 and λ = 3.
 DEBUG_LAMS = (0.0, 3.0)
 DEBUG_M = 5
+#: The debug problems' sizes when none are given: the course's checkNNGradients network.
+DEBUG_SIZES = (3, 5, 3)
 #: Sizes of the probe problems that detect conventions when none are given: no matrix square or
 #: symmetric, so order C and F scramble each other's parameters; K = 3 so the two label bases differ.
 PROBE_SIZES = (4, 6, 3)
@@ -106,7 +109,6 @@ class _Ref:
     J: float
     grads: list[np.ndarray]
     cost_tol: float  # bound on |J_user - J|
-    saturated: bool  # an output is exactly 0 or 1: log(h) formulas give log(0)
     closest: float  # how close an output comes to 0 or 1: min(h, 1 - h) over all outputs
     naive_error: float  # what the course's log(h) formula can lose to its conditioning (absolute)
     grad_tol: list[np.ndarray]  # per-entry bound on |g_user - g|
@@ -116,6 +118,11 @@ class _Ref:
     @property
     def sizes(self) -> tuple[int, ...]:
         return self.problem.sizes
+
+    @property
+    def saturated(self) -> bool:
+        """An output is exactly 0 or 1: the course's log(h) formula gives log(0)."""
+        return self.closest == 0.0
 
     def saturated_for(self, out: Outcome) -> bool:
         """An output is 0 or 1 in the user's precision: in float32, within float32's ε of it."""
@@ -149,7 +156,6 @@ def _reference(problem: Problem, kind: str) -> _Ref:
     arch = Architecture(problem.sizes)
     fw = forward(arch, thetas, X, keep=True)
     H = arch.out.activation(fw.logits)
-    saturated = bool(np.any((H == 0.0) | (H == 1.0)))
     with np.errstate(divide="ignore", invalid="ignore"):
         # log(1 - h) from an h carrying relative error ε loses ε h/(1 - h); log(h) from 1 - h, (1 - h)/h.
         naive = float(np.sum((1 - Y) * H / (1 - H) + Y * (1 - H) / H)) / problem.m
@@ -157,7 +163,7 @@ def _reference(problem: Problem, kind: str) -> _Ref:
     grad_tol = [BOTH_SIDES * ANALYTIC_SAFETY * eps * G + C for G, C in zip(sc.grad, _clip_bound(arch, thetas, fw))]
     naive_error = FUNCTION_ULPS * eps * naive
     closest = float(np.min(np.minimum(H, 1.0 - H)))
-    return _Ref(problem, kind, float(J), grads, cost_tol if np.isfinite(cost_tol) else np.inf, saturated, closest,
+    return _Ref(problem, kind, float(J), grads, cost_tol if np.isfinite(cost_tol) else np.inf, closest,
                 naive_error if np.isfinite(naive_error) else np.inf, grad_tol, sc)
 
 
@@ -179,12 +185,6 @@ def _clip_bound(arch: Architecture, thetas: Sequence[np.ndarray], fw: Any) -> li
     return out
 
 
-def _floored(bound: np.ndarray, a: np.ndarray, b: np.ndarray, eps: float, overall: float) -> np.ndarray:
-    """The floors of :func:`gradtrio.check.judge_layer`: two exact zeros agree without a zero bound."""
-    top = float(max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))) or overall
-    return np.maximum(bound, max(FLOOR_EPS * eps * top, FLOOR_TINY * float(np.finfo(np.float64).tiny) / eps))
-
-
 def _grad_compare(ref: _Ref, grads: list[np.ndarray], extra: list[np.ndarray] | None = None,
                   against: list[np.ndarray] | None = None) -> tuple[list[np.ndarray], float, float]:
     """(per-layer masks of entries beyond their bounds, worst ratio, resolution) of a gradient."""
@@ -194,8 +194,8 @@ def _grad_compare(ref: _Ref, grads: list[np.ndarray], extra: list[np.ndarray] | 
     masks, worst, resolution = [], 0.0, 0.0
     for l, (g, r, tol) in enumerate(zip(grads, target, ref.grad_tol)):
         bound = tol if extra is None else tol + extra[l]
-        bnd = _floored(bound, g, r, eps, overall)
-        bnd = np.maximum(bnd, NEGLIGIBLE * float(max(np.max(np.abs(g), initial=0.0), np.max(np.abs(r), initial=0.0))))
+        top = float(max(np.max(np.abs(g), initial=0.0), np.max(np.abs(r), initial=0.0)))
+        bnd = np.maximum(floored(bound, top or overall, eps, float(np.finfo(np.float64).tiny)), NEGLIGIBLE * top)
         diff = np.abs(g - r)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(np.isfinite(diff), diff / bnd, np.inf)
@@ -244,8 +244,8 @@ class _Result:
             out.append("arguments changed")
         if self.repeat == "fail":
             out.append("repeat call")
-        for name in ("cost", "gradient", "self-consistency"):
-            if getattr(self, {"cost": "cost", "gradient": "grad", "self-consistency": "selfc"}[name]) == "fail":
+        for name, state in (("cost", self.cost), ("gradient", self.grad), ("self-consistency", self.selfc)):
+            if state == "fail":
                 out.append(name)
         return out
 
@@ -306,25 +306,34 @@ def _self_consistency(fn: Callable, conv: Conventions, ref: _Ref, out: Outcome, 
     return {"pass": "ok", "fail": "fail", "inconclusive": "inconclusive"}[d.verdict], None
 
 
-def _check(fn: Callable, conv: Conventions, ref: _Ref, *, full_self: bool, seed: int) -> _Result:
+def _judge_values(fn: Callable, conv: Conventions, ref: _Ref, *, repeat: bool) -> _Result:
+    """One call judged: its cost and gradient against the reference and, with ``repeat``, a second call
+    against the first."""
     thetas, X, Y, lam = ref.problem
     out = call(fn, conv, thetas, X, Y, lam)
     res = _Result(ref, out)
-    if out.error is not None or out.grads is None:
-        if out.J is not None:
-            _judge_cost(res)
-        return res
     _judge_cost(res)
+    if out.error is not None or out.grads is None:
+        return res
     res.masks, res.grad_ratio, resolution = _grad_compare(ref, out.grads, _float32_extra(ref, out))
     res.grad = "fail" if res.grad_ratio > 1 else ("inconclusive" if resolution > BUG_SIZE else "ok")
-    again = call(fn, conv, thetas, X, Y, lam)
-    if again.ok:
-        masks, _, _ = _grad_compare(ref, again.grads or [], against=out.grads)
-        a, b = float("nan") if again.J is None else again.J, float("nan") if out.J is None else out.J
-        same_J = (a == b) or (np.isnan(a) and np.isnan(b)) or abs(a - b) <= _cost_tol(ref, out)
-        res.repeat = "ok" if same_J and not any(m.any() for m in masks) else "fail"
-    else:
-        res.repeat = "fail"
+    if repeat:
+        again = call(fn, conv, thetas, X, Y, lam)
+        if again.ok:
+            masks, _, _ = _grad_compare(ref, again.grads or [], against=out.grads)
+            a, b = float("nan") if again.J is None else again.J, float("nan") if out.J is None else out.J
+            same_J = (a == b) or (np.isnan(a) and np.isnan(b)) or abs(a - b) <= _cost_tol(ref, out)
+            res.repeat = "ok" if same_J and not any(m.any() for m in masks) else "fail"
+        else:
+            res.repeat = "fail"
+    return res
+
+
+def _check(fn: Callable, conv: Conventions, ref: _Ref, *, full_self: bool, seed: int) -> _Result:
+    res = _judge_values(fn, conv, ref, repeat=True)
+    out = res.out
+    if out.error is not None or out.grads is None:
+        return res
     res.selfc, res.self_masks = _self_consistency(fn, conv, ref, out, full_self, seed)
     if res.selfc == "fail" and res.cost == "inconclusive":
         # where the cost itself cannot be judged (its formula's rounding is too coarse here), neither can
@@ -718,8 +727,6 @@ def _findings(results: list[_Result], conv: Conventions) -> list[Finding]:
         out.append(Finding("self-consistency", "fail", msg, len(self_fail), len(judged_self),
                            _conditions(results, lambda r: r.selfc == "fail", lambda r: r.selfc in ("ok", "fail")),
                            _where(masks), example=_short(_smallest(self_fail).ref)))
-    elif cost_fail and not grad_fail and not errs:
-        pass
     elif cost_fail and grad_fail and judged_self:
         out.append(Finding("self-consistency", "note", "your gradient is the derivative of your own cost: cost and "
                            "gradient are wrong together (the cost itself is not the course's)",
@@ -868,20 +875,10 @@ def _counterexample(fn: Callable, conv: Conventions, results: list[_Result], siz
 
 
 def _check_cheap(fn: Callable, conv: Conventions, ref: _Ref, check: str, seed: int) -> _Result:
-    """:func:`_check` with the self-consistency check only when it is the one that fails."""
+    """:func:`_check` with the self-consistency check and the repeat call only when they are what fails."""
     if check == "self-consistency":
         return _check(fn, conv, ref, full_self=False, seed=seed)
-    thetas, X, Y, lam = ref.problem
-    out = call(fn, conv, thetas, X, Y, lam)
-    res = _Result(ref, out)
-    _judge_cost(res)
-    if out.grads is not None:
-        res.masks, res.grad_ratio, resolution = _grad_compare(ref, out.grads, _float32_extra(ref, out))
-        res.grad = "fail" if res.grad_ratio > 1 else ("inconclusive" if resolution > BUG_SIZE else "ok")
-    if check == "repeat call":
-        again = call(fn, conv, thetas, X, Y, lam)
-        res.repeat = "ok" if again.ok and again.J == out.J else "fail"
-    return res
+    return _judge_values(fn, conv, ref, repeat=check == "repeat call")
 
 
 def _array(a: np.ndarray) -> str:
@@ -1080,8 +1077,7 @@ def verify(
             return report("error", conv_findings)
         return report("fail" if first.severity == "fail" else "inconclusive", conv_findings)
 
-    debug_sizes = sz if sz is not None else ((3, 5, 3) if signature == "course" else (3, 5, 3))
-    refs = _debug_problems(debug_sizes)
+    refs = _debug_problems(sz if sz is not None else DEBUG_SIZES)
     say("checking the debug problems")
     results = [_check(fn, conv, ref, full_self=True, seed=int(seed)) for ref in refs]
     if all(not r.out.entered for r in results):
@@ -1090,7 +1086,7 @@ def verify(
                 else "is it the gradtrio signature fn(thetas, X, Y, lam)? pass signature='gradtrio'")
         return report("error", [Finding("call", "fail", f"cannot be called as the {signature} signature: {why} "
                                         f"({hint})")])
-    _jax_references(results, conv)
+    _jax_references(results)
     say(f"checking {n_examples} drawn problems")
     for k, (problem, kind) in enumerate(_drawn(signature, sz, n_examples, int(seed))):
         results.append(_check(fn, conv, _reference(problem, kind), full_self=False, seed=int(seed) + k))
@@ -1128,8 +1124,9 @@ def verify(
                   problems=len(results), timing=t)
 
 
-def _jax_references(results: list[_Result], conv: Conventions) -> None:
-    """On the debug problems: JAX's cost and gradient, against gradtrio's and against the user's."""
+def _jax_references(results: list[_Result]) -> None:
+    """On the debug problems: JAX's cost and gradient, kept for the report, against gradtrio's (the user's
+    values are judged against gradtrio's, which this holds to JAX's)."""
     from .. import autodiff
 
     for r in results:
