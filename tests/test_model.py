@@ -78,12 +78,18 @@ def test_cross_entropy_in_one_pass_equals_its_parts(m, K, seed, scale):
     np.testing.assert_allclose(res, SIGMOID_CROSS_ENTROPY.residual(z, Y), rtol=0, atol=2 * np.finfo(float).eps)
 
 
-@pytest.mark.parametrize("bad", ["relu ", "softmax", 3, None])
+@pytest.mark.parametrize("bad", ["relu ", "ReLU", "tanh_", 3, None])
 def test_unknown_units_are_refused_with_the_known_names(bad):
     with pytest.raises(ValueError, match="'sigmoid'"):
         Architecture((2, 3, 1), activations=bad)
-    with pytest.raises(ValueError, match="output must be one of 'sigmoid'"):
+    with pytest.raises(ValueError, match="output must be one of 'sigmoid', 'softmax', 'identity'"):
         Architecture((2, 3, 1), output=bad)
+
+
+def test_an_output_name_is_no_hidden_activation():
+    """The softmax is an output (it works across a layer's units), not an element-wise hidden unit."""
+    with pytest.raises(ValueError, match="activation must be one of"):
+        Architecture((2, 3, 1), activations="softmax")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -21,17 +21,27 @@ _THETAS = """thetas : sequence of array_like
 _X = """X : array_like of shape (m, s_1)
     One example a row, m >= 1."""
 _Y = """Y : array_like of shape (m, K)
-    One-hot labels, K = s_L (:func:`gradtrio.network.one_hot` makes them from class indices)."""
+    One-hot labels, K = s_L (:func:`gradtrio.network.one_hot` makes them from class indices); any
+    real targets for ``output="identity"``."""
 _LAM = """lam : float, default 0
     Regularization λ >= 0; bias columns (column 0) are never regularized."""
 
-_CLOSURE = """sizes : sequence of int, or Problem
-    The network's layer sizes, with the data below; or a validated :class:`gradtrio.model.Problem`
-    alone (then nothing is validated again).
+_CLOSURE = """sizes : sequence of int, Architecture, or Problem
+    The network's layer sizes (sigmoid units throughout) or :class:`gradtrio.model.Architecture`
+    (any units), with the data below; or a validated :class:`gradtrio.model.Problem` alone (then
+    nothing is validated again).
 X : array_like of shape (m, sizes[0]), optional
 Y : array_like of shape (m, sizes[-1]), optional
     One-hot labels.
 lam : float, default 0"""
+
+_UNITS = """activation : str or sequence of str, default "sigmoid"
+    The hidden layers' activation, one name for all or one per hidden layer: ``"sigmoid"`` (alias
+    ``"logistic"``), ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"elu"``, ``"softplus"``, ``"gelu"``,
+    ``"identity"`` (:data:`gradtrio.model.ACTIVATIONS`).
+output : {"sigmoid", "softmax", "identity"}, default "sigmoid"
+    The output unit and its loss: the course's cross-entropy of K logistic units, softmax with
+    categorical cross-entropy, or identity with squared error ``(1/(2m)) Σ‖h − y‖²``."""
 
 #: The shared parameter descriptions, by placeholder name.
 PARAMETERS: dict[str, str] = {
@@ -42,6 +52,7 @@ PARAMETERS: dict[str, str] = {
     "data": "\n".join((_X, _Y, _LAM)),
     "problem": "\n".join((_THETAS, _X, _Y, _LAM)),
     "closure": _CLOSURE,
+    "units": _UNITS,
 }
 
 

@@ -56,6 +56,7 @@ def x64():
 __all__ = [
     "x64",
     "jax_cost",
+    "JAX_ACTIVATIONS",
     "cost",
     "cost_and_grad",
     "cost_and_grad_flat",
@@ -78,32 +79,80 @@ def trace_count(name: str | None = None) -> int:
     return _TRACES[name] if name is not None else sum(_TRACES.values())
 
 
-def jax_cost(thetas: Sequence[Any], X: Any, Y: Any, lam: Any) -> jax.Array:
-    """The regularized cross-entropy cost in pure ``jax.numpy`` (no validation).
+#: The hidden activations in ``jax.numpy``, written here independently of :mod:`gradtrio.model`
+#: (the JAX cost is the second writing of the network, on purpose). The kinks follow the convention
+#: of scikit-learn, PyTorch and JAX: ``jax.nn.relu`` has derivative 0 at 0, and the leaky ReLU is
+#: written with ``z > 0`` (``jax.nn.leaky_relu`` uses ``z >= 0``, slope 1 at 0; PyTorch's slope at 0 is
+#: 0.01, and so is gradtrio's). The GELU is the exact erf form (``jax.nn.gelu``'s default is the tanh
+#: approximation).
+JAX_ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
+    "sigmoid": jax.nn.sigmoid,
+    "logistic": jax.nn.sigmoid,
+    "identity": lambda z: z,
+    "tanh": jnp.tanh,
+    "relu": jax.nn.relu,
+    "leaky_relu": lambda z: jnp.where(z > 0, z, 0.01 * z),
+    "elu": jax.nn.elu,
+    "softplus": jax.nn.softplus,
+    "gelu": lambda z: jax.nn.gelu(z, approximate=False),
+}
 
-    ``J = (1/m) Σ_i Σ_k [softplus(z_ik) - Y_ik z_ik] + (λ/(2m)) Σ_l Σ_{i, j>=1} Θ(l)_ij²`` with ``z``
-    the output logits — the cost of :func:`gradtrio.backprop.cost`. Usable under ``jit``, ``vmap``,
-    ``grad`` and ``jvp``.
+
+def _jax_loss(z: Any, Y: Any, output: str) -> Any:
+    """The loss summed over examples and units, from the output logits ``z``."""
+    if output == "sigmoid":  # -y log g(z) - (1-y) log(1-g(z)) = softplus(z) - y z
+        return jnp.sum(jnp.logaddexp(0.0, z) - Y * z)
+    if output == "softmax":  # -Σ y log softmax(z)
+        return jnp.sum(jax.nn.logsumexp(z, axis=1)) - jnp.sum(Y * z)
+    if output == "identity":  # squared error
+        return 0.5 * jnp.sum((z - Y) ** 2)
+    raise ValueError(f"output must be 'sigmoid', 'softmax' or 'identity'; got {output!r}")
+
+
+def _names(activation: str | Sequence[str], hidden: int) -> tuple[str, ...]:
+    """One activation name per hidden layer (a hashable, static argument for ``jit``)."""
+    names = (activation,) * hidden if isinstance(activation, str) else tuple(activation)
+    for n in names:
+        if n not in JAX_ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(map(repr, JAX_ACTIVATIONS))}; got {n!r}")
+    if len(names) != hidden:
+        raise ValueError(f"{hidden} hidden layers need {hidden} activations; got {names}")
+    return names
+
+
+def jax_cost(thetas: Sequence[Any], X: Any, Y: Any, lam: Any, activation: str | Sequence[str] = "sigmoid",
+             output: str = "sigmoid") -> jax.Array:
+    """The regularized cost in pure ``jax.numpy`` (no validation).
+
+    ``J = (1/m) Σ_i loss(z_i, Y_i) + (λ/(2m)) Σ_l Σ_{i, j>=1} Θ(l)_ij²`` with ``z`` the output logits —
+    the cost of :func:`gradtrio.backprop.cost`; ``loss`` is ``Σ_k softplus(z_k) - Y_k z_k`` for the
+    sigmoid output (the course's cross-entropy), ``logsumexp(z) - Y·z`` for the softmax and
+    ``½‖z − y‖²`` for the identity. Usable under ``jit``, ``vmap``, ``grad`` and ``jvp`` (the unit
+    names are static).
 
     Parameters
     ----------
     thetas : sequence of jax or numpy arrays
         ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
     X : array of shape (m, s_1)
-    Y : array of shape (m, K), one-hot
+    Y : array of shape (m, K), one-hot (real targets for the identity output)
     lam : scalar
         λ >= 0.
+    activation : str or sequence of str, default "sigmoid"
+        The hidden layers' activation (a key of :data:`JAX_ACTIVATIONS`), one for all or one per layer.
+    output : {"sigmoid", "softmax", "identity"}, default "sigmoid"
 
     Returns
     -------
     jax.Array of shape ()
     """
+    names = _names(activation, len(thetas) - 1)
     a = X
-    for T in thetas[:-1]:
-        a = jax.nn.sigmoid(a @ T[:, 1:].T + T[:, 0])
+    for T, name in zip(thetas[:-1], names):
+        a = JAX_ACTIVATIONS[name](a @ T[:, 1:].T + T[:, 0])
     z = a @ thetas[-1][:, 1:].T + thetas[-1][:, 0]
     m = X.shape[0]
-    data = jnp.sum(jnp.logaddexp(0.0, z) - Y * z) / m
+    data = _jax_loss(z, Y, output) / m
     penalty = sum(jnp.sum(T[:, 1:] * T[:, 1:]) for T in thetas)
     # where(), not a product, at λ = 0: weights so large that the penalty overflows must not give 0·inf = nan
     return data + jnp.where(lam == 0, 0.0, lam / (2 * m) * penalty)
@@ -120,31 +169,40 @@ def _counted(name: str, fn):
     return wrapper
 
 
-_jit_cost = jax.jit(_counted("cost", jax_cost))
-_jit_cost_and_grad = jax.jit(_counted("cost_and_grad", jax.value_and_grad(jax_cost)))
+_UNITS = ("activation", "output")
+_jit_cost = jax.jit(_counted("cost", jax_cost), static_argnames=_UNITS)
+_jit_cost_and_grad = jax.jit(_counted("cost_and_grad", jax.value_and_grad(jax_cost)), static_argnames=_UNITS)
 
 
-def _flat_cost(vector: Any, X: Any, Y: Any, lam: Any, sizes: tuple[int, ...]) -> jax.Array:
+def _flat_cost(vector: Any, X: Any, Y: Any, lam: Any, sizes: tuple[int, ...],
+               activation: tuple[str, ...] | str = "sigmoid", output: str = "sigmoid") -> jax.Array:
     """:func:`jax_cost` of an unrolled vector (the layout of :func:`gradtrio.network.unroll`)."""
-    return jax_cost(Architecture(sizes).cut(vector), X, Y, lam)
+    return jax_cost(Architecture(sizes).cut(vector), X, Y, lam, activation, output)
 
 
 _jit_flat = jax.jit(
-    _counted("cost_and_grad_flat", jax.value_and_grad(_flat_cost)), static_argnames="sizes"
+    _counted("cost_and_grad_flat", jax.value_and_grad(_flat_cost)), static_argnames=("sizes",) + _UNITS
 )
 
 
-def _jvp(thetas, X, Y, lam, tangents):
-    return jax.jvp(lambda th: jax_cost(th, X, Y, lam), (thetas,), (tangents,))
+def _jvp(thetas, X, Y, lam, tangents, activation="sigmoid", output="sigmoid"):
+    return jax.jvp(lambda th: jax_cost(th, X, Y, lam, activation, output), (thetas,), (tangents,))
 
 
-_jit_jvp = jax.jit(_counted("jvp", _jvp))
+_jit_jvp = jax.jit(_counted("jvp", _jvp), static_argnames=_UNITS)
 
 
-def _prepared(thetas, X, Y, lam, check_finite: bool = True):
-    """Validate once (:func:`gradtrio.model.validate`); λ as an array of the problem's dtype for jit."""
-    pb, mats = validate(thetas, X, Y, lam, check_finite=check_finite)
-    return mats, pb.X, pb.Y, np.asarray(pb.lam, pb.dtype), pb.dtype
+def _prepared(thetas, X, Y, lam, check_finite: bool = True, activation: Any = "sigmoid",
+              output: str = "sigmoid"):
+    """Validate once (:func:`gradtrio.model.validate`); λ as an array of the problem's dtype for jit,
+    and the units as static names (:func:`_units`)."""
+    pb, mats = validate(thetas, X, Y, lam, activations=activation, output=output, check_finite=check_finite)
+    return mats, pb.X, pb.Y, np.asarray(pb.lam, pb.dtype), pb.dtype, _units(pb.arch)
+
+
+def _units(arch: Architecture) -> dict[str, Any]:
+    """The static unit names of a validated architecture, as keywords of the jitted functions."""
+    return {"activation": arch.activations, "output": arch.output}
 
 
 def flat_kernel(problem: Problem) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
@@ -154,30 +212,33 @@ def flat_kernel(problem: Problem) -> Callable[[np.ndarray], tuple[float, np.ndar
     """
     sizes, X, Y, dtype = problem.arch.sizes, problem.X, problem.Y, problem.dtype
     lam = np.asarray(problem.lam, dtype)
+    units = _units(problem.arch)
 
     def J_and_grad(v: np.ndarray) -> tuple[float, np.ndarray]:
         with x64():
-            J, g = _jit_flat(np.asarray(v, dtype), X, Y, lam, sizes=sizes)
+            J, g = _jit_flat(np.asarray(v, dtype), X, Y, lam, sizes=sizes, **units)
             return float(J), np.array(g, dtype=dtype)
 
     return J_and_grad
 
 
 @_docs.fill
-def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> float:
+def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, *,
+         activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid") -> float:
     """The cost of :func:`gradtrio.backprop.cost`, computed by JAX (validated, jitted, 64-bit scoped).
 
     Parameters
     ----------
     {problem}
+    {units}
 
     Returns
     -------
     float
     """
-    mats, X, Y, lam, _ = _prepared(thetas, X, Y, lam)
+    mats, X, Y, lam, _, units = _prepared(thetas, X, Y, lam, activation=activation, output=output)
     with x64():
-        return float(_jit_cost(mats, X, Y, lam))
+        return float(_jit_cost(mats, X, Y, lam, **units))
 
 
 @_docs.fill
@@ -187,6 +248,8 @@ def cost_and_grad(
     Y: ArrayLike,
     lam: float = 0.0,
     *,
+    activation: str | Sequence[str] = "sigmoid",
+    output: str = "sigmoid",
     check_finite: bool = True,
 ) -> tuple[float, list[np.ndarray]]:
     """Cost and gradient by ``jax.value_and_grad`` of :func:`jax_cost`.
@@ -197,6 +260,7 @@ def cost_and_grad(
     Parameters
     ----------
     {problem}
+    {units}
     check_finite : bool, default True
         Refuse NaN/±inf in ``X`` and ``thetas``.
 
@@ -207,9 +271,9 @@ def cost_and_grad(
         ``grads[l]`` of the shape of ``thetas[l]``, writable NumPy arrays; float32 inputs give
         float32 gradients, anything else float64.
     """
-    mats, X, Y, lam, dtype = _prepared(thetas, X, Y, lam, check_finite)
+    mats, X, Y, lam, dtype, units = _prepared(thetas, X, Y, lam, check_finite, activation, output)
     with x64():
-        J, grads = _jit_cost_and_grad(mats, X, Y, lam)
+        J, grads = _jit_cost_and_grad(mats, X, Y, lam, **units)
         return float(J), [np.array(g, dtype=dtype) for g in grads]
 
 
@@ -220,6 +284,8 @@ def cost_and_grad_flat(
     Y: ArrayLike,
     lam: float = 0.0,
     *,
+    activation: str | Sequence[str] = "sigmoid",
+    output: str = "sigmoid",
     check_finite: bool = True,
 ) -> tuple[float, np.ndarray]:
     """:func:`cost_and_grad` on an unrolled parameter vector (for :mod:`scipy.optimize`).
@@ -231,6 +297,8 @@ def cost_and_grad_flat(
     X : array_like of shape (m, sizes[0])
     Y : array_like of shape (m, sizes[-1]), one-hot
     lam : float
+    activation, output
+        The units, as :func:`cost_and_grad`.
     check_finite : bool, default True
         As in :func:`gradtrio.backprop.cost_and_grad`: turn off to skip the NaN/inf pass over the
         data on every call, once the data have been validated (an optimizer loop).
@@ -241,10 +309,11 @@ def cost_and_grad_flat(
     grad : ndarray of shape (num_params(sizes),)
         In the layout of ``vector`` (:func:`gradtrio.network.unroll`).
     """
-    mats, X, Y, lam, dtype = _prepared(Architecture(sizes).roll(vector), X, Y, lam, check_finite=check_finite)
+    mats, X, Y, lam, dtype, units = _prepared(Architecture(sizes).roll(vector), X, Y, lam, check_finite,
+                                              activation, output)
     flat = np.concatenate([t.ravel() for t in mats])
     with x64():
-        J, g = _jit_flat(flat, X, Y, lam, sizes=sizes)
+        J, g = _jit_flat(flat, X, Y, lam, sizes=tuple(sizes), **units)
         return float(J), np.array(g, dtype=dtype)
 
 
@@ -255,6 +324,9 @@ def jvp(
     Y: ArrayLike,
     lam: float,
     tangents: Sequence[ArrayLike],
+    *,
+    activation: str | Sequence[str] = "sigmoid",
+    output: str = "sigmoid",
 ) -> tuple[float, float]:
     """Forward-mode directional derivative ``dJ = ⟨∇J(Θ), T⟩`` by ``jax.jvp`` (no backward pass).
 
@@ -268,13 +340,14 @@ def jvp(
         As :func:`cost_and_grad`.
     tangents : sequence of array_like
         The direction, with the structure and shapes of ``thetas``.
+    {units}
 
     Returns
     -------
     J : float
     dJ : float
     """
-    mats, X, Y, lam, dtype = _prepared(thetas, X, Y, lam)
+    mats, X, Y, lam, dtype, units = _prepared(thetas, X, Y, lam, activation=activation, output=output)
     if not isinstance(tangents, Sequence) or len(tangents) != len(mats):
         raise ValueError(f"tangents must be a list of {len(mats)} matrices, like thetas; "
                          f"got {type(tangents).__name__}"
@@ -286,19 +359,21 @@ def jvp(
             raise ValueError(f"tangents[{l}] must have the shape of Theta({l + 1}), {T.shape}; got {t.shape}")
         tans.append(t)
     with x64():
-        J, dJ = _jit_jvp(mats, X, Y, lam, tans)
+        J, dJ = _jit_jvp(mats, X, Y, lam, tans, **units)
         return float(J), float(dJ)
 
 
-def _batch_cost(V: Any, X: Any, Y: Any, lam: Any, sizes: tuple[int, ...]) -> jax.Array:
-    return jax.vmap(lambda v: _flat_cost(v, X, Y, lam, sizes))(V)
+def _batch_cost(V: Any, X: Any, Y: Any, lam: Any, sizes: tuple[int, ...],
+                activation: tuple[str, ...] | str = "sigmoid", output: str = "sigmoid") -> jax.Array:
+    return jax.vmap(lambda v: _flat_cost(v, X, Y, lam, sizes, activation, output))(V)
 
 
-_jit_batch = jax.jit(_counted("cost_batch", _batch_cost), static_argnames="sizes")
+_jit_batch = jax.jit(_counted("cost_batch", _batch_cost), static_argnames=("sizes",) + _UNITS)
 
 
 def flat_cost_batch(
-    V: ArrayLike, sizes: tuple[int, ...], X: np.ndarray, Y: np.ndarray, lam: float
+    V: ArrayLike, sizes: tuple[int, ...], X: np.ndarray, Y: np.ndarray, lam: float, *,
+    activation: tuple[str, ...] | str = "sigmoid", output: str = "sigmoid",
 ) -> np.ndarray:
     """The cost of many unrolled parameter vectors at once: ``jit(vmap(jax_cost))``, no validation.
 
@@ -312,6 +387,9 @@ def flat_cost_batch(
     X : ndarray of shape (m, sizes[0])
     Y : ndarray of shape (m, sizes[-1]), one-hot
     lam : float
+    activation : str or tuple of str, default "sigmoid"
+    output : str, default "sigmoid"
+        The units (names of :data:`JAX_ACTIVATIONS` and outputs of :func:`jax_cost`).
 
     Returns
     -------
@@ -321,5 +399,7 @@ def flat_cost_batch(
     dtype = float_dtype(V, X)
     with x64():
         out = _jit_batch(V.astype(dtype, copy=False), X.astype(dtype, copy=False),
-                         Y.astype(dtype, copy=False), np.asarray(lam, dtype), sizes=tuple(sizes))
+                         Y.astype(dtype, copy=False), np.asarray(lam, dtype), sizes=tuple(sizes),
+                         activation=activation if isinstance(activation, str) else tuple(activation),
+                         output=output)
         return np.asarray(out, dtype=np.float64)

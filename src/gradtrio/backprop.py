@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 
 from . import _docs
 from .model import Architecture, Problem, validate
-from .model.activations import SIGMOID
+from .model.activations import IDENTITY, SIGMOID
 from .model.forward import cost as _model_cost
 from .model.forward import forward as _model_forward
 from .model.forward import penalty as _penalty
@@ -94,18 +94,21 @@ class Forward(NamedTuple):
     a: list[np.ndarray]
 
 
-def _arch(mats: Sequence[np.ndarray]) -> Architecture:
-    return Architecture((mats[0].shape[1] - 1,) + tuple(T.shape[0] for T in mats))
+def _arch(mats: Sequence[np.ndarray], activation: str | Sequence[str] = "sigmoid",
+          output: str = "sigmoid") -> Architecture:
+    return Architecture((mats[0].shape[1] - 1,) + tuple(T.shape[0] for T in mats), activation, output)
 
 
 @_docs.fill
-def forward(thetas: Sequence[ArrayLike], X: ArrayLike) -> Forward:
+def forward(thetas: Sequence[ArrayLike], X: ArrayLike, *, activation: str | Sequence[str] = "sigmoid",
+            output: str = "sigmoid") -> Forward:
     """Forward propagation, keeping every layer's pre-activation and activation.
 
     Parameters
     ----------
     {thetas}
     {X}
+    {units}
 
     Returns
     -------
@@ -113,59 +116,64 @@ def forward(thetas: Sequence[ArrayLike], X: ArrayLike) -> Forward:
         ``z`` (L-1 arrays) and ``a`` (L arrays, ``a[0] is X``); see :class:`Forward`.
     """
     mats, X = prepared_thetas_and_X(thetas, X)
-    arch = _arch(mats)
+    arch = _arch(mats, activation, output)
     p = _model_forward(arch, mats, X, keep=True)
-    return Forward(p.zs + [p.logits], p.acts + [arch.out.activation(p.logits)])
+    return Forward(p.zs + [p.logits], p.acts + [arch.out.value(p.logits)])
 
 
 @_docs.fill
-def predict_proba(thetas: Sequence[ArrayLike], X: ArrayLike) -> np.ndarray:
-    """The network's output ``H = g(z_L)``.
+def predict_proba(thetas: Sequence[ArrayLike], X: ArrayLike, *, activation: str | Sequence[str] = "sigmoid",
+                  output: str = "sigmoid") -> np.ndarray:
+    """The network's output ``H``.
 
     Parameters
     ----------
     {thetas}
     {X}
+    {units}
 
     Returns
     -------
     ndarray of shape (m, K)
-        Each output unit's sigmoid; rows need not sum to 1 (K independent logistic units, as in
-        the course).
+        The sigmoid output: each unit's sigmoid, rows need not sum to 1 (K independent logistic units,
+        as in the course). The softmax: class probabilities, rows sum to 1. The identity: the values.
     """
     mats, X = prepared_thetas_and_X(thetas, X)
-    arch = _arch(mats)
+    arch = _arch(mats, activation, output)
     z = _model_forward(arch, mats, X, inplace=True).logits
-    return arch.out.activation.value_inplace(z)
+    return arch.out.value_inplace(z)
 
 
-def predict(thetas: Sequence[ArrayLike], X: ArrayLike) -> np.ndarray:
-    """Predicted class indices ``argmax_k H[i, k]``.
+def predict(thetas: Sequence[ArrayLike], X: ArrayLike, *, activation: str | Sequence[str] = "sigmoid",
+            output: str = "sigmoid") -> np.ndarray:
+    """Predicted class indices ``argmax_k H[i, k]`` (the predicted values ``H`` for ``output="identity"``).
 
     Returns
     -------
-    ndarray of shape (m,), int
+    ndarray of shape (m,), int; or of shape (m, K), float, for the identity output
         Labels in ``0..K-1``.
     """
     mats, X = prepared_thetas_and_X(thetas, X)
-    arch = _arch(mats)
+    arch = _arch(mats, activation, output)
     return arch.out.predict(_model_forward(arch, mats, X, inplace=True).logits)
 
 
 @_docs.fill
-def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> float:
-    """The regularized cross-entropy cost (module docstring), without its gradient.
+def cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, *,
+         activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid") -> float:
+    """The regularized cost (module docstring), without its gradient.
 
     Parameters
     ----------
     {problem}
+    {units}
 
     Returns
     -------
     float
         J >= 0.
     """
-    pb, mats = validate(thetas, X, Y, lam)
+    pb, mats = validate(thetas, X, Y, lam, activations=activation, output=output)
     return float(_model_cost(pb.arch, mats, pb.X, pb.Y, pb.lam))
 
 
@@ -190,9 +198,12 @@ def kernel(problem: Problem, mats: Sequence[np.ndarray]) -> tuple[float, np.ndar
     arch, X, Y, lam = problem.arch, problem.X, problem.Y, problem.lam
     m = X.shape[0]
     Ws = [np.ascontiguousarray(T[:, 1:]) for T in mats]  # small copies; contiguous W makes BLAS faster
-    p = _model_forward(arch, mats, X, keep=True, inplace=True, weights=Ws)
+    # In place (each hidden z becomes its activation) where every g' can be written from g's output;
+    # otherwise (elu, gelu) the pre-activations are kept for g'(z).
+    inplace = all(g.derivative_from_output is not None for g in arch.hidden)
+    p = _model_forward(arch, mats, X, keep=True, inplace=inplace, weights=Ws)
     acts = p.acts
-    loss, delta = arch.out.loss_and_residual(p.logits, Y)  # δ(L) = ∂loss/∂z(L)
+    loss, delta = arch.out.loss_and_residual(p.logits, Y)  # δ(L) = ∂loss/∂z(L) = H − Y
     J = float(loss) / m
     if lam:
         J += lam / (2 * m) * _penalty(mats, Ws)
@@ -210,7 +221,12 @@ def kernel(problem: Problem, mats: Sequence[np.ndarray]) -> tuple[float, np.ndar
         if lam:
             G[:, 1:] += (lam * inv_m) * Ws[l]
         if l > 0:  # δ of the input layer is never needed (δ(1) would be dropped)
-            delta = _back(arch.hidden[l - 1], delta @ Ws[l], acts[l])
+            g = arch.hidden[l - 1]
+            if inplace:
+                delta = _back(g, delta @ Ws[l], acts[l])
+            else:
+                delta = delta @ Ws[l]
+                delta *= g.derivative(p.zs[l - 1])
     return J, flat, grads
 
 
@@ -221,6 +237,8 @@ def _back(g, d: np.ndarray, a: np.ndarray) -> np.ndarray:
         a -= 1.0
         d *= a
         return np.negative(d, out=d)
+    if g is IDENTITY:
+        return d
     d *= g.derivative_from_output(a)
     return d
 
@@ -232,6 +250,8 @@ def cost_and_grad(
     Y: ArrayLike,
     lam: float = 0.0,
     *,
+    activation: str | Sequence[str] = "sigmoid",
+    output: str = "sigmoid",
     check_finite: bool = True,
 ) -> tuple[float, list[np.ndarray]]:
     """Cost and gradient by vectorized backpropagation.
@@ -239,6 +259,7 @@ def cost_and_grad(
     Parameters
     ----------
     {problem}
+    {units}
     check_finite : bool, default True
         Refuse NaN/±inf in ``X`` and ``thetas`` before computing (as :mod:`scipy.linalg` does,
         turning it off saves one pass over the data; results on non-finite input are then
@@ -251,7 +272,7 @@ def cost_and_grad(
         ``grads[l]`` of the shape of ``thetas[l]``: ``∂J/∂Θ(l)``. Float32 inputs give float32
         gradients; anything else float64.
     """
-    pb, mats = validate(thetas, X, Y, lam, check_finite=check_finite)
+    pb, mats = validate(thetas, X, Y, lam, activations=activation, output=output, check_finite=check_finite)
     J, _, grads = kernel(pb, mats)
     return J, grads
 
@@ -279,6 +300,8 @@ def cost_and_grad_flat(
     Y: ArrayLike,
     lam: float = 0.0,
     *,
+    activation: str | Sequence[str] = "sigmoid",
+    output: str = "sigmoid",
     check_finite: bool = True,
 ) -> tuple[float, np.ndarray]:
     """:func:`cost_and_grad` on an unrolled parameter vector.
@@ -289,6 +312,7 @@ def cost_and_grad_flat(
         ``unroll(thetas)``.
     sizes : sequence of int
     {data}
+    {units}
 
     Returns
     -------
@@ -296,30 +320,32 @@ def cost_and_grad_flat(
     grad : ndarray of shape (num_params(sizes),)
         ``unroll(grads)``, in the layout of ``vector``.
     """
-    thetas = Architecture(sizes).roll(vector)
-    pb, mats = validate(thetas, X, Y, lam, check_finite=check_finite)
+    thetas = Architecture(sizes, activation, output).roll(vector)
+    pb, mats = validate(thetas, X, Y, lam, activations=activation, output=output, check_finite=check_finite)
     J, flat, _ = kernel(pb, mats)
     return J, flat
 
 
 def cost_and_grad_loop(
-    thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0
+    thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, *,
+    activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
 ) -> tuple[float, list[np.ndarray]]:
     """Cost and gradient by the classic per-example backpropagation loop (the readable reference).
 
     For each example ``t = 1..m``, exactly as the course writes it:
 
     1. ``a(1) = [1; x_t]``; for each layer ``z(l+1) = Θ(l) a(l)``, ``a(l+1) = [1; g(z(l+1))]``
-       (no bias unit on the output layer).
-    2. ``δ(L) = a(L) - y_t``.
+       (no bias unit on the output layer, whose unit is the output's: sigmoid, softmax or identity).
+    2. ``δ(L) = h - y_t`` (each output here is its loss's canonical link: ∂loss/∂z = h − y).
     3. ``δ(l) = (Θ(l)ᵀ δ(l+1))[1:] .* g'(z(l))`` for ``l = L-1 .. 2``: drop the bias entry δ₀.
     4. ``Δ(l) += δ(l+1) a(l)ᵀ``.
 
-    Then ``D(l) = Δ(l)/m``, plus ``(λ/m) Θ(l)`` on the columns ``j >= 1``. Parameters and returns
-    as :func:`cost_and_grad`.
+    Then ``D(l) = Δ(l)/m``, plus ``(λ/m) Θ(l)`` on the columns ``j >= 1``. Parameters (with
+    ``activation`` and ``output``) and returns as :func:`cost_and_grad`.
     """
-    pb, mats = validate(thetas, X, Y, lam)
+    pb, mats = validate(thetas, X, Y, lam, activations=activation, output=output)
     X, Y, lam, dtype = pb.X, pb.Y, pb.lam, pb.dtype
+    hidden, out = pb.arch.hidden, pb.arch.output
     m = X.shape[0]
     Deltas = [np.zeros_like(T) for T in mats]
     J = 0.0
@@ -328,15 +354,24 @@ def cost_and_grad_loop(
         z = [np.empty(0, dtype)]  # z[l] pairs with a[l]; the input layer has none (empty)
         for l, T in enumerate(mats):
             z.append(T @ a[l])
-            g = sigmoid(z[-1])
-            a.append(g if l == len(mats) - 1 else np.concatenate(([1.0], g)).astype(dtype))
-        y = Y[t]
-        J += float(np.sum(softplus(z[-1]) - y * z[-1]))  # = -y log h - (1-y) log(1-h)
-        delta = a[-1] - y
+            if l < len(mats) - 1:
+                a.append(np.concatenate(([1.0], hidden[l].value(z[-1]))).astype(dtype))
+        zL, y = z[-1], Y[t]
+        if out == "sigmoid":
+            h = sigmoid(zL)
+            J += float(np.sum(softplus(zL) - y * zL))  # = -y log h - (1-y) log(1-h)
+        elif out == "softmax":
+            c = np.max(zL)  # the max shift: e^{z - c} cannot overflow
+            h = np.exp(zL - c) / np.sum(np.exp(zL - c))
+            J += float(c + np.log(np.sum(np.exp(zL - c))) - y @ zL)  # = -Σ y log h
+        else:  # identity with squared error
+            h = zL
+            J += float(0.5 * np.sum((h - y) ** 2))
+        delta = h - y
         for l in range(len(mats) - 1, -1, -1):
             Deltas[l] += np.outer(delta, a[l])
             if l > 0:
-                delta = (mats[l].T @ delta)[1:] * sigmoid_gradient(z[l])
+                delta = (mats[l].T @ delta)[1:] * hidden[l - 1].derivative(z[l])
     J /= m
     grads = []
     for T, Delta in zip(mats, Deltas):

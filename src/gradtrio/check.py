@@ -56,21 +56,23 @@ KNOWN_METHODS: tuple[str, ...] = DEFAULT_METHODS + ("batched", "forward", "richa
 GradFn = Callable[[list[np.ndarray], np.ndarray, np.ndarray, float], Sequence[np.ndarray]]
 
 
-def _grad_backprop(th, X, Y, lam):
-    return backprop.cost_and_grad(th, X, Y, lam)[1]
+def _grad_backprop(th, X, Y, lam, **units):
+    return backprop.cost_and_grad(th, X, Y, lam, **units)[1]
 
 
-def _grad_loop(th, X, Y, lam):
-    return backprop.cost_and_grad_loop(th, X, Y, lam)[1]
+def _grad_loop(th, X, Y, lam, **units):
+    return backprop.cost_and_grad_loop(th, X, Y, lam, **units)[1]
 
 
-def _grad_autodiff(th, X, Y, lam):
+def _grad_autodiff(th, X, Y, lam, **units):
     from . import autodiff
 
-    return autodiff.cost_and_grad(th, X, Y, lam)[1]
+    return autodiff.cost_and_grad(th, X, Y, lam, **units)[1]
 
 
-_ANALYTIC: dict[str, GradFn] = {"backprop": _grad_backprop, "loop": _grad_loop, "autodiff": _grad_autodiff}
+#: The analytic gradients by name; each takes ``(thetas, X, Y, lam, activation=..., output=...)``.
+_ANALYTIC: dict[str, Callable[..., Sequence[np.ndarray]]] = {
+    "backprop": _grad_backprop, "loop": _grad_loop, "autodiff": _grad_autodiff}
 
 
 def _jax_batched_cost(problem: Problem) -> oracles.Function:
@@ -362,6 +364,8 @@ def compare_gradients(
     seed: int = 0,
     bug_size: float = BUG_SIZE,
     progress: Callable[[str], None] | None = None,
+    activation: str | Sequence[str] = "sigmoid",
+    output: str = "sigmoid",
 ) -> GradientReport:
     """Compute the gradient by every method and compare each with the reference, entry by entry.
 
@@ -379,7 +383,7 @@ def compare_gradients(
         From :data:`KNOWN_METHODS` or the keys of ``custom``; the first is the reference.
     custom : mapping of str to callable, optional
         Extra gradient functions ``f(thetas, X, Y, lam) -> grads`` (e.g. a backprop with a planted
-        bug); they are judged with the error bound of an exact method. A name that is also a known
+        bug) of the network of ``activation`` and ``output``; they are judged with the error bound of an exact method. A name that is also a known
         method replaces it.
     pairs : {"reference", "all"}
         Compare every method with the first one, or every pair.
@@ -391,13 +395,16 @@ def compare_gradients(
         The relative size of a wrong entry the verdict must be able to see.
     progress : callable ``(method) -> None``, optional
         Called with each method's name before it runs (``gradtrio check`` shows progress with it).
+    {units}
 
     Returns
     -------
     GradientReport
         ``.verdict`` is "pass", "fail" or "inconclusive"; ``.passed`` only for "pass".
     """
-    problem, mats = validate(thetas, X, Y, lam, dtype=None if dtype is None else _float_dtype_arg(dtype))
+    problem, mats = validate(thetas, X, Y, lam, activations=activation, output=output,
+                             dtype=None if dtype is None else _float_dtype_arg(dtype))
+    units = {"activation": problem.arch.activations, "output": problem.arch.output}
     X, Y, lam, dt = problem.X, problem.Y, problem.lam, problem.dtype
     custom = dict(custom or {})
     if isinstance(methods, str):
@@ -426,8 +433,8 @@ def compare_gradients(
         if progress is not None:
             progress(name)
         if name in custom or name in _ANALYTIC:
-            fn = custom[name] if name in custom else _ANALYTIC[name]
-            g = [np.asarray(t, dtype=np.float64) for t in fn(mats, X, Y, lam)]
+            out = custom[name](mats, X, Y, lam) if name in custom else _ANALYTIC[name](mats, X, Y, lam, **units)
+            g = [np.asarray(t, dtype=np.float64) for t in out]
             if [t.shape for t in g] != [t.shape for t in mats]:
                 raise ValueError(f"method {name!r} returned gradients of shapes {[t.shape for t in g]}; "
                                  f"expected the shapes of thetas {[t.shape for t in mats]}")
@@ -464,9 +471,15 @@ def check_gradients(
     seed: int = 0,
     dtype: DTypeLike = np.float64,
     methods: Sequence[str] = DEFAULT_METHODS,
+    *,
+    activation: str | Sequence[str] = "sigmoid",
+    output: str = "sigmoid",
     **kw: Any,
 ) -> GradientReport:
     """The classic ``checkNNGradients``, for any sizes: debug weights, ``y_i = i mod K``.
+
+    The targets are the one-hot codes of ``y`` for every output (for squared error too: valid
+    real targets, and the same problem whatever the loss).
 
     Parameters
     ----------
@@ -479,6 +492,8 @@ def check_gradients(
     dtype : numpy dtype, default float64
     methods : sequence of str, default ("backprop", "loop", "autodiff", "central", "complex")
         The first is the reference.
+    activation, output
+        The units, as :func:`compare_gradients`.
     **kw
         Passed to :func:`compare_gradients` (``custom``, ``pairs``).
 
@@ -495,4 +510,5 @@ def check_gradients(
     dtype = _float_dtype_arg(dtype)
     thetas, X, y = debug_problem(sizes, m, dtype)
     Y = one_hot(y, thetas[-1].shape[0], dtype)
-    return compare_gradients(thetas, X, Y, lam, methods, dtype=dtype, seed=seed, **kw)
+    return compare_gradients(thetas, X, Y, lam, methods, dtype=dtype, seed=seed, activation=activation,
+                             output=output, **kw)

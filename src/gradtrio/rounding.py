@@ -129,7 +129,7 @@ def scales_of(pb: Problem, mats: Sequence[np.ndarray]) -> RoundingScales:
             slope = np.abs(arch.hidden[l].derivative(values.zs[l]))
             slopes.append(slope)
             errs.append(slope * err_z + FUNCTION_ULPS * absacts[l + 1])  # the activation's own rounding
-    H = arch.out.activation(z)
+    H = arch.out.value(z)
     sp = np.logaddexp(0.0, z)
     # S_J is a floor under the cost's *measured* noise, so it counts each term once (no sqrt(n)): the
     # data term's softplus(z) and y·z, the output logits' own sums |a||W|ᵀ + |b| weighted by how much J

@@ -167,7 +167,7 @@ def _backprop(
         return J, None
 
     # Backward: δ(L) = a(L) - y;  Δ(l) = δ(l+1)ᵀ [1, a(l)];  δ(l) = (δ(l+1) Θ(l)[:, 1:]) .* g'(z(l)).
-    H = arch.out.activation(fw.logits)
+    H = arch.out.value(fw.logits)
     delta = H - Y
     if bug == "output_delta_sign":  # BUG: δ(L) = y - a(L)
         delta = Y - H

@@ -6,8 +6,13 @@ Hessian-vector products), a complex-safe evaluation for the complex step (branch
 part, which the complex step does not move), and where it has kinks. An :class:`Output` is the output
 unit together with its loss, computed from the logits so that saturated units give finite costs.
 
-Today's network is the first entry of each table: the sigmoid, hidden and output, with the course's
-cross-entropy ``−y log h − (1 − y) log(1 − h) = softplus(z) − y z``.
+The course's network is the first entry of each table: the sigmoid, hidden and output, with the course's
+cross-entropy ``−y log h − (1 − y) log(1 − h) = softplus(z) − y z``. The hidden activations are also
+identity, tanh, relu, leaky_relu (slope 0.01), elu (α = 1), softplus and gelu (the exact erf form),
+with the parameters PyTorch and JAX use by default; the outputs also softmax with categorical
+cross-entropy ``log Σ_k e^{z_k} − Σ_k y_k z_k`` (max-shifted) and identity with squared error
+``½ (z − y)²``. At a kink the derivative takes the value scikit-learn, PyTorch and JAX use:
+``relu'(0) = 0`` and ``leaky_relu'(0) = 0.01`` (the left branch).
 """
 
 from __future__ import annotations
@@ -25,7 +30,18 @@ __all__ = [
     "activation",
     "output",
     "SIGMOID",
+    "IDENTITY",
+    "TANH",
+    "RELU",
+    "LEAKY_RELU",
+    "ELU",
+    "SOFTPLUS",
+    "GELU",
+    "LEAKY_SLOPE",
+    "ELU_ALPHA",
     "SIGMOID_CROSS_ENTROPY",
+    "SOFTMAX_CROSS_ENTROPY",
+    "IDENTITY_SQUARED_ERROR",
 ]
 
 Array = np.ndarray
@@ -82,26 +98,43 @@ class Output:
         The output unit's name (the key of :data:`OUTPUTS`).
     loss : str
         The loss's name, for messages.
-    activation : Activation
-        ``H = output(z)``.
+    targets : {"binary", "one-hot", "real"}
+        What ``Y`` must hold: 0/1 entries (one-hot rows when K > 1) for the sigmoid's cross-entropy,
+        one-hot rows for the softmax, any finite numbers for squared error.
+    value : callable
+        ``H = output(z)`` from logits ``(*batch, m, K)`` (a new array; complex-safe). The softmax
+        works along the last axis; the others element-wise.
+    value_inplace : callable
+        The same, written into real ``z``.
     loss_sum : callable
         ``loss_sum(z, Y)``: the loss summed over the last two axes (examples, units), complex-safe;
         a batch of logits ``(*batch, m, K)`` gives shape ``batch``.
     residual : callable
-        ``residual(z, Y)``: ``∂ loss_sum / ∂z`` (``H − Y`` for the sigmoid with cross-entropy), a new real array.
+        ``residual(z, Y)``: ``∂ loss_sum / ∂z``, a new real array. For all three outputs here it is
+        ``H − Y`` (each is its loss's canonical link).
     loss_and_residual : callable
         ``(loss_sum(z, Y), residual(z, Y))`` from one pass over real logits (the training path).
     """
 
     name: str
     loss: str
-    activation: Activation
+    targets: str
+    value: Callable[[Array], Array]
+    value_inplace: Callable[[Array], Array]
     loss_sum: Callable[[Array, Array], Array]
     residual: Callable[[Array, Array], Array]
     loss_and_residual: Callable[[Array, Array], tuple[Array, Array]]
 
+    @property
+    def classifier(self) -> bool:
+        """Whether the outputs are class scores (predictions are class indices) rather than values."""
+        return self.targets != "real"
+
     def predict(self, z: Array) -> Array:
-        """Class indices ``argmax_k H[..., k]`` (the outputs here are monotone in z: argmax of z)."""
+        """Class indices ``argmax_k H[..., k]`` for a classifier (its outputs are monotone in z: the
+        argmax of z), and the predicted values ``H = z`` for squared error."""
+        if not self.classifier:
+            return np.array(z)
         return np.argmax(z, axis=-1)
 
     def __repr__(self) -> str:
@@ -237,20 +270,332 @@ def _sigmoid_residual(z: Array, Y: Array) -> Array:
     return _cross_entropy_and_residual(z, Y)[1]
 
 
+
+# --------------------------------------------------------------------------------------------------
+# The other hidden activations (PyTorch's and JAX's default parameters)
+# --------------------------------------------------------------------------------------------------
+
+#: The leaky ReLU's slope for z <= 0 (PyTorch's ``negative_slope`` and JAX's default, 0.01).
+LEAKY_SLOPE = 0.01
+#: The ELU's α (PyTorch's and JAX's default, 1): with α = 1 the ELU's derivative is continuous at 0.
+ELU_ALPHA = 1.0
+
+_SQRT1_2 = float(np.sqrt(0.5))
+_INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
+
+
+def _real(z: Array) -> Array:
+    """``z`` as a new floating array (integers become float64)."""
+    return np.array(z, dtype=np.result_type(z, np.float32))
+
+
+def _writer(value: Callable[[Array], Array]) -> Callable[[Array], Array]:
+    """An in-place form of ``value``: its result written into ``z``."""
+
+    def inplace(z: Array) -> Array:
+        z[...] = value(z)
+        return z
+
+    return inplace
+
+
+def _ones_like(z: Array) -> Array:
+    return np.ones_like(_real(z))
+
+
+def _zeros_like(z: Array) -> Array:
+    return np.zeros_like(_real(z))
+
+
+IDENTITY = Activation(
+    name="identity",
+    value=_real,
+    value_inplace=lambda z: z,
+    complex_value=lambda z: np.array(z),
+    derivative=_ones_like,
+    derivative_from_output=_ones_like,
+    second_derivative=_zeros_like,
+)
+
+
+def _tanh_prime(z: Array) -> Array:
+    t = np.tanh(_real(z))
+    return 1.0 - t * t
+
+
+def _tanh_prime_from_output(a: Array) -> Array:
+    return 1.0 - a * a
+
+
+def _tanh_second(z: Array) -> Array:
+    t = np.tanh(_real(z))
+    return -2.0 * t * (1.0 - t * t)
+
+
+TANH = Activation(
+    name="tanh",
+    value=lambda z: np.tanh(_real(z)),
+    value_inplace=lambda z: np.tanh(z, out=z),
+    complex_value=np.tanh,  # analytic; NumPy's complex tanh does not overflow for large |Re z|
+    derivative=_tanh_prime,
+    derivative_from_output=_tanh_prime_from_output,
+    second_derivative=_tanh_second,
+)
+
+
+def _relu_inplace(z: Array) -> Array:
+    return np.maximum(z, 0.0, out=z)
+
+
+def _positive(z: Array) -> Array:
+    """1 where z > 0, else 0 (so relu'(0) = 0, the convention of scikit-learn, PyTorch and JAX)."""
+    z = _real(z)
+    return (z > 0).astype(z.dtype)
+
+
+RELU = Activation(
+    name="relu",
+    value=lambda z: _relu_inplace(_real(z)),
+    value_inplace=_relu_inplace,
+    complex_value=lambda z: np.where(z.real > 0, z, 0),
+    derivative=_positive,
+    derivative_from_output=_positive,  # a > 0 exactly where z > 0
+    second_derivative=_zeros_like,
+    kinks=(0.0,),
+)
+
+
+def _leaky(z: Array) -> Array:
+    return np.where(z.real > 0, z, LEAKY_SLOPE * z)
+
+
+def _leaky_prime(z: Array) -> Array:
+    """1 where z > 0, else the slope (at exactly 0 the slope: PyTorch's convention)."""
+    z = _real(z)
+    return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)
+
+
+def _leaky_inplace(z: Array) -> Array:
+    np.multiply(z, LEAKY_SLOPE, out=z, where=z <= 0)
+    return z
+
+
+LEAKY_RELU = Activation(
+    name="leaky_relu",
+    value=lambda z: _leaky_inplace(_real(z)),
+    value_inplace=_leaky_inplace,
+    complex_value=_leaky,
+    derivative=_leaky_prime,
+    derivative_from_output=_leaky_prime,  # a > 0 exactly where z > 0
+    second_derivative=_zeros_like,
+    kinks=(0.0,),
+)
+
+
+def _elu(z: Array) -> Array:
+    """``z`` where Re z > 0, ``α (e^z − 1)`` elsewhere; the exponential only of the non-positive branch
+    (no overflow for large z), analytic on each branch."""
+    pos = z.real > 0
+    return np.where(pos, z, ELU_ALPHA * np.expm1(np.where(pos, 0, z)))
+
+
+def _elu_prime(z: Array) -> Array:
+    """1 where z > 0, ``α e^z`` elsewhere (continuous at 0 for α = 1, so the ELU has no kink; its second
+    derivative jumps there)."""
+    z = _real(z)
+    return np.where(z > 0, 1.0, ELU_ALPHA * np.exp(np.minimum(z, 0.0))).astype(z.dtype)
+
+
+def _elu_second(z: Array) -> Array:
+    z = _real(z)
+    return np.where(z > 0, 0.0, ELU_ALPHA * np.exp(np.minimum(z, 0.0))).astype(z.dtype)
+
+
+ELU = Activation(
+    name="elu",
+    value=lambda z: _elu(_real(z)),
+    value_inplace=_writer(_elu),
+    complex_value=_elu,
+    derivative=_elu_prime,
+    # None: a + α is e^z to absolute rounding only, which loses every digit where z << 0; backprop keeps z.
+    derivative_from_output=None,
+    second_derivative=_elu_second,
+)
+
+
+def _softplus(z: Array) -> Array:
+    """``log(1 + e^z) = max(z, 0) + log1p(e^{−|z|})``: no overflow."""
+    z = _real(z)
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _softplus_prime_from_output(a: Array) -> Array:
+    """``σ(z) = 1 − e^{−a}`` for ``a = softplus(z)``, as ``−expm1(−a)``: accurate at both ends."""
+    return -np.expm1(-a)
+
+
+SOFTPLUS = Activation(
+    name="softplus",
+    value=_softplus,
+    value_inplace=_writer(_softplus),
+    complex_value=complex_softplus,
+    derivative=_sigmoid,
+    derivative_from_output=_softplus_prime_from_output,
+    second_derivative=_sigmoid_prime,
+)
+
+
+def _gelu_cdf(z: Array) -> Array:
+    """Φ(z) = erfc(−z/√2)/2: accurate in the lower tail (where 1 + erf cancels); complex-safe."""
+    from scipy.special import erfc
+
+    return 0.5 * erfc(-_SQRT1_2 * z)
+
+
+def _gelu(z: Array) -> Array:
+    return z * _gelu_cdf(z)
+
+
+def _gelu_pdf(z: Array) -> Array:
+    return _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+
+
+def _gelu_prime(z: Array) -> Array:
+    """``Φ(z) + z φ(z)``."""
+    z = _real(z)
+    return _gelu_cdf(z) + z * _gelu_pdf(z)
+
+
+def _gelu_second(z: Array) -> Array:
+    """``φ(z) (2 − z²)``."""
+    z = _real(z)
+    return _gelu_pdf(z) * (2.0 - z * z)
+
+
+GELU = Activation(
+    name="gelu",
+    value=lambda z: _gelu(_real(z)),
+    value_inplace=_writer(_gelu),
+    complex_value=_gelu,
+    derivative=_gelu_prime,
+    derivative_from_output=None,  # z Φ(z) has no inverse to write g' in terms of a
+    second_derivative=_gelu_second,
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Softmax with categorical cross-entropy, identity with squared error
+# --------------------------------------------------------------------------------------------------
+
+
+def _shifted(z: Array) -> tuple[Array, Array]:
+    """``(z − c, c)`` with ``c`` the row maximum of Re z (a real constant per example, so each shifted
+    row is analytic in z and its exponentials cannot overflow: Re(z − c) <= 0)."""
+    c = np.max(z.real, axis=-1, keepdims=True)
+    return z - c, c
+
+
+def _softmax(z: Array) -> Array:
+    """``e^{z_k} / Σ_j e^{z_j}`` over the last axis, max-shifted; complex-safe."""
+    s, _ = _shifted(z)
+    e = np.exp(s)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _logsumexp_sum(z: Array) -> Array:
+    """``Σ_i log Σ_k e^{z_ik}`` over the last two axes (max-shifted)."""
+    s, c = _shifted(z)
+    return (np.log(np.exp(s).sum(axis=-1)) + c[..., 0]).sum(axis=-1)
+
+
+def _softmax_ce_sum(z: Array, Y: Array) -> Array:
+    """``Σ_i [log Σ_k e^{z_ik} − Σ_k y_ik z_ik]``: categorical cross-entropy ``−Σ y log softmax(z)``."""
+    return _logsumexp_sum(z) - _yz_sum(z, Y)
+
+
+def _softmax_ce_and_residual(z: Array, Y: Array) -> tuple[Array, Array]:
+    """The loss and ``softmax(z) − Y`` from one exponential of the shifted logits."""
+    s, c = _shifted(z)
+    e = np.exp(s)
+    tot = e.sum(axis=-1, keepdims=True)
+    loss = (np.log(tot[..., 0]) + c[..., 0]).sum(axis=-1) - _yz_sum(z, Y)
+    e /= tot
+    e -= Y
+    return loss, e
+
+
+def _softmax_residual(z: Array, Y: Array) -> Array:
+    return _softmax_ce_and_residual(z, Y)[1]
+
+
+def _squared_error_sum(z: Array, Y: Array) -> Array:
+    """``½ Σ (z − y)²`` over the last two axes (analytic: a product, never ``abs``)."""
+    r = z - Y
+    return 0.5 * (r * r).sum(axis=(-2, -1))
+
+
+def _squared_error_and_residual(z: Array, Y: Array) -> tuple[Array, Array]:
+    r = z - Y
+    return 0.5 * np.einsum("...ij,...ij->...", r, r), r
+
+
+def _softmax_inplace(z: Array) -> Array:
+    z[...] = _softmax(z)
+    return z
+
+
 SIGMOID_CROSS_ENTROPY = Output(
     name="sigmoid",
     loss="cross-entropy",
-    activation=SIGMOID,
+    targets="binary",
+    value=_sigmoid,
+    value_inplace=_sigmoid_inplace,
     loss_sum=_cross_entropy_sum,
     residual=_sigmoid_residual,
     loss_and_residual=_cross_entropy_and_residual,
 )
 
+SOFTMAX_CROSS_ENTROPY = Output(
+    name="softmax",
+    loss="categorical cross-entropy",
+    targets="one-hot",
+    value=_softmax,
+    value_inplace=_softmax_inplace,
+    loss_sum=_softmax_ce_sum,
+    residual=_softmax_residual,
+    loss_and_residual=_softmax_ce_and_residual,
+)
+
+IDENTITY_SQUARED_ERROR = Output(
+    name="identity",
+    loss="squared error",
+    targets="real",
+    value=lambda z: np.array(z),
+    value_inplace=lambda z: z,
+    loss_sum=_squared_error_sum,
+    residual=lambda z, Y: z - Y,
+    loss_and_residual=_squared_error_and_residual,
+)
+
 #: Hidden activations by name (``logistic`` is scikit-learn's name for the sigmoid).
-ACTIVATIONS: dict[str, Activation] = {"sigmoid": SIGMOID, "logistic": SIGMOID}
+ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": SIGMOID,
+    "logistic": SIGMOID,
+    "identity": IDENTITY,
+    "tanh": TANH,
+    "relu": RELU,
+    "leaky_relu": LEAKY_RELU,
+    "elu": ELU,
+    "softplus": SOFTPLUS,
+    "gelu": GELU,
+}
 
 #: Output units with their losses, by the output's name.
-OUTPUTS: dict[str, Output] = {"sigmoid": SIGMOID_CROSS_ENTROPY}
+OUTPUTS: dict[str, Output] = {
+    "sigmoid": SIGMOID_CROSS_ENTROPY,
+    "softmax": SOFTMAX_CROSS_ENTROPY,
+    "identity": IDENTITY_SQUARED_ERROR,
+}
 
 
 def _lookup(table: dict, kind: str, name: object):

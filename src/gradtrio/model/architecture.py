@@ -19,7 +19,10 @@ from .activations import Activation, Output, activation
 from .activations import output as _output
 from .validate import check_sizes, check_thetas
 
-__all__ = ["Architecture", "default_epsilon", "float_dtype_arg"]
+__all__ = ["Architecture", "default_epsilon", "float_dtype_arg", "RECTIFIERS"]
+
+#: The hidden units initialised with He's range rather than Glorot's (:meth:`Architecture.init`).
+RECTIFIERS = frozenset({"relu", "leaky_relu", "elu", "gelu"})
 
 
 def float_dtype_arg(dtype: DTypeLike) -> np.dtype:
@@ -152,8 +155,11 @@ class Architecture:
         seed : int or numpy.random.Generator, default 0
             The same seed gives bit-identical weights.
         epsilon_init : float, optional
-            One range for every layer. By default each layer gets ``sqrt(6) / sqrt(s_in + s_out)``
-            (Glorot-style, the course's recommendation: ≈0.12 for 400→25, ≈0.46 for 25→10).
+            One range for every layer. By default each layer gets a range suited to the units it feeds:
+            Glorot's ``sqrt(6) / sqrt(s_in + s_out)`` (the course's recommendation: ≈0.12 for 400→25,
+            ≈0.46 for 25→10) for sigmoid, tanh, softplus and identity units and for the output layer;
+            He's ``sqrt(6 / s_in)`` for the rectifiers (relu, leaky_relu, elu, gelu), whose outputs
+            keep half the variance a symmetric unit keeps (He et al., 2015).
         dtype : numpy dtype, default float64
 
         Returns
@@ -169,7 +175,13 @@ class Architecture:
             raise ValueError(f"epsilon_init must be a positive finite number; got {epsilon_init!r}")
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         out = []
-        for (r, c), s_in, s_out in zip(self.shapes, self.sizes[:-1], self.sizes[1:]):
-            eps = default_epsilon(s_in, s_out) if epsilon_init is None else float(epsilon_init)
+        feeds = self.activations + (self.output,)
+        for (r, c), s_in, s_out, unit in zip(self.shapes, self.sizes[:-1], self.sizes[1:], feeds):
+            if epsilon_init is not None:
+                eps = float(epsilon_init)
+            elif unit in RECTIFIERS and unit != self.output:
+                eps = float(np.sqrt(6.0 / s_in))
+            else:
+                eps = default_epsilon(s_in, s_out)
             out.append(rng.uniform(-eps, eps, size=(r, c)).astype(dt, copy=False))
         return out

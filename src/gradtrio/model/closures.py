@@ -83,7 +83,7 @@ def cost_batch_fn(
     sizes: Sequence[int] | Problem, X: ArrayLike | None = None, Y: ArrayLike | None = None, lam: float = 0.0,
     backend: str = "jax",
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """A batched cost of the sigmoid network, for :func:`numerical_gradient_batched`.
+    """A batched cost of the network, for :func:`numerical_gradient_batched`.
 
     Parameters
     ----------
@@ -108,7 +108,7 @@ def cost_batch_fn(
         from ..autodiff import flat_cost_batch
 
         def J_batch(V: np.ndarray) -> np.ndarray:
-            return flat_cost_batch(V, sz, Xv, Yv, lam)
+            return flat_cost_batch(V, sz, Xv, Yv, lam, activation=arch.activations, output=arch.output)
 
         J_batch.batch_size = _jax_batch_size(n, Xv.shape[0], sz)  # type: ignore[attr-defined]
     elif backend == "numpy":

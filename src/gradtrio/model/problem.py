@@ -42,7 +42,7 @@ class Problem:
     arch : Architecture
     X : ndarray of shape (m, s_1)
     Y : ndarray of shape (m, K)
-        One-hot labels.
+        One-hot labels (real targets for squared error).
     lam : float
         λ >= 0.
     dtype : numpy.dtype
@@ -75,8 +75,10 @@ def validate(thetas: Sequence[Any], X: Any, Y: Any, lam: Any = 0.0, *, activatio
     ----------
     thetas, X, Y, lam
         The problem; shapes are anchored on the data, and the first matrix that does not fit is named.
-    activations, output : str
-        The units (see :class:`Architecture`).
+    activations : str or sequence of str
+        The hidden units, one name for all or one per hidden layer (see :class:`Architecture`).
+    output : str
+        The output unit and its loss (:data:`gradtrio.model.OUTPUTS`).
     check_finite : bool, default True
         Refuse NaN/±inf in X and the weights.
     dtype : numpy dtype, optional
@@ -88,7 +90,10 @@ def validate(thetas: Sequence[Any], X: Any, Y: Any, lam: Any = 0.0, *, activatio
     mats : list of ndarray
         The weights, cast to ``problem.dtype``.
     """
-    mats, Xv, Yv, lam_v = check_problem(thetas, X, Y, lam, check_finite=check_finite)
+    from .activations import output as _output
+
+    targets = _output(output).targets  # an unknown name is refused here, before any data check
+    mats, Xv, Yv, lam_v = check_problem(thetas, X, Y, lam, check_finite=check_finite, targets=targets)
     dt = float_dtype(Xv, *mats) if dtype is None else np.dtype(dtype)
     arch = Architecture((Xv.shape[1],) + tuple(t.shape[0] for t in mats), activations, output)
     _count()
@@ -103,7 +108,7 @@ def validate_data(arch: Architecture | Sequence[int], X: Any, Y: Any, lam: Any =
     Parameters
     ----------
     arch : Architecture or sequence of int
-        The network (sizes alone mean sigmoid units throughout).
+        The network (sizes alone mean sigmoid units throughout, the course's network).
     X, Y, lam
         As :func:`validate`.
     check_finite : bool, default True
@@ -117,7 +122,7 @@ def validate_data(arch: Architecture | Sequence[int], X: Any, Y: Any, lam: Any =
     if not isinstance(arch, Architecture):
         arch = Architecture(arch)
     Xv = check_X(X, arch.sizes[0], check_finite=check_finite)
-    Yv = check_Y(Y, Xv.shape[0], arch.sizes[-1])
+    Yv = check_Y(Y, Xv.shape[0], arch.sizes[-1], arch.out.targets)
     lam_v = check_lam(lam)
     dt = float_dtype(Xv) if dtype is None else np.dtype(dtype)
     _count()

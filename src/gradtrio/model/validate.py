@@ -264,30 +264,47 @@ def check_X(X: Any, n_features: int | None = None, *, allow_complex: bool = Fals
     return X
 
 
-def check_Y(Y: Any, m: int, num_labels: int) -> np.ndarray:
-    """Validate one-hot labels.
+#: What ``Y`` must hold for each kind of output (:attr:`gradtrio.model.Output.targets`).
+TARGETS = ("binary", "one-hot", "real")
+
+
+def check_Y(Y: Any, m: int, num_labels: int, targets: str = "binary") -> np.ndarray:
+    """Validate the targets of ``m`` examples.
 
     Parameters
     ----------
     Y : array_like of shape (m, num_labels)
-        Row i is the one-hot code of example i's class (exactly one 1, the rest 0). With a single
-        output unit (K = 1) each entry is the binary label 0 or 1 of one logistic unit.
+        ``targets="binary"`` (the sigmoid's cross-entropy): row i is the one-hot code of example i's
+        class (exactly one 1, the rest 0); with a single output unit (K = 1) each entry is the binary
+        label 0 or 1 of one logistic unit. ``"one-hot"`` (the softmax): one-hot rows, K >= 2.
+        ``"real"`` (squared error): any finite numbers.
+    m, num_labels : int
+        The expected shape.
+    targets : {"binary", "one-hot", "real"}
 
     Returns
     -------
     ndarray of shape (m, num_labels)
     """
     Y = _as_real_array(Y, "Y")
+    what = "real targets" if targets == "real" else "one-hot"
     if Y.ndim == 1:
-        raise ValueError(
-            f"Y must be one-hot of shape ({m}, {num_labels}); got a 1-D array of shape {Y.shape} "
-            f"(class indices? convert them with gradtrio.network.one_hot(y, {num_labels}))"
-        )
+        hint = (f"one target per example? reshape it to ({m}, 1)" if targets == "real"
+                else f"class indices? convert them with gradtrio.network.one_hot(y, {num_labels})")
+        raise ValueError(f"Y must be {what} of shape ({m}, {num_labels}); got a 1-D array of shape "
+                         f"{Y.shape} ({hint})")
     if Y.shape != (m, num_labels):
         raise ValueError(
-            f"Y must be one-hot of shape (m, K) = ({m}, {num_labels}) to match X and the output "
+            f"Y must be {what} of shape (m, K) = ({m}, {num_labels}) to match X and the output "
             f"layer; got shape {Y.shape}"
         )
+    if targets == "real":
+        if not _all_finite(Y):
+            raise ValueError(f"Y must be finite; got {_first_nonfinite(Y)}")
+        return Y
+    if targets == "one-hot" and num_labels < 2:
+        raise ValueError("a softmax output needs K >= 2 output units (one softmax unit is always 1); "
+                         "got K = 1: use the sigmoid output for one binary label")
     binary = (Y == 0) | (Y == 1)
     if not binary.all():
         i, k = (int(v) for v in np.argwhere(~binary)[0])
@@ -361,15 +378,17 @@ def check_problem(
     *,
     allow_complex: bool = False,
     check_finite: bool = True,
+    targets: str = "binary",
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, float]:
     """Validate a whole ``(thetas, X, Y, lam)`` problem, the signature the gradients share.
 
     The expected shapes are anchored on the data: Θ(1) must take X's columns plus a bias, each Θ(l)
     the units of the layer before it plus a bias, and ``Y`` must be one-hot of shape
-    ``(m, rows of the last Θ)``. The first matrix that does not fit is the one named.
+    ``(m, rows of the last Θ)``. The first matrix that does not fit is the one named. ``targets``: what
+    Y must hold (:func:`check_Y`).
     """
     mats, X = check_thetas_and_X(thetas, X, allow_complex=allow_complex, check_finite=check_finite)
-    Y = check_Y(Y, X.shape[0], mats[-1].shape[0])
+    Y = check_Y(Y, X.shape[0], mats[-1].shape[0], targets)
     lam = check_lam(lam)
     return mats, X, Y, lam
 

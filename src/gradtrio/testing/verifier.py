@@ -155,7 +155,7 @@ def _reference(problem: Problem, kind: str) -> _Ref:
     eps = sc.eps
     arch = Architecture(problem.sizes)
     fw = forward(arch, thetas, X, keep=True)
-    H = arch.out.activation(fw.logits)
+    H = arch.out.value(fw.logits)
     with np.errstate(divide="ignore", invalid="ignore"):
         # log(1 - h) from an h carrying relative error ε loses ε h/(1 - h); log(h) from 1 - h, (1 - h)/h.
         naive = float(np.sum((1 - Y) * H / (1 - H) + Y * (1 - H) / H)) / problem.m
