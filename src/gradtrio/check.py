@@ -383,7 +383,8 @@ def compare_gradients(
         From :data:`KNOWN_METHODS` or the keys of ``custom``; the first is the reference.
     custom : mapping of str to callable, optional
         Extra gradient functions ``f(thetas, X, Y, lam) -> grads`` (e.g. a backprop with a planted
-        bug) of the network of ``activation`` and ``output``; they are judged with the error bound of an exact method. A name that is also a known
+        bug) of the network of ``activation`` and ``output``; they are judged with the error bound of
+        an exact method. A name that is also a known
         method replaces it.
     pairs : {"reference", "all"}
         Compare every method with the first one, or every pair.
