@@ -47,17 +47,23 @@ def gradient_check(run: Callable[..., object], methods: Sequence[str], show_prog
     return report, str(report.verdict)  # type: ignore[attr-defined]  # a GradientReport
 
 
-def debug_check(sizes, lam: float, m: int, seed: int = 0, dtype="float64", bug_size: float | None = None
-                ) -> Callable[..., object]:
+def debug_check(sizes, lam: float, m: int, seed: int = 0, dtype="float64", bug_size: float | None = None,
+                activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid") -> Callable[..., object]:
     """The course's checkNNGradients problem of an architecture, as a ``run`` for :func:`gradient_check`."""
     from ..check import check_gradients
 
-    extra = {} if bug_size is None else {"bug_size": bug_size}
+    extra: dict = {} if bug_size is None else {"bug_size": bug_size}
+    extra.update(activation=activation, output=output)
 
     def run(**kw):
         return check_gradients(tuple(sizes), lam=lam, m=m, seed=seed, dtype=dtype, **extra, **kw)
 
     return run
+
+
+def unit_names(names: Sequence[str]) -> str | tuple[str, ...]:
+    """``--activation``'s names: one name for every hidden layer, or one per hidden layer."""
+    return names[0] if len(names) == 1 else tuple(names)
 
 
 def check_method_names(names: Sequence[str]) -> tuple[str, ...]:
@@ -80,11 +86,14 @@ def check_method_names(names: Sequence[str]) -> tuple[str, ...]:
 def cmd_check(args) -> int:
     """``gradtrio check``: the three-way check of the course's debug problem on ``--sizes``."""
     from ..check import DEFAULT_METHODS
+    from ..model import Architecture
     from ..model.validate import check_sizes
 
     sizes = check_sizes(tuple(layer_sizes(args.sizes)))
+    arch = Architecture(sizes, unit_names(args.activation), args.output)  # wrong counts: one line, exit 2
     methods = DEFAULT_METHODS if args.methods is None else check_method_names(args.methods)
-    report, verdict = gradient_check(debug_check(sizes, args.lam, args.m, args.seed, args.dtype, args.bug_size),
+    report, verdict = gradient_check(debug_check(sizes, args.lam, args.m, args.seed, args.dtype, args.bug_size,
+                                                 arch.activations, arch.output),
                                      methods, show_progress=True)
     print(report.to_json(indent=2) if args.json else report)
     return EXIT_OF_VERDICT[verdict]

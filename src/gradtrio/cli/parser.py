@@ -29,7 +29,7 @@ def build_parser(mutant_options: bool = False) -> argparse.ArgumentParser:
     """
     from .. import __version__
 
-    p = Parser(prog="gradtrio", description="Train sigmoid networks and prove that hand-written "
+    p = Parser(prog="gradtrio", description="Train feed-forward networks and prove that hand-written "
                "backprop, JAX autodiff and finite differences agree.")
     p.add_argument("--version", action="version", version=f"gradtrio {__version__}")
     sub = p.add_subparsers(dest="command", metavar="{train,check,predict,mutants,verify}", parser_class=Parser)
@@ -47,6 +47,18 @@ def build_parser(mutant_options: bool = False) -> argparse.ArgumentParser:
 
         add_cli_arguments(mu)
     return p
+
+
+def _add_units(parser, default_output: str = "sigmoid") -> None:
+    """``--activation`` and ``--output``: the network's units (:data:`gradtrio.model.ACTIVATIONS`)."""
+    from ..model import ACTIVATIONS, OUTPUTS
+
+    parser.add_argument("--activation", nargs="+", default=["sigmoid"], choices=tuple(ACTIVATIONS), metavar="NAME",
+                        help="the hidden units, one name for all or one per hidden layer: "
+                        f"{', '.join(ACTIVATIONS)} (default: sigmoid)")
+    parser.add_argument("--output", choices=tuple(OUTPUTS), default=default_output,
+                        help="the output and its loss: sigmoid (the course's cross-entropy), softmax "
+                        "(categorical cross-entropy), identity (squared error) (default: %(default)s)")
 
 
 def _add_train(sub) -> None:
@@ -79,6 +91,7 @@ def _add_train(sub) -> None:
     t.add_argument("--format", choices=("npz", "mat"), default="npz",
                    help="weights file format: .npz or the course's .mat (default: %(default)s)")
     t.add_argument("--no-check", action="store_true", help="skip the gradient check after training")
+    _add_units(t)
 
 
 def _add_check(sub) -> None:
@@ -104,6 +117,7 @@ def _add_check(sub) -> None:
                    help="relative size of a wrong entry the check must be able to see (default 0.05: 5%% of "
                    "a layer's largest entry); coarser bounds give 'inconclusive', exit code 3")
     c.add_argument("--json", action="store_true", help="print the report as JSON instead of the table")
+    _add_units(c)
 
 
 def _add_predict(sub) -> None:
