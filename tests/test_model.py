@@ -71,7 +71,10 @@ def test_cross_entropy_in_one_pass_equals_its_parts(m, K, seed, scale):
     loss, res = SIGMOID_CROSS_ENTROPY.loss_and_residual(z, Y)
     np.testing.assert_array_equal(z, z0)  # the logits are left as they were
     # -y log h - (1-y) log(1-h) = softplus(z) - y z, written with logaddexp as the independent reference.
-    np.testing.assert_allclose(loss, np.sum(np.logaddexp(0, z) - Y * z), rtol=1e-13)
+    # Each sum rounds on its terms' magnitudes, not on its (possibly cancelling) value: bound by Σ|terms|.
+    terms = float(np.sum(np.logaddexp(0, z) + np.abs(Y * z)))
+    np.testing.assert_allclose(loss, np.sum(np.logaddexp(0, z) - Y * z), rtol=1e-13,
+                               atol=16 * np.finfo(float).eps * terms)
     np.testing.assert_allclose(loss, SIGMOID_CROSS_ENTROPY.loss_sum(z, Y), rtol=1e-15)
     np.testing.assert_allclose(res, 1 / (1 + np.exp(-z)) - Y, rtol=1e-13, atol=1e-15)
     # Two correct formulas of g(z) - y (1/(1+e^-z), and e/(1+e) from e = e^-|z|): |values| <= 1, ulps apart.
