@@ -22,6 +22,13 @@ saturated network (weights × 1e4) gives a finite cost and gradient, with no Run
 Bias columns (column 0) are never regularized. The gradient::
 
     D(l) = (1/m) Δ(l) + (λ/m) Θ(l)   on columns j >= 1,      D(l) = (1/m) Δ(l)   on column 0.
+
+Other units: every function takes ``activation=`` (the hidden layers' units, one name for all or one per
+layer: :data:`gradtrio.model.ACTIVATIONS`) and ``output=`` (``"sigmoid"`` with the cost above, the default;
+``"softmax"`` with categorical cross-entropy; ``"identity"`` with squared error ``(1/(2m)) Σ‖h − y‖²``).
+Each output is its loss's canonical link, so ``δ(L) = H − Y`` for all three; hidden layers multiply by
+``g'(z)``, written in terms of the activation's output where it can be (sigmoid, tanh, the rectifiers,
+softplus) so that the forward pass can overwrite z, and from the kept z otherwise (elu, gelu).
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ The cost, for m examples, one-hot ``Y`` and output logits ``z``::
 
     J = (1/m) Σ_i Σ_k loss(z_ik, y_ik) + (λ/(2m)) Σ_l Σ_{i, j≥1} Θ(l)_ij²
 
-with the course's ``loss = −y log g(z) − (1 − y) log(1 − g(z)) = softplus(z) − y z``; bias columns
-(column 0) are never regularized.
+with the output's loss (:attr:`Architecture.out`): by default the course's
+``loss = −y log g(z) − (1 − y) log(1 − g(z)) = softplus(z) − y z``; categorical cross-entropy for the
+softmax, ``½ (z − y)²`` for the identity. Bias columns (column 0) are never regularized.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def cost(arch: Architecture, mats: Sequence[np.ndarray], X: np.ndarray, Y: np.nd
     arch, mats, X
         As :func:`forward`.
     Y : ndarray of shape (m, K)
-        One-hot labels.
+        One-hot labels (real targets for the identity output).
     lam : float
     logits : ndarray, optional
         The output logits of these ``mats`` when the caller already has them.
