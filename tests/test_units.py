@@ -297,3 +297,10 @@ def test_predictions_of_each_output():
     fw = backprop.forward(th, X, activation="tanh", output="identity")
     np.testing.assert_array_equal(H, fw.z[-1])
     assert H.shape == (X.shape[0], 3)
+
+
+def test_one_logistic_unit_predicts_its_binary_label():
+    """K = 1: the label is 1 where h > 1/2 (an argmax over one unit would always say 0)."""
+    th = [np.array([[0.0, 1.0]])]
+    X = np.array([[-2.0], [-0.1], [0.3], [4.0]])
+    np.testing.assert_array_equal(backprop.predict(th, X), [0, 0, 1, 1])

@@ -132,9 +132,12 @@ class Output:
 
     def predict(self, z: Array) -> Array:
         """Class indices ``argmax_k H[..., k]`` for a classifier (its outputs are monotone in z: the
-        argmax of z), and the predicted values ``H = z`` for squared error."""
+        argmax of z); for one logistic unit (K = 1) the binary label ``h > 1/2``, i.e. ``z > 0``; and the
+        predicted values ``H = z`` for squared error."""
         if not self.classifier:
             return np.array(z)
+        if z.shape[-1] == 1:
+            return (z[..., 0] > 0).astype(np.intp)
         return np.argmax(z, axis=-1)
 
     def __repr__(self) -> str:
