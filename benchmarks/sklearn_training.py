@@ -1,7 +1,7 @@
 """Training against scikit-learn at the same objective: gradtrio's ``train`` and ``MLPClassifier`` /
 ``MLPRegressor`` with ``solver="lbfgs"``, on the embedded digits and the embedded diabetes data::
 
-    python -m benchmarks.sklearn_training [--seeds 5] [--out benchmarks/results/sklearn]
+    python -m benchmarks.sklearn_training [--seeds 11] [--out benchmarks/results/sklearn]
 
 The same objective (``benchmarks/sklearn_objective.py`` shows the two costs and gradients agree to
 rounding): the same hidden sizes and activation, ``alpha = λ``, the output scikit-learn picks for the
@@ -170,6 +170,8 @@ def _summary(rows: list[dict]) -> list[dict]:
              "maxiter": key[5], "seeds": len(rs)}
         for who in WHO:
             s[who] = {k: median(r[who][k] for r in rs) for k in ("time_s", "iterations", "objective", "score")}
+            s[who]["score_min"] = min(r[who]["score"] for r in rs)
+            s[who]["score_max"] = max(r[who]["score"] for r in rs)
             if rs[0][who]["rmse"] is not None:
                 s[who]["rmse"] = median(r[who]["rmse"] for r in rs)
         digits = R2_DECIMALS if key[2] == "identity" else 4  # accuracy as a fraction: 4 decimals = 0.01 %
@@ -190,7 +192,8 @@ def _md(summary: list[dict], env: dict, command: str) -> str:
              "",
              "Medians over seeds. L-BFGS-B for both with the same options (maxiter, gtol = 1e-5); each library's own "
              "initialisation. `objective`: gradtrio's cost on each one's final weights (the objective both "
-             "minimize). `≥`: gradtrio's median score at least scikit-learn's at the precision shown (`tie`: equal "
+             "minimize). Scores: median [min, max] over the seeds. `≥`: gradtrio's median score at least "
+             "scikit-learn's at the precision shown (`tie`: equal "
              "there). Score: held-out accuracy (digits, 450 test examples) or R² (diabetes, 111 test "
              "examples; RMSE in the target's units). `gradtrio, sklearn's init`: gradtrio's train started "
              "from the initial weights scikit-learn draws for the same seed: the same objective, solver and "
@@ -201,9 +204,11 @@ def _md(summary: list[dict], env: dict, command: str) -> str:
     for s in summary:
         g, k, same = s["gradtrio"], s["sklearn"], s["gradtrio_sklearn_init"]
         if s["output"] == "identity":
-            sc = [f"R² {x['score']:.4f} (RMSE {x['rmse']:.2f})" for x in (g, k, same)]
+            sc = [f"R² {x['score']:.4f} [{x['score_min']:.3f}, {x['score_max']:.3f}] (RMSE {x['rmse']:.2f})"
+                  for x in (g, k, same)]
         else:
-            sc = [f"{100 * x['score']:.2f} %" for x in (g, k, same)]
+            sc = [f"{100 * x['score']:.2f} % [{100 * x['score_min']:.1f}, {100 * x['score_max']:.1f}]"
+                  for x in (g, k, same)]
         out_name = {"softmax": "softmax (labels)", "sigmoid": "logistic (one-hot Y)",
                     "identity": "identity"}[s["output"]]
         verdict = ("tie" if s["tie"] else "yes") if s["score_at_least_sklearn"] else "NO"
@@ -219,7 +224,7 @@ def _md(summary: list[dict], env: dict, command: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run every configuration over the seeds; write training.json and training.md."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.sklearn_training", description=__doc__.split("\n")[0])
-    p.add_argument("--seeds", type=int, default=5, help="seeds per configuration (default: %(default)s)")
+    p.add_argument("--seeds", type=int, default=11, help="seeds per configuration (default: %(default)s)")
     p.add_argument("--only", default=None, choices=("digits", "diabetes"), help="one data set only")
     p.add_argument("--out", default=str(RESULTS_DIR))
     args = p.parse_args(argv)

@@ -65,8 +65,8 @@ def cmd_predict(args) -> int:
                          "embedded digits are labelled 0..9 already")
     if args.test_size is not None:
         if args.data is not None:
-            raise ValueError("--test-size applies to the embedded data sets; with --data every example "
-                             "of the file is predicted")
+            raise ValueError("--test-size applies to the embedded digits and diabetes data; with --data every "
+                             "example of the file is predicted")
         check_test_size(args.test_size)
     if args.output is not None:
         check_output_path(args.output)

@@ -247,13 +247,12 @@ def _check_after_training(run: _Run, result, saved: dict[str, str]) -> tuple[lis
         Y_chk = run.y_train[:m_trained].reshape(m_trained, -1)
     else:
         Y_chk = one_hot(run.y_train[:m_trained], run.K, dtype=run.X_train.dtype)
-    units = {"activation": run.activation, "output": run.output}
-
     def trained(**kw):
-        return compare_gradients(result.thetas, X_chk, Y_chk, lam, **units, **kw)
+        return compare_gradients(result.thetas, X_chk, Y_chk, lam, activation=run.activation, output=run.output,
+                                 **kw)
 
     checks = [("gradient check", f"debug problem, m = {TRAIN_CHECK_EXAMPLES}",
-               debug_check(run.sizes, lam, TRAIN_CHECK_EXAMPLES, **units)),
+               debug_check(run.sizes, lam, TRAIN_CHECK_EXAMPLES, activation=run.activation, output=run.output)),
               ("trained weights", f"the trained weights on {m_trained} training examples", trained)]
     print(f"gradient check: {_describe_methods(methods)} on {num_params(run.sizes)} parameters ({run.net}): "
           f"the debug problem, then the trained weights...", file=sys.stderr, flush=True)
