@@ -17,9 +17,9 @@ from gradtrio import backprop, cli
 from gradtrio.check import DEFAULT_METHODS
 from gradtrio.cli import check as cli_check
 from gradtrio.cli import train as cli_train
-from gradtrio.data import load_digits, load_weights, save_weights
+from gradtrio.data import load_diabetes, load_digits, load_network, load_weights, save_weights
 from gradtrio.network import init_weights, one_hot
-from gradtrio.train import predict
+from gradtrio.train import predict, r2_score
 
 #: A subprocess that should take seconds; generous so a loaded CI machine does not fail it.
 TIMEOUT_S = 120
@@ -45,7 +45,7 @@ def summary(stdout: str) -> dict[str, str]:
     """The ``name  value`` rows of the training summary."""
     rows = {}
     for line in stdout.splitlines():
-        m = re.match(r"^([a-z][a-z ]+?)\s{2,}(\S.*)$", line)
+        m = re.match(r"^([a-zA-Z][a-zA-Z² ]+?)\s{2,}(\S.*)$", line)
         if m:
             rows[m.group(1)] = m.group(2)
     return rows
@@ -87,6 +87,50 @@ def test_train_then_predict_end_to_end(tmp_path):
     d = load_digits()
     expected = predict(load_weights(out / "weights.npz"), d.X_test)
     np.testing.assert_array_equal(np.loadtxt(preds, dtype=int), expected)
+
+
+def test_relu_softmax_on_the_digits_trains_checks_and_predicts_with_its_units(tmp_path):
+    out = tmp_path / "run"
+    r = gradtrio("train", "--activation", "relu", "--output", "softmax", "--maxiter", 10, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "network 64-25-10 (relu hidden units, softmax output) (1885 parameters)" in r.stdout
+    rows = summary(r.stdout)
+    assert rows["gradient check"].startswith("passed") and rows["trained weights"].startswith("passed")
+    net = load_network(out / "weights.npz")
+    assert net.activations == ("relu",) and net.output == "softmax"
+    p = gradtrio("predict", out / "weights.npz")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith(f"accuracy  {rows['test accuracy']}")  # the units came back from the file
+    d = load_digits()
+    acc = 100 * np.mean(predict(net.thetas, d.X_test, activation="relu", output="softmax") == d.y_test)
+    assert rows["test accuracy"] == f"{acc:.2f} %"
+
+
+def test_regression_on_the_diabetes_data_prints_r2_and_predicts_in_the_targets_units(tmp_path):
+    out = tmp_path / "run"
+    r = gradtrio("train", "--dataset", "diabetes", "--output", "identity", "--activation", "tanh", "--hidden", 5,
+                 "--lam", 10, "--maxiter", 30, "--no-check", "--format", "mat", "--out", out)
+    assert r.returncode == 0, r.stderr
+    rows = summary(r.stdout)
+    assert "accuracy" not in r.stdout
+    assert "331 train / 111 test examples; network 10-5-1 (tanh hidden units, identity output)" in r.stdout
+    for key in ("train R²", "test R²", "test RMSE"):
+        assert key in rows
+    assert rows["hidden units"].startswith("not drawn")
+    net = load_network(out / "weights.mat")
+    assert net.activations == ("tanh",) and net.output == "identity"
+    d = load_diabetes()
+    assert rows["test R²"] == f"{r2_score(net.thetas, d.X_test, d.y_test, activation='tanh'):.4f}"
+    preds = tmp_path / "pred.txt"
+    p = gradtrio("predict", out / "weights.mat", "--dataset", "diabetes", "--output", preds)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith(f"R²  {rows['test R²']}  RMSE  {rows['test RMSE'].split()[0]}  (111 examples")
+    H = predict(net.thetas, d.X_test, activation="tanh", output="identity")[:, 0] * d.y_scale + d.y_offset
+    np.testing.assert_allclose(np.loadtxt(preds), H, rtol=1e-15)
+    from sklearn.datasets import load_diabetes as raw
+
+    assert 25 <= np.loadtxt(preds).mean() <= 346  # in the target's own units (25..346), not standardized
+    assert set(np.round(d.y_test * d.y_scale + d.y_offset, 6)) <= set(np.round(raw().target, 6))
 
 
 def test_train_on_a_course_mat_file_saving_mat_weights(tmp_path):
@@ -226,6 +270,24 @@ def _course_data(path, n=400, m=10):
         (["train", "--data", "{tmp}/eleven.mat"], "(pass --labels stored to keep"),
         (["train", "--data", "{tmp}/stray.mat", "--labels", "stored"], "renumber the labels 0..3"),
         (["predict", "{tmp}/junk.npz"], "junk.npz is not a valid .npz file"),
+        (["train", "--output", "identity"], "--output identity fits real targets (squared error); embedded digits"),
+        (["train", "--data", "{tmp}/course64.mat", "--output", "identity"], "course64.mat holds class labels"),
+        (["train", "--dataset", "diabetes"], "holds real targets, not class labels: train it with --output identity"),
+        (["train", "--dataset", "diabetes", "--output", "softmax"], "(got --output softmax)"),
+        (["train", "--data", "{tmp}/oneclass.mat", "--labels", "stored", "--output", "softmax"],
+         "--output softmax needs at least 2 classes; oneclass.mat has only the label 0"),
+        (["train", "--dataset", "diabetes", "--data", "{tmp}/course64.mat"], "--dataset diabetes names an embedded"),
+        (["train", "--hidden", "5", "5", "--activation", "relu", "tanh", "relu"],
+         "--activation: sizes=(64, 5, 5, 10) has 2 hidden layers; got 3 activations"),
+        (["train", "--activation", "swish"], "invalid choice: 'swish'"),
+        (["train", "--dataset", "diabetes", "--output", "identity", "--labels", "stored"],
+         "--labels applies to a --data file"),
+        (["predict", "{tmp}/wreg.npz"], "are a regression network (identity output) but embedded digits"),
+        (["predict", "{tmp}/w10.npz", "--dataset", "diabetes"], "are a classifier (sigmoid output) but embedded "
+         "diabetes"),
+        (["predict", "{tmp}/wreg10.npz", "--dataset", "diabetes", "--labels", "stored", "--output", "{tmp}/p.txt"],
+         "--labels applies to class labels"),
+        (["predict", "{tmp}/wunits.npz"], "records 2 activation(s)"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
@@ -233,6 +295,13 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
     (tmp_path / "junk.npz").write_text("not a zip\n")
     save_weights(tmp_path / "w64.npz", init_weights((64, 25, 10)))
     save_weights(tmp_path / "w3.npz", init_weights((64, 5, 3)))
+    save_weights(tmp_path / "w10.npz", init_weights((10, 5, 3)))
+    save_weights(tmp_path / "wreg.npz", init_weights((64, 5, 1)), activation="relu", output="identity")
+    save_weights(tmp_path / "wreg10.npz", init_weights((10, 5, 1)), activation="relu", output="identity")
+    w = init_weights((64, 5, 10))
+    np.savez(tmp_path / "wunits.npz", Theta1=w[0], Theta2=w[1], gradtrio_activations=np.array("relu relu"),
+             gradtrio_output=np.array("softmax"))
+    scipy.io.savemat(tmp_path / "oneclass.mat", {"X": np.zeros((8, 4)), "y": np.zeros((8, 1))})
     _course_data(tmp_path / "course400.mat")
     _course_data(tmp_path / "course64.mat", n=64)
     scipy.io.savemat(tmp_path / "one.mat", {"X": np.zeros((1, 4)), "y": [[1]]})

@@ -8,11 +8,15 @@ import scipy.io
 
 from gradtrio import backprop
 from gradtrio.data import (
+    ACTIVATIONS_KEY,
     LABEL_ORDER_KEY,
+    OUTPUT_KEY,
     Dataset,
     atomic_write,
+    load_diabetes,
     load_digits,
     load_mat,
+    load_network,
     load_weights,
     save_weights,
 )
@@ -210,3 +214,82 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     mask = os.umask(0o022)
     os.umask(mask)
     assert os.stat(target).st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's private 0600
+
+
+# --- the embedded diabetes data -------------------------------------------------------------------
+
+
+def test_load_diabetes_is_sklearns_raw_data_standardized_on_the_training_split():
+    from sklearn.datasets import load_diabetes as sk_diabetes
+
+    d = load_diabetes()
+    raw = sk_diabetes(scaled=False)
+    assert d.X_train.shape == (331, 10) and d.X_test.shape == (111, 10) and d.y_train.shape == (331,)
+    assert d.regression and d.image_shape is None
+    np.testing.assert_allclose(d.X_train.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(d.X_train.std(axis=0), 1, rtol=1e-12)
+    assert abs(d.y_train.mean()) < 1e-12 and d.y_train.std() == pytest.approx(1, rel=1e-12)
+    # undoing the scaling gives back scikit-learn's targets, every example once
+    y = np.concatenate([d.y_train, d.y_test]) * d.y_scale + d.y_offset
+    np.testing.assert_allclose(np.sort(y), np.sort(raw.target), rtol=1e-12)
+    assert d.y_scale == pytest.approx(np.std(y[:331]), rel=1e-12)
+    again = load_diabetes()
+    np.testing.assert_array_equal(again.X_test, d.X_test)  # a fixed split
+    with pytest.raises(ValueError, match="test_size must be a fraction"):
+        load_diabetes(1.5)
+    assert not load_digits().regression
+
+
+# --- units recorded in weights files ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ext", ["npz", "mat"])
+@pytest.mark.parametrize("activation, output, sizes", [
+    ("relu", "softmax", (4, 3, 10)), (("tanh", "relu"), "identity", (4, 3, 2, 1)), ("gelu", "sigmoid", (4, 3, 10)),
+    ("sigmoid", "sigmoid", (4, 10)),
+])
+def test_weights_files_round_trip_the_units(tmp_path, ext, activation, output, sizes):
+    thetas = init_weights(sizes, seed=1)
+    path = tmp_path / f"w.{ext}"
+    save_weights(path, thetas, activation=activation, output=output)
+    net = load_network(path)
+    hidden = len(sizes) - 2
+    assert net.activations == ((activation,) * hidden if isinstance(activation, str) else activation)
+    assert net.output == output
+    for a, b in zip(net.thetas, thetas):  # a regression's single output is never rotated as a label
+        np.testing.assert_array_equal(a, b)
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    np.testing.assert_array_equal(backprop.predict(net.thetas, X, **net.units),
+                                  backprop.predict(thetas, X, activation=activation, output=output))
+
+
+@pytest.mark.parametrize("ext", ["npz", "mat"])
+def test_files_without_units_load_as_the_course_network(tmp_path, ext):
+    thetas = init_weights((4, 3, 10))
+    named = {"Theta1": thetas[0], "Theta2": thetas[1]}
+    if ext == "npz":
+        np.savez(tmp_path / "old.npz", **named)
+    else:
+        scipy.io.savemat(tmp_path / "old.mat", named)
+    net = load_network(tmp_path / f"old.{ext}")
+    assert net.activations == ("sigmoid",) and net.output == "sigmoid"
+
+
+@pytest.mark.parametrize("extra, match", [
+    ({ACTIVATIONS_KEY: "relu"}, "records the hidden activations but not the output"),
+    ({OUTPUT_KEY: "softmax"}, "records the output but not the hidden activations"),
+    ({ACTIVATIONS_KEY: "relu tanh", OUTPUT_KEY: "softmax"}, "has 1 hidden layer"),
+    ({ACTIVATIONS_KEY: "swish", OUTPUT_KEY: "softmax"}, "recorded units do not fit.*swish"),
+    ({ACTIVATIONS_KEY: "relu", OUTPUT_KEY: "hinge"}, "recorded units do not fit.*hinge"),
+])
+def test_bad_recorded_units_are_named(tmp_path, extra, match):
+    thetas = init_weights((4, 3, 10))
+    np.savez(tmp_path / "w.npz", Theta1=thetas[0], Theta2=thetas[1], **{k: np.array(v) for k, v in extra.items()})
+    with pytest.raises(ValueError, match=match):
+        load_network(tmp_path / "w.npz")
+
+
+def test_save_weights_refuses_units_that_do_not_fit(tmp_path):
+    with pytest.raises(ValueError, match="got 2 activations"):
+        save_weights(tmp_path / "w.npz", init_weights((4, 3, 10)), activation=("relu", "tanh"))
+    assert not (tmp_path / "w.npz").exists()

@@ -2,11 +2,16 @@
 
 - :func:`load_digits` — the embedded default: scikit-learn's bundled 8×8 digits (no download),
   scaled to [0, 1], with a fixed, seeded, stratified 75/25 train/test split (:func:`split`).
+- :func:`load_diabetes` — a regression set, also embedded: scikit-learn's diabetes data (442 patients,
+  10 features, a disease-progression score), standardized with the training split's statistics.
 - :func:`load_mat` — a file of the course format (``X`` m×n, ``y`` m×1 holding 1..10, where 10 is
   the digit 0). By default the labels become the digits themselves, 0..9 (``10 → 0``).
 - :func:`save_weights` / :func:`load_weights` — ``Theta1, Theta2, …`` in a ``.npz`` (read with
   ``allow_pickle=False``) or a course ``.mat``. Every file is written atomically
-  (:func:`atomic_write`): a killed run never leaves a truncated file behind.
+  (:func:`atomic_write`): a killed run never leaves a truncated file behind. The network's units are
+  recorded beside the weights (:data:`ACTIVATIONS_KEY`, :data:`OUTPUT_KEY`) and read back by
+  :func:`load_network`; a file without them (older gradtrio files, the course's) is the course's
+  network, sigmoid throughout.
 
 Label order of course ``.mat`` weight files
 -------------------------------------------
@@ -43,8 +48,13 @@ __all__ = [
     "load_weights",
     "atomic_write",
     "save_cost_history",
+    "load_diabetes",
+    "load_network",
+    "SavedNetwork",
     "COURSE_NUM_LABELS",
     "LABEL_ORDER_KEY",
+    "ACTIVATIONS_KEY",
+    "OUTPUT_KEY",
     "check_label_range",
 ]
 
@@ -68,6 +78,16 @@ LABEL_ORDER_KEY = "gradtrio_label_order"
 MAX_K_PER_LABEL = 10
 MAX_SPARSE_K = 1000
 
+#: The variables in which :func:`save_weights` records the network's units: the hidden activations
+#: as one string of names separated by spaces (one per hidden layer; "" without hidden layer), and the
+#: output's name. One string each, so that .npz (without pickle) and .mat store them alike.
+ACTIVATIONS_KEY = "gradtrio_activations"
+OUTPUT_KEY = "gradtrio_output"
+
+#: The held-out fraction and the seed of the diabetes data's split (:func:`load_diabetes`).
+DIABETES_TEST_SIZE = 0.25
+DIABETES_SPLIT_SEED = 0
+
 LabelMode = Literal["course", "stored"]
 
 
@@ -87,6 +107,13 @@ class Dataset:
     image_shape : (int, int) or None
         Height and width of one example drawn as an image (8×8 for the digits, 20×20 for the
         course), or None when the features are not pixels of a square.
+    y_scale : float or None
+        Regression sets only (``y`` then real, float64): the standard deviation that divided the
+        targets, so that an error in ``y``'s units times ``y_scale`` is one in the data's own units.
+        None for class labels.
+    y_offset : float
+        Regression sets only: the mean that was subtracted; a prediction ``h`` is ``h * y_scale + y_offset``
+        in the data's own units.
     """
 
     X_train: np.ndarray
@@ -95,6 +122,13 @@ class Dataset:
     y_test: np.ndarray
     name: str = ""
     image_shape: tuple[int, int] | None = None
+    y_scale: float | None = None
+    y_offset: float = 0.0
+
+    @property
+    def regression(self) -> bool:
+        """True when ``y`` holds real targets (:func:`load_diabetes`), not class indices."""
+        return self.y_scale is not None
 
     @property
     def num_labels(self) -> int:
@@ -128,6 +162,44 @@ def load_digits(test_size: float = DIGITS_TEST_SIZE, seed: int = DIGITS_SPLIT_SE
     X_train, X_test, y_train, y_test = split(X, y, test_size, seed, stratify=True)
     return Dataset(X_train, y_train, X_test, y_test, name="embedded digits (scikit-learn, 8x8)",
                    image_shape=(8, 8))
+
+
+def load_diabetes(test_size: float = DIABETES_TEST_SIZE, seed: int = DIABETES_SPLIT_SEED) -> Dataset:
+    """The embedded regression set: scikit-learn's diabetes data (442 patients, no download).
+
+    Ten baseline features (age, sex, body-mass index, blood pressure, six blood serum measurements) and
+    the target, a quantitative measure of disease progression one year later (25..346). The raw
+    features (``scaled=False``) and the target are both standardized with the mean and standard
+    deviation of the *training* split (so nothing of the test split leaks into the scaling): X's
+    columns and y have mean 0 and standard deviation 1 on the training examples. R² does not depend
+    on y's scaling; an RMSE times :attr:`Dataset.y_scale` is in the target's own units.
+
+    Parameters
+    ----------
+    test_size : float, default 0.25
+        Fraction held out (not stratified: the targets are real numbers).
+    seed : int, default 0
+        Seed of the split.
+
+    Returns
+    -------
+    Dataset
+        ``X_*`` of shape ``(m, 10)``, ``y_*`` of shape ``(m,)``, float64; 331 training and 111 test
+        examples by default; ``y_scale`` the training targets' standard deviation.
+    """
+    from sklearn.datasets import load_diabetes as _sk_diabetes
+
+    if not (isinstance(test_size, float) and 0.0 < test_size < 1.0):
+        raise ValueError(f"test_size must be a fraction strictly between 0 and 1; got {test_size!r}")
+    d = _sk_diabetes(scaled=False)
+    X = np.asarray(d.data, dtype=np.float64)
+    y = np.asarray(d.target, dtype=np.float64)
+    X_train, X_test, y_train, y_test = split(X, y, test_size, seed, name="the diabetes data", stratify=False)
+    mu, sd = X_train.mean(axis=0), X_train.std(axis=0)
+    y_mu, y_sd = float(y_train.mean()), float(y_train.std())
+    return Dataset((X_train - mu) / sd, (y_train - y_mu) / y_sd, (X_test - mu) / sd, (y_test - y_mu) / y_sd,
+                   name="embedded diabetes (scikit-learn, regression)", image_shape=None, y_scale=y_sd,
+                   y_offset=y_mu)
 
 
 def split(X: np.ndarray, y: np.ndarray, test_size: float, seed: int = DIGITS_SPLIT_SEED, name: str = "the data",
@@ -166,9 +238,9 @@ def split(X: np.ndarray, y: np.ndarray, test_size: float, seed: int = DIGITS_SPL
     if m < 2 or n_test >= m:
         raise ValueError(f"{name} has {m} example{'s' if m != 1 else ''}: too few to hold out "
                          f"test_size={test_size:g} for testing and keep some for training")
-    _, counts = np.unique(y, return_counts=True)  # not bincount: its size is the largest label
     # stratifying needs two of each label and room for every label in both parts
     if stratify is None:
+        _, counts = np.unique(y, return_counts=True)  # not bincount: its size is the largest label
         stratify = bool(counts.min() >= 2 and min(n_test, m - n_test) >= len(counts))
     return train_test_split(X, y, test_size=test_size, stratify=y if stratify else None,
                             random_state=seed)
@@ -388,7 +460,8 @@ def _rotate_labels(thetas: list[np.ndarray], labels: LabelMode, to_course: bool)
 
 
 def save_weights(
-    path: str | os.PathLike, thetas: Sequence[ArrayLike], labels: LabelMode = "course"
+    path: str | os.PathLike, thetas: Sequence[ArrayLike], labels: LabelMode = "course", *,
+    activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
 ) -> str:
     """Save weight matrices as ``Theta1, Theta2, …`` to a ``.npz`` or a course ``.mat`` file.
 
@@ -400,31 +473,69 @@ def save_weights(
         ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
     labels : {"course", "stored"}, default "course"
         ``.mat`` only: write the output units in the course's order (see the module docstring).
-        The choice is recorded in the file (``gradtrio_label_order``).
+        The choice is recorded in the file (``gradtrio_label_order``). A regression network (the
+        identity output) is always written in its own order.
+    activation : str or sequence of str, default "sigmoid"
+        The hidden units (one name for all hidden layers or one per layer), recorded in the file.
+    output : str, default "sigmoid"
+        The output unit, recorded in the file.
 
     Returns
     -------
     str
         The absolute path written.
     """
+    from .model import Architecture
+
     path = os.fspath(path)
     fmt = _weights_format(path)
     mats = check_thetas(thetas)
+    arch = Architecture.of(mats, activation, output)  # refuses unknown names and wrong counts
+    units = {ACTIVATIONS_KEY: " ".join(arch.activations), OUTPUT_KEY: arch.output}
     if fmt == "npz":
         named: dict[str, Any] = {f"Theta{i + 1}": t for i, t in enumerate(mats)}
+        named.update({k: np.array(v) for k, v in units.items()})
         return atomic_write(path, lambda f: np.savez(f, **named))
     import scipy.io
 
+    if not arch.out.classifier:
+        labels = "stored"  # regression outputs are not labels: no order to rotate into
     arrays: dict[str, Any] = {f"Theta{i + 1}": t for i, t in enumerate(_rotate_labels(mats, labels, to_course=True))}
     arrays[LABEL_ORDER_KEY] = labels
+    arrays.update(units)
     # scipy.io.savemat takes an open file as well as a path (its documentation); the stubs list paths only.
     return atomic_write(path, lambda f: scipy.io.savemat(f, arrays))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class SavedNetwork:
+    """A weights file's contents (:func:`load_network`).
+
+    Attributes
+    ----------
+    thetas : list of ndarray
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``.
+    activations : tuple of str
+        The hidden units, one per hidden layer.
+    output : str
+        The output unit.
+    """
+
+    thetas: list[np.ndarray]
+    activations: tuple[str, ...]
+    output: str
+
+    @property
+    def units(self) -> dict[str, Any]:
+        """``activation=`` and ``output=`` keywords for :func:`gradtrio.train.predict` and the scores."""
+        return {"activation": self.activations, "output": self.output}
 
 
 def load_weights(
     path: str | os.PathLike, sizes: Sequence[int] | None = None, labels: LabelMode | None = None
 ) -> list[np.ndarray]:
-    """Load ``Theta1, Theta2, …`` from a ``.npz`` or a course ``.mat`` file.
+    """Load ``Theta1, Theta2, …`` from a ``.npz`` or a course ``.mat`` file (the weights of
+    :func:`load_network`, without the units).
 
     Parameters
     ----------
@@ -450,6 +561,30 @@ def load_weights(
         If the file is not a weights file, the ``Theta`` keys are missing or not numbered 1..N,
         or the shapes do not chain / do not match ``sizes``.
     """
+    return load_network(path, sizes, labels).thetas
+
+
+def load_network(
+    path: str | os.PathLike, sizes: Sequence[int] | None = None, labels: LabelMode | None = None
+) -> SavedNetwork:
+    """Load the weights and the units of a ``.npz`` or course ``.mat`` weights file.
+
+    Parameters are those of :func:`load_weights`.
+
+    Returns
+    -------
+    SavedNetwork
+        The units recorded by :func:`save_weights`; sigmoid hidden units and output for a file that
+        records none (the course's own weights, files of gradtrio before the units were recorded).
+
+    Raises
+    ------
+    OSError, ValueError
+        As :func:`load_weights`; also when the recorded units are unknown names or do not fit the
+        number of hidden layers.
+    """
+    from .model import Architecture
+
     path = os.fspath(path)
     fmt = _weights_format(path)
     if labels not in (None, "course", "stored"):
@@ -478,9 +613,43 @@ def load_weights(
         mats = check_thetas([contents[k] for k in names], sizes)
     except (ValueError, TypeError) as exc:
         raise type(exc)(f"{path}: {exc}") from None
+    activations, output = _recorded_units(path, contents, len(mats) - 1)
+    try:
+        arch = Architecture.of(mats, activations if activations else "sigmoid", output)
+    except ValueError as exc:
+        raise ValueError(f"{path}: the recorded units do not fit the weights: {exc}") from None
     if fmt == "mat":
-        mats = _rotate_labels(mats, _recorded_order(path, contents, labels), to_course=False)
-    return mats
+        order = _recorded_order(path, contents, labels) if arch.out.classifier else "stored"
+        mats = _rotate_labels(mats, order, to_course=False)
+    return SavedNetwork(mats, arch.activations, arch.output)
+
+
+def _recorded_string(contents: dict, key: str) -> str | None:
+    """A string recorded by :func:`save_weights` (.npz: a 0-d str array; .mat: a char array, or an
+    empty array for ""), or None when the file has no such variable."""
+    if key not in contents:
+        return None
+    a = np.asarray(contents[key])
+    if a.size == 0:
+        return ""
+    return " ".join(str(v) for v in a.reshape(-1)).strip()
+
+
+def _recorded_units(path: str, contents: dict, hidden: int) -> tuple[tuple[str, ...] | None, str]:
+    """(hidden activations or None for "sigmoid", output) recorded in a weights file."""
+    acts = _recorded_string(contents, ACTIVATIONS_KEY)
+    out = _recorded_string(contents, OUTPUT_KEY)
+    if acts is None and out is None:
+        return None, "sigmoid"  # no units recorded: the course's network
+    if acts is None or out is None:
+        raise ValueError(f"{path} records {'the output' if acts is None else 'the hidden activations'} but not "
+                         f"{'the hidden activations' if acts is None else 'the output'} "
+                         f"({ACTIVATIONS_KEY}, {OUTPUT_KEY}): it was not written by gradtrio.data.save_weights")
+    names = tuple(acts.split())
+    if len(names) != hidden:
+        raise ValueError(f"{path} has {hidden} hidden layer(s) but records {len(names)} activation(s) "
+                         f"{names} ({ACTIVATIONS_KEY})")
+    return names, out
 
 
 def _recorded_order(path: str, contents: dict, labels: LabelMode | None) -> LabelMode:

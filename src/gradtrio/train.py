@@ -1,9 +1,26 @@
-"""Fitting with :func:`scipy.optimize.minimize`, prediction and accuracy.
+"""Fitting with :func:`scipy.optimize.minimize`, prediction, accuracy and R².
 
 :func:`train` minimizes the cost of :mod:`gradtrio.backprop` (or the same cost through JAX) over the
 unrolled weights with ``minimize(jac=True)``: L-BFGS-B by default, CG and TNC too. The data are
 validated once, into a :class:`gradtrio.model.Problem`, before the optimizer starts; every evaluation
 inside the loop is a kernel call that checks nothing again.
+
+Units
+-----
+Any hidden activation of :data:`gradtrio.model.ACTIVATIONS` (one for all hidden layers or one per
+layer) and any output of :data:`gradtrio.model.OUTPUTS`:
+
+- ``output="sigmoid"`` (the default, the course's network) and ``"softmax"`` classify: ``y`` holds class
+  indices 0..K-1, which become one-hot rows; the score is :func:`accuracy`.
+- ``output="identity"`` regresses with the squared error ``(1/(2m)) Σ‖h − y‖²``: ``y`` holds real
+  targets, shape ``(m,)`` (one output unit) or ``(m, K)``; the scores are :func:`r2_score` and
+  :func:`rmse`.
+
+The initial weights are :meth:`gradtrio.model.Architecture.init`'s: uniform in ``[−ε, ε]`` with Glorot's
+``ε = sqrt(6 / (s_in + s_out))`` for layers feeding sigmoid, tanh, softplus or identity units and for
+the output layer, He's ``ε = sqrt(6 / s_in)`` for layers feeding rectifiers (relu, leaky_relu, elu,
+gelu). The :class:`TrainResult` records the units, so that :func:`predict`, the scores and the saved
+weights files (:func:`gradtrio.data.save_weights`) use them.
 
 BLAS thread pools
 -----------------
@@ -31,6 +48,7 @@ from numpy.typing import ArrayLike
 
 from .backprop import predict
 from .model import Architecture, Problem, validate_data
+from .model import output as output_unit
 from .model.validate import check_labels, check_X
 from .network import one_hot
 
@@ -42,6 +60,8 @@ __all__ = [
     "train",
     "predict",
     "accuracy",
+    "r2_score",
+    "rmse",
     "blas_limited",
 ]
 
@@ -83,6 +103,10 @@ class TrainResult:
         True when training was stopped by Ctrl-C; ``thetas`` are then those of the iterate with
         the lowest cost so far (the last one, for these descent methods), and ``cost_history`` ends
         with its cost.
+    activations : tuple of str
+        The hidden units, one name per hidden layer (empty without hidden layer).
+    output : str
+        The output unit and its loss: "sigmoid", "softmax" or "identity".
     """
 
     thetas: list[np.ndarray]
@@ -97,11 +121,28 @@ class TrainResult:
     seed: int
     message: str = ""
     interrupted: bool = False
+    activations: tuple[str, ...] = ()
+    output: str = "sigmoid"
+
+    def __post_init__(self) -> None:
+        if not self.activations:  # made without units: the course's network, sigmoid throughout
+            self.activations = ("sigmoid",) * (len(self.sizes) - 2)
 
     @property
     def final_cost(self) -> float:
         """The cost of the returned weights."""
         return float(self.cost_history[-1])
+
+    @property
+    def architecture(self) -> Architecture:
+        """The trained network's sizes and units."""
+        return Architecture(self.sizes, self.activations, self.output)
+
+    @property
+    def units(self) -> dict[str, object]:
+        """``activation=`` and ``output=`` keywords of :func:`predict`, :func:`accuracy`, :func:`r2_score`
+        and :func:`gradtrio.data.save_weights` for these weights."""
+        return {"activation": self.activations, "output": self.output}
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -192,8 +233,24 @@ def _check_labels(y: ArrayLike, m: int, num_labels: int | None) -> tuple[np.ndar
     return check_labels(y, int(num_labels)), int(num_labels)
 
 
+def _check_targets(y: ArrayLike, m: int, num_labels: int | None) -> np.ndarray:
+    """Regression targets (the identity output): real numbers, shape (m,) or (m, K), as (m, K)."""
+    Y = np.asarray(y)
+    if Y.dtype.kind not in "iuf":
+        raise TypeError(f"y must hold real regression targets for output='identity'; got dtype {Y.dtype}")
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.ndim != 2 or Y.shape[0] != m:
+        raise ValueError(f"y must hold the targets of the {m} rows of X, shape ({m},) or ({m}, K); "
+                         f"got shape {Y.shape}")
+    if num_labels is not None and num_labels != Y.shape[1]:
+        raise ValueError(f"num_labels={num_labels} but y holds {Y.shape[1]} target(s) per example")
+    return Y.astype(np.float64, copy=False)
+
+
 def _validated(X: ArrayLike, y: ArrayLike, hidden: Sequence[int] | int, lam: float, maxiter: int, method: str,
-               seed: int, backend: str, num_labels: int | None, numpy_threads: int | None) -> Problem:
+               seed: int, backend: str, num_labels: int | None, numpy_threads: int | None,
+               activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid") -> Problem:
     """Every argument of :func:`train` checked, and the data validated once into a float64 Problem (the
     optimizer works in float64 whatever X's dtype)."""
     if method not in METHODS:
@@ -204,10 +261,16 @@ def _validated(X: ArrayLike, y: ArrayLike, hidden: Sequence[int] | int, lam: flo
     _check_int("seed", seed, 0)
     if numpy_threads is not None:
         _check_int("numpy_threads", numpy_threads, 1)
+    out = output_unit(output)  # an unknown name is refused here, with the known ones
     X = check_X(X, check_finite=False)  # its shape and dtype: validate_data below checks the values
-    y, K = _check_labels(y, X.shape[0], num_labels)
-    arch = Architecture((X.shape[1], *_check_hidden(hidden), K))
-    return validate_data(arch, X, one_hot(y, K, dtype=X.dtype), lam, dtype=np.float64)
+    if out.classifier:
+        labels, K = _check_labels(y, X.shape[0], num_labels)
+        Y = one_hot(labels, K, dtype=X.dtype)
+    else:
+        Y = _check_targets(y, X.shape[0], num_labels)
+        K = Y.shape[1]
+    arch = Architecture((X.shape[1], *_check_hidden(hidden), K), activation, out.name)
+    return validate_data(arch, X, Y, lam, dtype=np.float64)
 
 
 def train(
@@ -223,15 +286,19 @@ def train(
     *,
     num_labels: int | None = None,
     numpy_threads: int | None = 1,
+    activation: str | Sequence[str] = "sigmoid",
+    output: str = "sigmoid",
+    initial_thetas: Sequence[ArrayLike] | None = None,
 ) -> TrainResult:
-    """Train a sigmoid network on ``(X, y)`` by minimizing the regularized cost.
+    """Train a network on ``(X, y)`` by minimizing the regularized cost (see the module docstring).
 
     Parameters
     ----------
     X : array_like of shape (m, n)
         Training examples, one a row.
-    y : array_like of int, shape (m,)
-        Class indices 0..K-1.
+    y : array_like, shape (m,) or (m, K)
+        Class indices 0..K-1 (integers, shape (m,)) for the sigmoid and softmax outputs; real targets
+        for the identity output, shape (m,) for one output unit or (m, K).
     hidden : sequence of int, default (25,)
         Hidden-layer sizes; ``sizes = (n, *hidden, K)``.
     lam : float, default 1.0
@@ -247,10 +314,18 @@ def train(
     callback : callable ``(iteration, cost) -> None``, optional
         Called with iteration 0 and the initial cost, then after every iteration.
     num_labels : int, optional
-        K; by default ``max(y) + 1``.
+        K; by default ``max(y) + 1`` for class indices, the number of target columns for regression.
     numpy_threads : int or None, default 1
         Threads of NumPy's BLAS pool during training; None leaves it as it is. SciPy's own pool
         always gets one thread. See the module docstring for the measurements behind the default.
+    activation : str or sequence of str, default "sigmoid"
+        The hidden units (:data:`gradtrio.model.ACTIVATIONS`): one name for all hidden layers or
+        one per hidden layer. They also choose the initialisation range (module docstring).
+    output : {"sigmoid", "softmax", "identity"}, default "sigmoid"
+        The output unit and its loss (:data:`gradtrio.model.OUTPUTS`).
+    initial_thetas : sequence of array_like, optional
+        Start from these weights (``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, finite) instead of
+        :meth:`~gradtrio.model.Architecture.init`'s draw; ``seed`` is then unused. They are copied.
 
     Returns
     -------
@@ -265,11 +340,18 @@ def train(
     """
     import scipy.optimize
 
-    problem = _validated(X, y, hidden, lam, maxiter, method, seed, backend, num_labels, numpy_threads)
+    problem = _validated(X, y, hidden, lam, maxiter, method, seed, backend, num_labels, numpy_threads,
+                         activation, output)
     arch, sizes, lam = problem.arch, problem.arch.sizes, problem.lam
     fun = _cost_and_grad_fn(backend, problem)
 
-    x0 = np.concatenate([t.ravel() for t in arch.init(seed)])
+    if initial_thetas is None:
+        x0 = np.concatenate([t.ravel() for t in arch.init(seed)])
+    else:
+        from .model.validate import check_thetas
+
+        start_mats = check_thetas(initial_thetas, sizes)  # shapes of the network, finite values
+        x0 = np.concatenate([np.asarray(t, dtype=np.float64).ravel() for t in start_mats])
     recent: OrderedDict[bytes, float] = OrderedDict()
     state = _State(nfev=0, best_J=np.inf, best_x=x0, last_x=x0)
     history: list[float] = []
@@ -303,7 +385,7 @@ def train(
             thetas=[t.copy() for t in arch.cut(x)], sizes=sizes, cost_history=np.array(history),
             iterations=iterations, function_evals=state.nfev, wall_time=time.perf_counter() - start,
             method=method, backend=backend, lam=lam, seed=int(seed), message=message,
-            interrupted=interrupted,
+            interrupted=interrupted, activations=arch.activations, output=arch.output,
         )
 
     # TNC counts function evaluations, not iterations: its own limit is set out of reach (each
@@ -350,7 +432,17 @@ class _MaxIterReached(Exception):
     """Raised by the iteration callback to stop TNC after ``maxiter`` iterations."""
 
 
-def accuracy(thetas: Sequence[ArrayLike], X: ArrayLike, y: ArrayLike) -> float:
+def _one_per_row(y: ArrayLike, m: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.shape != (m,):
+        raise ValueError(f"y must hold one label per row of X, shape ({m},); got shape {y.shape}")
+    return y
+
+
+def accuracy(thetas: Sequence[ArrayLike], X: ArrayLike, y: ArrayLike, *,
+             activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid") -> float:
     """Fraction of examples whose predicted class is ``y``.
 
     Parameters
@@ -359,6 +451,8 @@ def accuracy(thetas: Sequence[ArrayLike], X: ArrayLike, y: ArrayLike) -> float:
     X : array_like of shape (m, s_1)
     y : array_like of int, shape (m,)
         Class indices 0..K-1, K the number of output units of ``thetas``.
+    activation, output
+        The network's units (:attr:`TrainResult.units`); ``output`` a classifier's (sigmoid, softmax).
 
     Returns
     -------
@@ -369,16 +463,74 @@ def accuracy(thetas: Sequence[ArrayLike], X: ArrayLike, y: ArrayLike) -> float:
     ------
     ValueError
         If ``y`` does not hold one label per row of ``X``, or holds a label the network cannot
-        predict (``max(y) >= K``: the weights were trained for other labels).
+        predict (``max(y) >= K``: the weights were trained for other labels), or the output is the
+        identity (a regression: use :func:`r2_score`).
     """
-    pred = predict(thetas, X)
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.shape != pred.shape:
-        raise ValueError(f"y must hold one label per row of X, shape {pred.shape}; got shape {y.shape}")
+    if not output_unit(output).classifier:
+        raise ValueError(f"accuracy is for classifiers (sigmoid or softmax outputs); output={output!r} "
+                         f"regresses: use r2_score or rmse")
+    pred = predict(thetas, X, activation=activation, output=output)
+    y = _one_per_row(y, pred.shape[0])
     K = np.shape(thetas[-1])[0]
     if y.size and y.max() >= K:
         raise ValueError(f"the weights have {K} output units (labels 0..{K - 1}) but y holds the label "
                          f"{y.max()}: they were trained for other labels")
     return float(np.mean(pred == y))
+
+
+def _regression(thetas: Sequence[ArrayLike], X: ArrayLike, y: ArrayLike, activation: str | Sequence[str],
+                output: str) -> tuple[np.ndarray, np.ndarray]:
+    """(H, Y) of shape (m, K): the predictions of a regression network and the targets."""
+    if output_unit(output).classifier:
+        raise ValueError(f"R² and RMSE are for regression (the identity output); output={output!r} "
+                         f"classifies: use accuracy")
+    H = np.asarray(predict(thetas, X, activation=activation, output=output), dtype=np.float64)
+    Y = _check_targets(y, H.shape[0], H.shape[1])
+    if not np.all(np.isfinite(Y)):
+        raise ValueError("y must be finite")
+    return H, Y
+
+
+def r2_score(thetas: Sequence[ArrayLike], X: ArrayLike, y: ArrayLike, *,
+             activation: str | Sequence[str] = "sigmoid", output: str = "identity") -> float:
+    """The coefficient of determination ``R² = 1 − Σ(y − h)² / Σ(y − ȳ)²`` of a regression network.
+
+    With K > 1 outputs, the mean of the K outputs' R² (scikit-learn's ``r2_score`` with
+    ``multioutput="uniform_average"``, which ``MLPRegressor.score`` uses).
+
+    Parameters
+    ----------
+    thetas : sequence of array_like
+    X : array_like of shape (m, s_1)
+    y : array_like of float, shape (m,) or (m, K)
+        The targets, in the units the network was trained on.
+    activation, output
+        The network's units (:attr:`TrainResult.units`); ``output`` must be "identity".
+
+    Returns
+    -------
+    float
+        At most 1; 0 for predicting the mean of ``y``, negative for worse. An output whose targets are
+        all equal scores 1 when predicted exactly, else 0 (scikit-learn's convention).
+    """
+    H, Y = _regression(thetas, X, y, activation, output)
+    ss_res = ((Y - H) ** 2).sum(axis=0)
+    ss_tot = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0),
+                      np.where(ss_res == 0, 1.0, 0.0))
+    return float(np.mean(r2))
+
+
+def rmse(thetas: Sequence[ArrayLike], X: ArrayLike, y: ArrayLike, *,
+         activation: str | Sequence[str] = "sigmoid", output: str = "identity") -> float:
+    """Root-mean-square error ``sqrt(mean((h − y)²))`` over every example and output, in y's units.
+
+    Parameters are those of :func:`r2_score`.
+
+    Returns
+    -------
+    float
+    """
+    H, Y = _regression(thetas, X, y, activation, output)
+    return float(np.sqrt(np.mean((H - Y) ** 2)))

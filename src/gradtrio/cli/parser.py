@@ -61,6 +61,16 @@ def _add_units(parser, default_output: str = "sigmoid") -> None:
                         "(categorical cross-entropy), identity (squared error) (default: %(default)s)")
 
 
+def _add_dataset(parser) -> None:
+    """``--dataset``: which embedded data set, when no ``--data`` file is given."""
+    from .train import DATASETS
+
+    parser.add_argument("--dataset", choices=DATASETS, default=None,
+                        help="an embedded data set, without --data: digits (scikit-learn's 8×8 digits, "
+                        "classification) or diabetes (scikit-learn's diabetes data, regression: train it with "
+                        "--output identity) (default: digits)")
+
+
 def _add_train(sub) -> None:
     from ..train import BACKENDS, METHODS
 
@@ -70,6 +80,7 @@ def _add_train(sub) -> None:
                        f"hidden units ({PICTURE_NAME}) into --out.")
     t.add_argument("--data", metavar="FILE.mat", help="a course-format data file (X m×n, y m×1 with "
                    "1..10); default: the embedded 8×8 digits")
+    _add_dataset(t)
     t.add_argument("--labels", choices=("course", "stored"), default=None,
                    help="with --data: course: y 1..10 become the digits 0..9 (10 is 0); stored: keep y "
                    "as is (default: course)")
@@ -125,7 +136,8 @@ def _add_predict(sub) -> None:
                        description="Predict with saved weights; print the accuracy.")
     r.add_argument("weights", metavar="WEIGHTS", help="a .npz or course .mat weights file")
     r.add_argument("--data", metavar="FILE.mat", help="a course-format data file; default: the embedded "
-                   "digits' test split")
+                   "data set's test split (--dataset)")
+    _add_dataset(r)
     r.add_argument("--labels", choices=("course", "stored"), default=None,
                    help="the label convention of --data and of the labels written to --output: course: "
                    "1..10, 10 for the digit 0; stored: as the file stores them (default with --data: "

@@ -38,6 +38,10 @@ CHEAP_CHECK_METHODS = ("backprop", "loop", "autodiff", "directional")
 #: Fraction of the data held out by ``gradtrio train``, and assumed by ``gradtrio predict``.
 DEFAULT_TEST_SIZE = 0.25
 
+#: The embedded data sets of ``--dataset``: scikit-learn's digits (classification, the default) and its
+#: diabetes data (regression, :func:`gradtrio.data.load_diabetes`).
+DATASETS = ("digits", "diabetes")
+
 WEIGHTS_NAME = "weights"
 PICTURE_NAME = "hidden_units.png"
 HISTORY_NAME = "cost_history.csv"
@@ -83,6 +87,13 @@ class _Run:
     K: int
     weights_path: str
     labels: Labels
+    activation: str | tuple[str, ...] = "sigmoid"
+    output: str = "sigmoid"
+    y_scale: float | None = None  # regression: the targets' standard deviation (gradtrio.data.Dataset)
+
+    @property
+    def regression(self) -> bool:
+        return self.y_scale is not None
 
     @property
     def net(self) -> str:
@@ -93,41 +104,77 @@ class _Run:
         return f"training curve of {self.net}, λ={self.args.lam:g}, {self.args.method}"
 
 
+def embedded_dataset(args: argparse.Namespace, test_size: float):
+    """The embedded data set of ``--dataset`` (digits unless named), or None when ``--data`` gives a file."""
+    from ..data import load_diabetes, load_digits
+
+    if args.data is not None:
+        if args.dataset is not None:
+            raise ValueError(f"--dataset {args.dataset} names an embedded data set and --data gives a file: "
+                             f"pass one of them")
+        return None
+    return load_diabetes(test_size) if args.dataset == "diabetes" else load_digits(test_size)
+
+
 def _load_training_data(args: argparse.Namespace) -> tuple:
-    """(name, X_train, y_train, X_test, y_test, image_shape, image_order)."""
-    from ..data import load_digits, load_mat, split
+    """(name, X_train, y_train, X_test, y_test, image_shape, image_order, y_scale)."""
+    from ..data import load_mat, split
 
     check_test_size(args.test_size)
-    if args.data is None:
-        d = load_digits(args.test_size)
-        return d.name, d.X_train, d.y_train, d.X_test, d.y_test, d.image_shape, "C"
+    d = embedded_dataset(args, args.test_size)
+    if d is not None:
+        return d.name, d.X_train, d.y_train, d.X_test, d.y_test, d.image_shape, "C", d.y_scale
     X, y = load_mat(args.data, labels=args.labels or "course")
     X_train, X_test, y_train, y_test = split(X, y, args.test_size, name=args.data)
     # course images are stored column-major (MATLAB): unfold rows with order "F"
-    return os.path.basename(args.data), X_train, y_train, X_test, y_test, None, "F"
+    return os.path.basename(args.data), X_train, y_train, X_test, y_test, None, "F", None
+
+
+def check_units(args: argparse.Namespace, name: str, regression: bool, K: int) -> None:
+    """Refuse an output that does not fit the data: a regression output on class labels, a classifier on
+    real targets, a softmax over one class."""
+    if args.output == "identity" and not regression:
+        raise ValueError(f"--output identity fits real targets (squared error); {name} holds class labels: use "
+                         f"--output sigmoid or softmax, or regress on --dataset diabetes")
+    if args.output != "identity" and regression:
+        raise ValueError(f"{name} holds real targets, not class labels: train it with --output identity "
+                         f"(got --output {args.output})")
+    if args.output == "softmax" and K < 2:
+        raise ValueError(f"--output softmax needs at least 2 classes; {name} has only the label 0 (K = 1): "
+                         f"use --output sigmoid for one binary output")
 
 
 def _prepare(args: argparse.Namespace) -> _Run:
     """Check the options, the output folder and the data; create the folder. ``args.lam`` was
     validated by its argparse type and is used as it is."""
+    from ..model import Architecture
     from ..model.validate import check_sizes
     from ..network import num_params
+    from .check import unit_names
 
     if args.labels is not None and args.data is None:
-        raise ValueError("--labels applies to a --data file; the embedded digits are labelled 0..9 already")
+        raise ValueError("--labels applies to a --data file; the embedded data sets are labelled already")
     weights_name = f"{WEIGHTS_NAME}.{args.format}"
     check_out_dir("--out", args.out, (weights_name, HISTORY_NAME, CURVE_NAME, PICTURE_NAME))
     hidden = layer_sizes(args.hidden)
-    name, X_train, y_train, X_test, y_test, image_shape, order = _load_training_data(args)
-    K = int(max(y_train.max(), y_test.max())) + 1
+    name, X_train, y_train, X_test, y_test, image_shape, order, y_scale = _load_training_data(args)
+    regression = y_scale is not None
+    K = 1 if regression else int(max(y_train.max(), y_test.max())) + 1
+    check_units(args, name, regression, K)
     sizes = check_sizes((X_train.shape[1], *hidden, K))
+    activation = unit_names(args.activation)
+    try:
+        Architecture(sizes, activation, args.output)
+    except ValueError as exc:
+        raise ValueError(f"--activation: {exc} (one name for every hidden layer, or one per --hidden size)") from None
     try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as exc:
         raise OSError(f"--out {args.out}: cannot create the folder ({exc.strerror or exc})") from None
-    labels: Labels = "course" if (args.format == "mat" and K == 10 and args.labels != "stored") else "stored"
+    labels: Labels = ("course" if (args.format == "mat" and K == 10 and args.labels != "stored" and not regression)
+                      else "stored")
     run = _Run(args, name, X_train, y_train, X_test, y_test, image_shape, order, hidden, sizes, K,
-               os.path.join(args.out, weights_name), labels)
+               os.path.join(args.out, weights_name), labels, activation, args.output, y_scale)
     n = num_params(sizes)
     memory_context["what"] = f"the network {run.net} ({n} parameters, {n * 8 / 2**30:.3g} GiB per copy of its weights)"
     return run
@@ -139,8 +186,11 @@ def _fit(run: _Run):
     from ..train import train
 
     args = run.args
+    acts = (run.activation,) if isinstance(run.activation, str) else run.activation
+    units = "" if (set(acts) <= {"sigmoid"} and run.output == "sigmoid") else \
+        f" ({'/'.join(acts)} hidden units, {run.output} output)"
     print(f"gradtrio train: {run.name}: {len(run.y_train)} train / {len(run.y_test)} test examples; network "
-          f"{run.net} ({num_params(run.sizes)} parameters); λ = {args.lam:g}; "
+          f"{run.net}{units} ({num_params(run.sizes)} parameters); λ = {args.lam:g}; "
           f"{args.method}, {args.backend} backend, seed {args.seed}", flush=True)
     # --maxiter 0 evaluates the initial weights only: nothing to show progress of
     progress = Progress(args.maxiter, desc="iteration") if args.maxiter > 0 else None
@@ -150,7 +200,7 @@ def _fit(run: _Run):
         try:
             return train(run.X_train, run.y_train, hidden=run.hidden, lam=args.lam, maxiter=args.maxiter,
                          method=args.method, seed=args.seed, backend=args.backend, callback=progress,
-                         num_labels=run.K)
+                         num_labels=run.K, activation=run.activation, output=run.output)
         finally:
             restore_interrupts()
     finally:
@@ -165,7 +215,7 @@ def _save_run(run: _Run, result, title: str) -> dict[str, str]:
 
     out = run.args.out
     return {
-        "weights": save_weights(run.weights_path, result.thetas, labels=run.labels),
+        "weights": save_weights(run.weights_path, result.thetas, labels=run.labels, **result.units),
         "cost history": save_cost_history(os.path.join(out, HISTORY_NAME), result.cost_history),
         "training curve": save_training_curve(os.path.join(out, CURVE_NAME), result.cost_history,
                                               title=title),
@@ -193,13 +243,16 @@ def _check_after_training(run: _Run, result, saved: dict[str, str]) -> tuple[lis
     methods = check_methods(run.sizes)
     m_trained = min(TRAINED_CHECK_EXAMPLES, len(run.y_train))
     X_chk = run.X_train[:m_trained]
-    Y_chk = one_hot(run.y_train[:m_trained], run.K, dtype=run.X_train.dtype)
-
+    if run.regression:
+        Y_chk = run.y_train[:m_trained].reshape(m_trained, -1)
+    else:
+        Y_chk = one_hot(run.y_train[:m_trained], run.K, dtype=run.X_train.dtype)
     def trained(**kw):
-        return compare_gradients(result.thetas, X_chk, Y_chk, lam, **kw)
+        return compare_gradients(result.thetas, X_chk, Y_chk, lam, activation=run.activation, output=run.output,
+                                 **kw)
 
     checks = [("gradient check", f"debug problem, m = {TRAIN_CHECK_EXAMPLES}",
-               debug_check(run.sizes, lam, TRAIN_CHECK_EXAMPLES)),
+               debug_check(run.sizes, lam, TRAIN_CHECK_EXAMPLES, activation=run.activation, output=run.output)),
               ("trained weights", f"the trained weights on {m_trained} training examples", trained)]
     print(f"gradient check: {_describe_methods(methods)} on {num_params(run.sizes)} parameters ({run.net}): "
           f"the debug problem, then the trained weights...", file=sys.stderr, flush=True)
@@ -219,10 +272,23 @@ def _check_after_training(run: _Run, result, saved: dict[str, str]) -> tuple[lis
     return rows, reports, verdicts
 
 
+def score_rows(run: _Run, result) -> list[tuple[str, str]]:
+    """Accuracy on both splits for a classifier; R² on both and the test RMSE for a regression."""
+    from ..train import accuracy, r2_score, rmse
+
+    if not run.regression:
+        return [("train accuracy", f"{100 * accuracy(result.thetas, run.X_train, run.y_train, **result.units):.2f} %"),
+                ("test accuracy", f"{100 * accuracy(result.thetas, run.X_test, run.y_test, **result.units):.2f} %")]
+    e = rmse(result.thetas, run.X_test, run.y_test, **result.units)
+    return [("train R²", f"{r2_score(result.thetas, run.X_train, run.y_train, **result.units):.4f}"),
+            ("test R²", f"{r2_score(result.thetas, run.X_test, run.y_test, **result.units):.4f}"),
+            ("test RMSE", f"{e * (run.y_scale or 1.0):.4g} in the target's units ({e:.4f} standardized)")]
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """``gradtrio train``: the exit code is the verdict of the gradient check after training."""
     from ..tolerances import verdict_of
-    from ..train import TrainingInterrupted, accuracy
+    from ..train import TrainingInterrupted
 
     run = _prepare(args)
     try:
@@ -240,8 +306,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         ("iterations", f"{result.iterations} ({result.function_evals} cost evaluations; {result.message})"),
         ("time", f"{result.wall_time:.3f} s"),
         ("final cost", f"{result.final_cost:.6f}"),
-        ("train accuracy", f"{100 * accuracy(result.thetas, run.X_train, run.y_train):.2f} %"),
-        ("test accuracy", f"{100 * accuracy(result.thetas, run.X_test, run.y_test):.2f} %"),
+        *score_rows(run, result),
     ]
     reports, verdicts = [], []
     if not args.no_check:
