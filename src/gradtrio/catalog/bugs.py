@@ -271,9 +271,9 @@ def _backprop(
 
             delta = back * (0.5 * erfc(-z[l - 1] / np.sqrt(2.0)))
         else:
-            g = arch.hidden[l - 1]
-            delta = back * (g.derivative(z[l - 1]) if g.derivative_from_output is None
-                            else g.derivative_from_output(a[l]))
+            unit = arch.hidden[l - 1]
+            delta = back * (unit.derivative(z[l - 1]) if unit.derivative_from_output is None
+                            else unit.derivative_from_output(a[l]))
     return J, grads
 
 

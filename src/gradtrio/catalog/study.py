@@ -160,7 +160,8 @@ def _vs_references(mutant: Mutant, problem: Problem, methods: tuple[str, ...], s
         return why
     why = _compare_cost(J, autodiff.cost(thetas, X, Y, lam, **mutant.units), _scales(mutant, problem).cost)
     report = compare_gradients(thetas, X, Y, lam, ("code",) + methods, seed=seed,
-                               custom={"code": lambda *_: grads}, **mutant.units)
+                               custom={"code": lambda *_: grads}, activation=mutant.activation,
+                               output=mutant.output)
     fails = report.failures()
     return "; ".join(filter(None, [why, fails[0].describe() if fails else ""]))
 
@@ -415,6 +416,7 @@ def detection_table(
     list of DetectionRow
     """
     chosen = dict(CATALOG if mutants is None else mutants)
+    controls: dict[str, Mutant] = {}
     if include_control:
         nets = [(CONTROL.activation, CONTROL.output)] + [(mu.activation, mu.output) for mu in chosen.values()]
         controls = {control_name(CONTROLS[n]): CONTROLS[n] for n in dict.fromkeys(nets)}
@@ -423,7 +425,7 @@ def detection_table(
     rows = []
     total, done = len(chosen) * len(checks), 0
     for name, mutant in chosen.items():
-        row = DetectionRow(name, mutant.description, mutant.where, mutant.kind if mutant.name else "-",
+        row = DetectionRow(name, mutant.description, mutant.where, "-" if name in controls else mutant.kind,
                            mutant.needs, judged_on(mutant), mutant.activation, mutant.output)
         for cname, check in checks.items():
             if progress is not None:
