@@ -34,16 +34,17 @@ def format_table(rows: Sequence[DetectionRow]) -> str:
     A cell reads ``caught (n)`` or ``missed (n)``: n is the number of evaluations spent (for
     Hypothesis, the median number of examples to the first failure); ``crash`` marks a detection by
     an exception (or a NaN/inf) rather than a wrong number. On a control row, "caught" would be a
-    false alarm. The network column gives the hidden units and the output the row is computed on.
+    false alarm. The network column gives the hidden units and the output the row is computed on
+    (after "shows only with", so that the table's first columns read as before the units).
     """
     names = list(rows[0].results) if rows else []
-    head = ["mutant", "network", "kind", "shows only with"] + names
+    head = ["mutant", "kind", "shows only with", "network"] + names
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         needs = ", ".join(r.needs) or "any problem"
         if r.judged_on != judged_on(CONTROL):  # sizes and m, without the λ every row shares
             needs += f" (judged on {r.judged_on.rsplit(',', 1)[0]})"
-        cells = [f"`{r.name}`" if not r.control else r.name, f"{r.activation}, {r.output}", r.kind, needs]
+        cells = [f"`{r.name}`" if not r.control else r.name, r.kind, needs, f"{r.activation}, {r.output}"]
         cells += [_cell(r.results[n]) for n in names]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
