@@ -45,6 +45,7 @@ from numpy.typing import ArrayLike
 from ..backprop import sigmoid
 from ..model import Architecture, cost, forward, validate
 from ..model.activations import ELU_ALPHA, complex_softplus
+from ..model.activations import activation as unit_named
 from ..model.forward import penalty
 from ..model.validate import check_problem
 
@@ -202,7 +203,7 @@ def _backprop(
     if bug == "squared_error_grad_doubled":  # BUG: δ(L) = 2(h - y), the derivative of ‖h - y‖², not of ½‖h - y‖²
         delta = 2 * (H - Y)
     if bug == "output_delta_times_hidden_gprime":  # BUG: the hidden layers' g'(z) applied at the output too
-        delta = (H - Y) * arch.hidden[-1].derivative(fw.logits)
+        delta = (H - Y) * unit_named(activation).derivative(fw.logits)
     if bug == "softmax_jacobian_diagonal":  # BUG: δ(L) = ∂J/∂h .* h(1 - h): the softmax's Jacobian as diagonal
         delta = (-Y / H) * (H * (1 - H))
     if bug == "softmax_no_max_shift":  # BUG: e^z / Σ e^z unshifted: inf / inf = nan where some z > 709
