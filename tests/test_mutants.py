@@ -260,6 +260,22 @@ def test_every_unit_mutant_is_wrong_on_drawn_problems(name, data):
         assert not np.isfinite(J) and not np.all(np.isfinite(grads[-1]))
 
 
+def test_a_mutant_stands_in_for_backprop_on_its_own_network_only():
+    """It takes backprop's activation= and output= (a test may monkeypatch it in), naming its own network;
+    another network is refused in one line that says which it lives on."""
+    mu = CATALOG["tanh_prime_from_z"]
+    problem = catalog.judge_problem(mu)
+    J, grads = mu(*problem)
+    J2, grads2 = mu(*problem, activation="tanh", output="sigmoid")
+    assert J2 == J and all(np.array_equal(a, b) for a, b in zip(grads, grads2))
+    assert mu.cost(*problem, activation=["tanh"]) == mu.cost(*problem)
+    for units in ({"activation": "sigmoid"}, {"output": "identity"}, {"activation": ["tanh", "relu"]}):
+        with pytest.raises(ValueError, match="lives on tanh, sigmoid output networks"):
+            mu(*problem, **units)
+        with pytest.raises(ValueError, match="lives on tanh"):
+            mu.cost(*problem, **units)
+
+
 @pytest.mark.parametrize("name", UNIT_MUTANTS)
 def test_checkers_run_each_mutant_on_its_own_network(name, monkeypatch):
     """compare_gradients and the JAX cost are called with the mutant's activation= and output=."""

@@ -334,10 +334,24 @@ class Mutant:
         """Its units in a few words, e.g. ``"tanh, sigmoid output"`` (``"sigmoid, sigmoid output"`` by default)."""
         return f"{self.activation}, {self.output} output"
 
+    def _check_units(self, activation: str | Sequence[str] | None, output: str | None) -> None:
+        """Refuse a network other than the mutant's (``None``: its own)."""
+        names = [] if activation is None else [activation] if isinstance(activation, str) else list(activation)
+        if any(n != self.activation for n in names) or output not in (None, self.output):
+            asked = f"{', '.join(names) or self.activation}, {output or self.output} output"
+            raise ValueError(f"the mutant {self.name or 'control'!r} lives on {self.network} networks; "
+                             f"got activation={activation!r}, output={output!r} ({asked})")
+
     def cost_and_grad(
-        self, thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0
+        self, thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, *,
+        activation: str | Sequence[str] | None = None, output: str | None = None,
     ) -> tuple[float, list[np.ndarray]]:
-        """The mutant's cost and gradient; see :func:`gradtrio.backprop.cost_and_grad`."""
+        """The mutant's cost and gradient; see :func:`gradtrio.backprop.cost_and_grad`.
+
+        ``activation`` and ``output`` are accepted as :mod:`gradtrio.backprop` takes them (so a mutant
+        stands in for it): they must name the mutant's own network (:attr:`units`), None for it.
+        """
+        self._check_units(activation, output)
         pb, mats = validate(thetas, X, Y, lam, activations=self.activation, output=self.output)
         J, grads = _backprop(mats, pb.X, pb.Y, pb.lam, self.name, activation=self.activation, output=self.output)
         if self.name == "params_mutated_through_view":  # the caller's own arrays, as a view would change them
@@ -348,13 +362,16 @@ class Mutant:
 
     __call__ = cost_and_grad
 
-    def cost(self, thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> Any:
+    def cost(self, thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, *,
+             activation: str | Sequence[str] | None = None, output: str | None = None) -> Any:
         """The mutant's own cost, the function its finite-difference checks differentiate.
 
-        Complex ``thetas`` give a complex cost (the complex step); real ones a float.
+        Complex ``thetas`` give a complex cost (the complex step); real ones a float. ``activation``
+        and ``output``: as in :meth:`cost_and_grad`.
         """
         from ..model import output as output_unit
 
+        self._check_units(activation, output)
         mats, X, Y, lam = check_problem(thetas, X, Y, lam, allow_complex=True,
                                         targets=output_unit(self.output).targets)
         dtype = np.result_type(X, *mats)
