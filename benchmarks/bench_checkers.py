@@ -31,6 +31,7 @@ Writes ``checkers.json`` and ``checkers.md`` under ``benchmarks/results/checkers
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 import time
@@ -57,6 +58,8 @@ from gradtrio.localize import entry_bounds, localize  # noqa: E402
 from gradtrio.verdicts import adjoint_test, taylor_test  # noqa: E402
 
 OUT_DIR = Path(__file__).resolve().parent / "results" / "checkers"
+#: The course's network: sigmoid hidden layers, sigmoid outputs with cross-entropy.
+DEFAULT_UNITS = {"activation": "sigmoid", "output": "sigmoid"}
 #: Networks of ~10³, 10⁴, 10⁵ parameters: (30,25,10) → 1 035, (100,90,10) → 10 000, (400,240,10) → 98 650.
 SIZES = {"1e3": (30, 25, 10), "1e4": (100, 90, 10), "1e5": (400, 240, 10)}
 M_EXAMPLES = 20
@@ -77,13 +80,18 @@ class Case(FlatProblem):
     :class:`gradtrio.catalog.FlatProblem`, which the detection study uses too), and the unrolled
     index of the planted bug (None: no bug planted)."""
 
-    def __init__(self, thetas, X, Y, lam, backward: Callable, cost: Callable, planted: int | None = None) -> None:
+    def __init__(self, thetas, X, Y, lam, backward: Callable, cost: Callable, planted: int | None = None,
+                 units: dict[str, str] | None = None) -> None:
         super().__init__(thetas, X, Y, lam, backward, lambda *args: float(cost(*args)))
         self.planted = planted
+        #: The network's units (``activation=``, ``output=``), for the checkers that compute the
+        #: network themselves (the adjoint test's JVP); the others see only ``cost`` and ``grad``.
+        self.units = dict(DEFAULT_UNITS if units is None else units)
 
 
-def make_case(thetas, X, Y, lam, backward: Callable, cost: Callable, planted: int | None = None) -> Case:
-    return Case(thetas, X, Y, lam, backward, cost, planted)
+def make_case(thetas, X, Y, lam, backward: Callable, cost: Callable, planted: int | None = None,
+              units: dict[str, str] | None = None) -> Case:
+    return Case(thetas, X, Y, lam, backward, cost, planted, units)
 
 
 def planted_backward(index: int | None, factor: float) -> Callable:
@@ -119,12 +127,19 @@ def check_taylor(case: Case) -> tuple[bool, bool | None]:
     return taylor_test(case.cost, case.grad(case.theta), case.theta).verdict == "fail", None
 
 
+def adjoint_takes_units() -> bool:
+    """Whether :func:`~gradtrio.verdicts.adjoint_test` takes ``activation=``/``output=`` (its JVP is of
+    gradtrio's own cost: on another network than the default it must be told which)."""
+    return {"activation", "output"} <= set(inspect.signature(adjoint_test).parameters)
+
+
 def check_adjoint(case: Case) -> tuple[bool, bool | None]:
     def backward(thetas, X, Y, lam):  # counted like every other gradient call
         case.grad.calls += 1
         return case.backward(thetas, X, Y, lam)
 
-    res = adjoint_test(case.thetas, case.X, case.Y, case.lam, backward=backward)
+    units = {} if case.units == DEFAULT_UNITS else case.units
+    res = adjoint_test(case.thetas, case.X, case.Y, case.lam, backward=backward, **units)
     case.grad.calls += res.evaluations - 1  # the k JVPs: one forward-mode pass each
     return res.verdict == "fail", None
 
@@ -219,7 +234,10 @@ def run_one(name: str, case: Case) -> dict[str, Any]:
             "grad_evals": case.grad.calls, "seconds": time.perf_counter() - t0}
 
 
-def skip_reason(name: str, n: int, torch_reason: str | None, full: bool) -> str | None:
+def skip_reason(name: str, n: int, torch_reason: str | None, full: bool,
+                units: dict[str, str] | None = None) -> str | None:
+    if name == "gradtrio adjoint (JAX jvp)" and units not in (None, DEFAULT_UNITS) and not adjoint_takes_units():
+        return "not run: adjoint_test takes no activation=/output= (its JVP is of the sigmoid network)"
     if name in TORCH_NAMES and torch_reason:
         return f"torch {torch_reason}"
     if name == "torch gradcheck" and n > TORCH_SLOW_MAX_N and not full:
@@ -232,17 +250,21 @@ def skip_reason(name: str, n: int, torch_reason: str | None, full: bool) -> str 
 # --------------------------------------------------------------------------------------- studies
 
 def mutant_study(torch_reason: str | None) -> list[dict[str, Any]]:
-    from gradtrio import mutants
+    """Every checker on every mutant of the catalog, each on its judging problem and its own network
+    (:attr:`gradtrio.catalog.Mutant.units`), after the correct backprop on each of those networks."""
+    from gradtrio.catalog import CATALOG, CONTROLS, judge_problem
 
+    controls = [(f"(none: correct backprop{'' if units == ('sigmoid', 'sigmoid') else ', ' + mu.network})", mu)
+                for units, mu in CONTROLS.items()]
     rows = []
-    for name, mutant in [("(none: correct backprop)", mutants.CONTROL)] + list(mutants.CATALOG.items()):
-        thetas, X, y = network.debug_problem(mutant.judge_sizes, mutant.judge_m)
-        Y = network.one_hot(y, mutant.judge_sizes[-1])
-        kind = "control" if mutant is mutants.CONTROL else mutant.kind
+    for name, mutant in controls + list(CATALOG.items()):
+        thetas, X, Y, _ = judge_problem(mutant)
+        kind = "control" if mutant.name is None else mutant.kind
         row: dict[str, Any] = {"mutant": name, "kind": kind, "description": mutant.description,
+                               "activation": mutant.activation, "output": mutant.output,
                                "n": network.num_params(mutant.judge_sizes), "results": {}}
         try:
-            case = make_case(thetas, X, Y, MUTANT_LAM, mutant, mutant.cost)
+            case = make_case(thetas, X, Y, MUTANT_LAM, mutant, mutant.cost, units=mutant.units)
         except Exception as exc:  # a "crash" mutant raises on its judge problem: every checker sees that
             why = f"crash: {type(exc).__name__}: {str(exc)[:80]}"
             row["results"] = {checker: {"detected": True, "note": why} for checker in CHECKERS}
@@ -250,13 +272,13 @@ def mutant_study(torch_reason: str | None) -> list[dict[str, Any]]:
             print(f"  mutant {name:32s} {why}", flush=True)
             continue
         for checker in CHECKERS:
-            reason = skip_reason(checker, case.theta.size, torch_reason, True)
+            reason = skip_reason(checker, case.theta.size, torch_reason, True, mutant.units)
             try:
                 row["results"][checker] = {"skipped": reason} if reason else run_one(checker, case)
             except Exception as exc:  # the code under test raised inside the checker: a detection, said so
                 row["results"][checker] = {"detected": True, "note": f"crash: {type(exc).__name__}: {str(exc)[:80]}"}
         rows.append(row)
-        print(f"  mutant {name:32s}", " ".join("x" if r.get("detected") else ("-" if "skipped" in r else ".")
+        print(f"  mutant {name:40s}", " ".join("x" if r.get("detected") else ("-" if "skipped" in r else ".")
                                               for r in row["results"].values()), flush=True)
     return rows
 
@@ -397,29 +419,33 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [
             "",
             f"**Mutant catalog** (each on its judging debug problem, λ = {MUTANT_LAM:g}, m = 5 (2 for the bug that "
-            "needs an absent class); the checkers "
+            "needs an absent class; the softmax overflow with every logit shifted by 800), and on its own "
+            "network: hidden units, output; the checkers "
             "see the mutant's own cost and gradient). ✗ = bug detected, · = passed, – = not run. The first "
-            "row is the correct backprop: any ✗ there is a false alarm.",
+            "rows are the correct backprop on each network a mutant lives on: any ✗ there is a false alarm.",
             "",
-            "| mutant | kind | " + " | ".join(_short(c) for c in names) + " |",
-            "|---|---|" + "---:|" * len(names),
+            "| mutant | network | kind | " + " | ".join(_short(c) for c in names) + " |",
+            "|---|---|---|" + "---:|" * len(names),
         ]
         for row in results["mutants"]:
             cells = ["–" if "skipped" in v else ("✗" if v["detected"] else "·")
                      for v in row["results"].values()]
-            lines.append(f"| {row['mutant']} | {row['kind']} | " + " | ".join(cells) + " |")
-        bugs = [r for r in results["mutants"][1:] if r["kind"] == "gradient"]
+            net = f"{row.get('activation', 'sigmoid')}, {row.get('output', 'sigmoid')}"
+            lines.append(f"| {row['mutant']} | {net} | {row['kind']} | " + " | ".join(cells) + " |")
+        skipped = sorted({v["skipped"] for r in results["mutants"] for v in r["results"].values() if "skipped" in v})
+        bugs = [r for r in results["mutants"] if r["kind"] == "gradient"]
         caught = []
         for c in names:
             done = [r["results"][c] for r in bugs if "skipped" not in r["results"][c]]
             caught.append(f"{sum(v['detected'] for v in done)}/{len(done)}" if done else "–")
-        lines.append("| **gradient bugs caught** | | " + " | ".join(caught) + " |")
+        lines.append("| **gradient bugs caught** | | | " + " | ".join(caught) + " |")
         evals = []
         for c in names:
             v = results["mutants"][0]["results"][c]
             evals.append("–" if "skipped" in v else f"{v['cost_evals']}+{v['grad_evals']}")
-        lines.append(f"| *evaluations (cost+grad), N = {results['mutants'][0]['n']}* | | "
+        lines.append(f"| *evaluations (cost+grad), N = {results['mutants'][0]['n']}* | | | "
                      + " | ".join(evals) + " |")
+        lines += [f"\n– : {why}." for why in skipped]
     if results.get("skipped_note"):
         lines += ["", results["skipped_note"]]
     return "\n".join(lines) + "\n"

@@ -350,6 +350,8 @@ def _needs_met(needs: Sequence[str], p: Problem) -> str | None:
 def mutant_bug(name: str, p: Problem, correct: Bug) -> tuple[Bug | None, str]:
     """The mutant on this problem, or (None, why it cannot show here)."""
     mut = CATALOG[name]
+    if mut.units != {"activation": "sigmoid", "output": "sigmoid"}:  # the study's problems are the course's net
+        return None, f"lives on {mut.network} networks"
     unmet = _needs_met(mut.needs, p)
     if unmet:
         return None, f"needs {unmet}"

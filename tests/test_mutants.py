@@ -14,15 +14,29 @@ from hypothesis import strategies as st
 
 from gradtrio import autodiff, backprop, catalog
 from gradtrio.catalog import CATALOG, CONTROL, KINDS, KNOWN_VALUE_CASES, study
+from gradtrio.catalog.bugs import Mutant
 from gradtrio.catalog.known_values import COURSE_SIGMOID_GRADIENT, COURSE_SIGMOID_GRADIENT_ATOL
 from gradtrio.cli import mutants as mutants_cli
+from gradtrio.model import ACTIVATIONS, OUTPUTS
 from gradtrio.testing.strategies import dtypes, problems
 from gradtrio.tolerances import tolerance
 
+#: The catalog's first 33 mutants: the course's network (sigmoid hidden layers, sigmoid outputs) only.
+SIGMOID_MUTANTS = list(CATALOG)[:33]
+#: The mutants the other units brought (tanh, ReLU, ..., softmax, squared error; one on the sigmoid
+#: network: its quadratic cost with the cross-entropy's δ).
+UNIT_MUTANTS = list(CATALOG)[33:]
 GRADIENT_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind == "gradient"]
 COST_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind == "cost"]
+#: Every network: each hidden unit (one for all hidden layers) with each output.
+UNIT_COMBINATIONS = [(a, o) for a in ACTIVATIONS if a != "logistic" for o in OUTPUTS]
 #: Mutants that return numbers on their judge problem (a crash mutant raises there).
 RUNNING_MUTANTS = [n for n, mu in CATALOG.items() if mu.kind != "crash"]
+
+
+def _control(activation: str, output: str) -> Mutant:
+    """The correct algorithm of the catalog's implementation on one network."""
+    return Mutant(None, "control", "-", "gradient", activation=activation, output=output)
 
 
 def _agree(a, b, dtype=np.float64) -> bool:
@@ -85,13 +99,13 @@ def test_every_mutant_changes_cost_or_gradient(name):
     problem = catalog.judge_problem(mu)
     thetas, X, Y, lam = _copy(problem)
     J, grads = mu(thetas, X, Y, lam)
-    J_ref, ref = backprop.cost_and_grad(*problem)
+    J_ref, ref = backprop.cost_and_grad(*problem, **mu.units)
     changed_args = any(not np.array_equal(a, b) for a, b in zip(thetas, problem.thetas))
     assert changed_args == (mu.kind == "contract")
     assert not (math.isclose(J, J_ref, rel_tol=1e-14) and _agree(grads, ref)) or mu.kind == "contract"
 
 
-@pytest.mark.parametrize("name", [n for n, mu in CATALOG.items() if mu.kind == "crash"])
+@pytest.mark.parametrize("name", [n for n, mu in CATALOG.items() if mu.kind == "crash" and mu.output == "sigmoid"])
 def test_crash_mutants_raise_where_their_bug_shows_and_are_right_elsewhere(name):
     mu = CATALOG[name]
     with pytest.raises(ValueError, match="broadcast"):
@@ -100,6 +114,24 @@ def test_crash_mutants_raise_where_their_bug_shows_and_are_right_elsewhere(name)
     J, grads = mu(*_copy(ten))
     J_ref, ref = backprop.cost_and_grad(*ten)
     assert math.isclose(J, J_ref, rel_tol=1e-13) and _agree(grads, ref)
+
+
+def test_softmax_without_max_shift_is_nan_past_the_overflow_and_right_below_it():
+    """Its judging problem has every logit shifted past e^709 (a shift the softmax does not see: the
+    correct cost and gradient are those of the unshifted problem); below, the unshifted formula is right."""
+    mu = CATALOG["softmax_no_max_shift"]
+    shifted, plain = catalog.judge_problem(mu), catalog.judge_problem(dataclasses.replace(mu, judge_logit_shift=0.0))
+    assert mu.judge_logit_shift > math.log(np.finfo(np.float64).max)
+    J, grads = mu(*_copy(shifted))
+    assert not np.isfinite(J) and not all(np.all(np.isfinite(g)) for g in grads)
+    J_ref, ref = backprop.cost_and_grad(*shifted, output="softmax")
+    J_plain, ref_plain = backprop.cost_and_grad(*plain, output="softmax")
+    assert math.isclose(J_ref, J_plain, rel_tol=1e-12) and _agree(ref, ref_plain)  # the shift changes nothing
+    J, grads = mu(*_copy(plain))
+    assert math.isclose(J, J_plain, rel_tol=1e-13) and _agree(grads, ref_plain)
+    for check in (catalog.check_central, catalog.check_directional, catalog.check_complex, catalog.check_autodiff):
+        r = check(mu)
+        assert r.detected and r.crash and r.note.startswith(study.NON_FINITE), (check.__name__, r)
 
 
 @pytest.mark.parametrize("name", RUNNING_MUTANTS)
@@ -113,10 +145,162 @@ def test_kind_matches_behaviour(name):
     assert result.detected == (mu.kind in ("gradient", "cost-only")), result.note
     problem = catalog.judge_problem(mu)
     J, grads = mu(*_copy(problem))
-    J_ref, ref = backprop.cost_and_grad(*problem)
+    J_ref, ref = backprop.cost_and_grad(*problem, **mu.units)
     if mu.kind in ("cost-only", "contract"):
         assert _agree(grads, ref)
         assert math.isclose(J, J_ref, rel_tol=1e-13) == (mu.kind == "contract")
+
+
+# --- the mutants of the other units ------------------------------------------------------------------
+
+
+def test_the_sigmoid_catalog_is_unchanged():
+    """The 33 mutants of the default network come first, on the default network with its judging
+    problems; at least 10 of the others live on other units, each on units gradtrio has, each with
+    its control. (That the 33 compute what they did, bit for bit, was checked against the catalog
+    before the units, on 150 drawn problems and their judging problems.)"""
+    for name in SIGMOID_MUTANTS:
+        mu = CATALOG[name]
+        assert mu.units == {"activation": "sigmoid", "output": "sigmoid"} and mu.judge_logit_shift == 0.0
+    assert catalog.CONTROLS["sigmoid", "sigmoid"] is CONTROL
+    assert len(UNIT_MUTANTS) >= 10
+    assert sum((CATALOG[n].activation, CATALOG[n].output) != ("sigmoid", "sigmoid") for n in UNIT_MUTANTS) >= 10
+    for name in UNIT_MUTANTS:
+        mu = CATALOG[name]
+        assert mu.activation in ACTIVATIONS and mu.output in OUTPUTS, name
+        assert catalog.CONTROLS[mu.activation, mu.output].units == mu.units
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.data())
+@pytest.mark.parametrize("units", UNIT_COMBINATIONS, ids=[f"{a}-{o}" for a, o in UNIT_COMBINATIONS])
+def test_control_is_backprop_on_every_network(units, data):
+    """With every switch off, the catalog's implementation is gradtrio.backprop on every network."""
+    from gradtrio.testing.strategies import layer_sizes
+
+    sizes = st.tuples(layer_sizes(1, 3, 1, 5), st.integers(2, 5)).map(lambda t: t[0] + (t[1],))  # softmax: K >= 2
+    p = data.draw(problems(sizes=sizes, regime=st.just("random")))
+    activation, output = units
+    mu = _control(activation, output)
+    J, grads = mu(p.thetas, p.X, p.Y, p.lam)
+    J_ref, ref = backprop.cost_and_grad(p.thetas, p.X, p.Y, p.lam, activation=activation, output=output)
+    assert math.isclose(J, J_ref, rel_tol=tolerance(p.X.dtype, "backprop", "backprop").rtol, abs_tol=1e-300)
+    assert _agree(grads, ref, p.X.dtype)
+    Jc = mu.cost([t.astype(complex) for t in p.thetas], p.X, p.Y, p.lam)
+    assert math.isclose(Jc.real, J_ref, rel_tol=1e-12, abs_tol=1e-300)
+
+
+@pytest.mark.parametrize("units", UNIT_COMBINATIONS, ids=[f"{a}-{o}" for a, o in UNIT_COMBINATIONS])
+def test_control_passes_every_single_problem_checker_on_every_network(units):
+    """No false alarm on the correct algorithm of any network, on the judging problem."""
+    mu = _control(*units)
+    for check in (catalog.check_central, catalog.check_directional, catalog.check_complex,
+                  catalog.check_autodiff, catalog.check_known_values):
+        r = check(mu)
+        assert not r.detected, (check.__name__, r.note)
+
+
+def test_softmax_control_passes_on_the_overflow_problem():
+    """The judging problem of softmax_no_max_shift (logits past 709) is no false alarm for the correct,
+    max-shifted softmax."""
+    mu = dataclasses.replace(catalog.CONTROLS["sigmoid", "softmax"],
+                             judge_logit_shift=CATALOG["softmax_no_max_shift"].judge_logit_shift)
+    for check in (catalog.check_central, catalog.check_directional, catalog.check_complex, catalog.check_autodiff):
+        r = check(mu)
+        assert not r.detected, (check.__name__, r.note)
+
+
+def _hidden_z(p, activation):
+    """Every hidden pre-activation of problem ``p`` on a network of ``activation`` hidden units."""
+    from gradtrio.model import Architecture, forward
+
+    arch = Architecture(tuple([p.X.shape[1]] + [T.shape[0] for T in p.thetas]), activation)
+    return np.concatenate([z.ravel() for z in forward(arch, p.thetas, p.X, keep=True).zs])
+
+
+#: What a drawn problem must have for each hidden-unit bug to show: a pre-activation on the branch where
+#: the wrong derivative differs from the right one (everywhere but 0 for the others).
+_BRANCH = {"leaky_slope_forgotten": lambda z: z < 0, "elu_prime_alpha": lambda z: z < 0,
+           "elu_prime_exp_everywhere": lambda z: z > 0, "relu_prime_from_output": lambda z: (z > 0) & (z != 1)}
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.data())
+@pytest.mark.parametrize("name", UNIT_MUTANTS)
+def test_every_unit_mutant_is_wrong_on_drawn_problems(name, data):
+    """On problems drawn with one hidden layer (where its bug can show: with more, dead ReLUs downstream
+    can zero the gradient it changes), weights and inputs uniform in [-1, 1] (with tiny weights,
+    1 - z² is 1 - tanh² z to rounding: the bug is really not there), each mutant of the other units
+    differs from gradtrio.backprop on its network as its kind says: 'gradient': the gradient (beyond
+    rounding) and not the cost; 'cost-only': the cost and not the gradient; 'crash': NaN or inf once the
+    logits pass the overflow (every logit shifted by its judging shift), and right below it."""
+    from hypothesis import assume
+
+    from gradtrio.testing.strategies import layer_sizes
+
+    mu = CATALOG[name]
+    sizes = data.draw(st.tuples(layer_sizes(2, 2, 2, 5), st.integers(2, 4)).map(lambda t: t[0] + (t[1],)))
+    p = data.draw(problems(sizes=st.just(sizes), m=st.integers(2, 6), weight_scale=st.just(1.0),
+                           x_scale=st.just(1.0), regime=st.just("random")))
+    if name in _BRANCH:
+        assume(np.any(_BRANCH[name](_hidden_z(p, mu.activation))))
+    J_ref, ref = backprop.cost_and_grad(*p, **mu.units)
+    J, grads = mu(*_copy(p))
+    tol = tolerance(p.X.dtype, "backprop", "backprop")
+    same_cost = math.isclose(J, J_ref, rel_tol=tol.rtol, abs_tol=1e-300)
+    if mu.kind == "gradient":
+        assert same_cost and not _agree(grads, ref, p.X.dtype)
+    elif mu.kind == "cost-only":
+        assert not same_cost and _agree(grads, ref, p.X.dtype)
+    else:
+        assert mu.kind == "crash" and same_cost and _agree(grads, ref, p.X.dtype)  # below the overflow: right
+        thetas = [t.copy() for t in p.thetas]
+        thetas[-1][:, 0] += mu.judge_logit_shift
+        J, grads = mu(thetas, p.X, p.Y, p.lam)
+        assert not np.isfinite(J) and not np.all(np.isfinite(grads[-1]))
+
+
+def test_a_mutant_stands_in_for_backprop_on_its_own_network_only():
+    """It takes backprop's activation= and output= (a test may monkeypatch it in), naming its own network;
+    another network is refused in one line that says which it lives on."""
+    mu = CATALOG["tanh_prime_from_z"]
+    problem = catalog.judge_problem(mu)
+    J, grads = mu(*problem)
+    J2, grads2 = mu(*problem, activation="tanh", output="sigmoid")
+    assert J2 == J and all(np.array_equal(a, b) for a, b in zip(grads, grads2))
+    assert mu.cost(*problem, activation=["tanh"]) == mu.cost(*problem)
+    for units in ({"activation": "sigmoid"}, {"output": "identity"}, {"activation": ["tanh", "relu"]}):
+        with pytest.raises(ValueError, match="lives on tanh, sigmoid output networks"):
+            mu(*problem, **units)
+        with pytest.raises(ValueError, match="lives on tanh"):
+            mu.cost(*problem, **units)
+
+
+@pytest.mark.parametrize("name", UNIT_MUTANTS)
+def test_checkers_run_each_mutant_on_its_own_network(name, monkeypatch):
+    """compare_gradients and the JAX cost are called with the mutant's activation= and output=."""
+    import gradtrio.check
+
+    mu = CATALOG[name]
+    seen = []
+    real_compare, real_cost = gradtrio.check.compare_gradients, autodiff.cost
+
+    def compare(*args, **kw):
+        seen.append(("compare_gradients", kw.get("activation"), kw.get("output")))
+        return real_compare(*args, **kw)
+
+    def jax_cost(*args, **kw):
+        seen.append(("autodiff.cost", kw.get("activation"), kw.get("output")))
+        return real_cost(*args, **kw)
+
+    monkeypatch.setattr(gradtrio.check, "compare_gradients", compare)
+    monkeypatch.setattr(autodiff, "cost", jax_cost)
+    if mu.kind == "crash":  # NaN on its judging problem: judged before any reference; below, the references
+        mu = dataclasses.replace(mu, judge_logit_shift=0.0)
+    catalog.check_autodiff(mu)
+    catalog.three_way_failure(mu, catalog.judge_problem(mu))
+    assert seen and set(seen) == {("compare_gradients", mu.activation, mu.output),
+                                  ("autodiff.cost", mu.activation, mu.output)}
 
 
 # --- what catches what ---------------------------------------------------------------------------
@@ -144,7 +328,8 @@ def test_cost_mutants_are_invisible_to_self_consistency_but_caught_by_known_valu
 
 @pytest.mark.parametrize("name", sorted(CATALOG))
 def test_known_values_catch_every_mutant(name):
-    assert catalog.known_value_failures(CATALOG[name])
+    mu = CATALOG[name]
+    assert catalog.known_value_failures(mu, **mu.units)
 
 
 @pytest.mark.parametrize("fn", [backprop.cost_and_grad, backprop.cost_and_grad_loop, autodiff.cost_and_grad],
@@ -152,6 +337,37 @@ def test_known_values_catch_every_mutant(name):
 def test_known_values_hold_for_every_correct_implementation(fn):
     """The hand-worked and printed values are right: three independent implementations reproduce them."""
     assert catalog.known_value_failures(fn) == []
+
+
+@pytest.mark.parametrize("fn", [backprop.cost_and_grad, backprop.cost_and_grad_loop, autodiff.cost_and_grad],
+                         ids=["backprop", "loop", "autodiff"])
+@pytest.mark.parametrize("units", UNIT_COMBINATIONS, ids=[f"{a}-{o}" for a, o in UNIT_COMBINATIONS])
+def test_known_values_of_every_unit_hold_for_every_correct_implementation(fn, units):
+    """The chain rule worked by hand with the textbook g and g' (known_values.TEXTBOOK_UNITS) is what
+    backprop, its loop and JAX compute on every network; with its own control, so is the catalog's."""
+    activation, output = units
+    cases = catalog.known_value_cases(activation, output)
+    assert len(cases) == (5 if units == ("sigmoid", "sigmoid") else 3 if output == "softmax" else 2)
+    assert catalog.known_value_failures(lambda *p: fn(*p, activation=activation, output=output), *units) == []
+    assert catalog.known_value_failures(_control(*units), *units) == []
+
+
+def test_textbook_units_hold_their_defining_identities():
+    """The textbook table against identities it was not written from: tanh z = 2σ(2z) − 1,
+    softplus' = σ, GELU(z) − GELU(−z) = z, ELU(z) = leaky ReLU(z) = ReLU(z) for z > 0, and g'(z) against
+    a central difference of g (h = 1e-6, error O(h²) ≈ 1e-12, far below the 1e-8 allowed)."""
+    from gradtrio.catalog.known_values import TEXTBOOK_UNITS as T
+
+    for z in (-1.3, -0.5, 0.5, 2.0):
+        assert math.isclose(T["tanh"](z)[0], 2 * T["sigmoid"](2 * z)[0] - 1, rel_tol=1e-14)
+        assert math.isclose(T["softplus"](z)[1], T["sigmoid"](z)[0], rel_tol=1e-14)
+        assert math.isclose(T["gelu"](z)[0] - T["gelu"](-z)[0], z, rel_tol=1e-14, abs_tol=1e-15)
+        for name, unit in T.items():
+            h, gp = 1e-6, unit(z)[1]
+            fd = (unit(z + h)[0] - unit(z - h)[0]) / (2 * h)
+            assert math.isclose(gp, fd, rel_tol=1e-8, abs_tol=1e-9), (name, z, gp, fd)
+    for name in ("relu", "leaky_relu", "elu", "identity"):
+        assert T[name](0.7)[0] == 0.7 and T[name](0.7)[1] == 1.0
 
 
 def test_hand_worked_net_uses_the_course_sigmoid_gradient_values():
@@ -185,13 +401,18 @@ def table():
                                    max_examples=catalog.QUICK_BUDGET["max_examples"])
 
 
-def test_table_control_row_has_no_false_alarm(table):
-    assert table[0].name.startswith("(control")
-    assert not any(r.detected for r in table[0].results.values()), table[0].results
+def test_table_control_rows_have_no_false_alarm(table):
+    """One control per network a mutant lives on, first; none flagged by any checker."""
+    controls = [r for r in table if r.control]
+    assert table[: len(controls)] == controls and table[0].name == "(control: correct)"
+    nets = {(mu.activation, mu.output) for mu in CATALOG.values()}
+    assert {(r.activation, r.output) for r in controls} == nets == set(catalog.CONTROLS)
+    for row in controls:
+        assert not any(r.detected for r in row.results.values()), (row.name, row.results)
 
 
 def test_table_rows_match_the_catalog(table):
-    rows = {r.name: r for r in table[1:]}
+    rows = {r.name: r for r in table if not r.control}
     assert list(rows) == list(CATALOG)
     for name, row in rows.items():
         res, kind = row.results, CATALOG[name].kind
@@ -200,9 +421,13 @@ def test_table_rows_match_the_catalog(table):
             assert not (res["central"].detected or res["complex"].detected), name
             assert "wrote into its arguments" in res["known values"].note, name
             continue
-        assert res["autodiff"].detected and res["hypothesis"].detected and res["known values"].detected, name
+        assert (row.activation, row.output) == (CATALOG[name].activation, CATALOG[name].output)
+        assert res["autodiff"].detected and res["known values"].detected, name
+        # The overflow needs logits past 709, which the study's draws (weights and inputs in [-1, 1])
+        # never reach: Hypothesis misses it there, as the table shows.
+        assert res["hypothesis"].detected == (name != "softmax_no_max_shift"), name
         if kind == "crash":
-            assert all(r.detected for r in res.values()), name
+            assert all(r.detected for c, r in res.items() if c != "hypothesis"), name
             assert res["central"].crash and res["complex"].crash, name
             continue
         if kind == "cost":
@@ -242,7 +467,8 @@ def test_cli_json(capsys):
 
 
 def test_cli_exit_status_on_a_false_alarm(monkeypatch, capsys):
-    monkeypatch.setattr(study, "CONTROL", CATALOG["output_delta_sign"])  # detection_table's control row
+    controls = {**catalog.CONTROLS, ("sigmoid", "sigmoid"): CATALOG["output_delta_sign"]}
+    monkeypatch.setattr(study, "CONTROLS", controls)  # detection_table's control row
     assert mutants_cli.run_from_cli(_args("--quick", "--seeds", "1", "--only", "gprime_missing")) == 1
     assert "FALSE ALARM" in capsys.readouterr().out
 
@@ -260,12 +486,18 @@ def test_gradtrio_command_registers_mutants(capsys):
     assert "`output_delta_sign`" in out and "| mutant |" in out
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(st.sampled_from(sorted(CATALOG)))
 def test_mutant_validates_inputs_like_backprop(name):
-    thetas, X, Y, lam = catalog.judge_problem(CATALOG[name])
-    with pytest.raises(ValueError, match="one-hot"):
-        CATALOG[name](thetas, X, Y[:, :-1], lam)
+    mu = CATALOG[name]
+    thetas, X, Y, lam = catalog.judge_problem(mu)
+    with pytest.raises(ValueError, match="real targets" if mu.output == "identity" else "one-hot"):
+        mu(thetas, X, Y[:, :-1], lam)
+    with pytest.raises(ValueError) as mine:
+        mu(thetas, X, Y[:, :-1], lam)
+    with pytest.raises(ValueError) as ref:
+        backprop.cost_and_grad(thetas, X, Y[:, :-1], lam, **mu.units)
+    assert str(mine.value) == str(ref.value)
 
 
 # --- the former module gradtrio.mutants --------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 
 from .catalog.bugs import CATALOG as CATALOG
 from .catalog.bugs import CONTROL as CONTROL
+from .catalog.bugs import CONTROLS as CONTROLS
 from .catalog.bugs import DEBUG_SIZES as DEBUG_SIZES
 from .catalog.bugs import JUDGE_LAM as JUDGE_LAM
 from .catalog.bugs import JUDGE_M as JUDGE_M
@@ -54,6 +55,7 @@ __all__ = [
     "Mutant",
     "CATALOG",
     "CONTROL",
+    "CONTROLS",
     "CheckResult",
     "CHECKERS",
     "KNOWN_VALUE_CASES",

@@ -12,6 +12,7 @@
 
 from .bugs import CATALOG as CATALOG
 from .bugs import CONTROL as CONTROL
+from .bugs import CONTROLS as CONTROLS
 from .bugs import DEBUG_SIZES as DEBUG_SIZES
 from .bugs import JUDGE_LAM as JUDGE_LAM
 from .bugs import JUDGE_M as JUDGE_M
@@ -22,6 +23,7 @@ from .counting import Counted as Counted
 from .counting import FlatProblem as FlatProblem
 from .known_values import KNOWN_VALUE_CASES as KNOWN_VALUE_CASES
 from .known_values import KnownValueCase as KnownValueCase
+from .known_values import known_value_cases as known_value_cases
 from .known_values import known_value_failures as known_value_failures
 from .study import CHECKERS as CHECKERS
 from .study import FULL_BUDGET as FULL_BUDGET
@@ -34,6 +36,7 @@ from .study import check_complex as check_complex
 from .study import check_directional as check_directional
 from .study import check_known_values as check_known_values
 from .study import checkers as checkers
+from .study import control_name as control_name
 from .study import detection_table as detection_table
 from .study import examples_to_failure as examples_to_failure
 from .study import judge_problem as judge_problem
@@ -43,6 +46,7 @@ __all__ = [
     "CATALOG",
     "KINDS",
     "CONTROL",
+    "CONTROLS",
     "DEBUG_SIZES",
     "JUDGE_LAM",
     "JUDGE_M",
@@ -52,6 +56,7 @@ __all__ = [
     "FlatProblem",
     "KNOWN_VALUE_CASES",
     "KnownValueCase",
+    "known_value_cases",
     "known_value_failures",
     "CHECKERS",
     "FULL_BUDGET",
@@ -64,6 +69,7 @@ __all__ = [
     "check_directional",
     "check_known_values",
     "checkers",
+    "control_name",
     "detection_table",
     "examples_to_failure",
     "judge_problem",

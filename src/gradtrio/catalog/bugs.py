@@ -44,7 +44,8 @@ from numpy.typing import ArrayLike
 
 from ..backprop import sigmoid
 from ..model import Architecture, cost, forward, validate
-from ..model.activations import complex_softplus
+from ..model.activations import ELU_ALPHA, complex_softplus
+from ..model.activations import activation as unit_named
 from ..model.forward import penalty
 from ..model.validate import check_problem
 
@@ -54,6 +55,7 @@ __all__ = [
     "Mutant",
     "CATALOG",
     "CONTROL",
+    "CONTROLS",
     "DEBUG_SIZES",
     "SQUARE_SIZES",
     "JUDGE_LAM",
@@ -75,6 +77,10 @@ JUDGE_LAM = 3.0
 JUDGE_M = 5
 
 
+#: The logit shift of the judging problem of ``softmax_no_max_shift``: e^z overflows past z ≈ 709.8
+#: (log of the largest float64); 800 is past it, and the max-shifted softmax does not see the shift.
+SOFTMAX_OVERFLOW_SHIFT = 800.0
+
 #: The value of a hidden layer's bias unit when the sigmoid is applied after the column of ones is
 #: added (``a2 = sigmoid([ones, z2])``): g(1) instead of 1.
 SIGMOID_OF_ONE = 1.0 / (1.0 + np.exp(-1.0))
@@ -95,6 +101,8 @@ def _backprop(
     bug: str | None = None,
     *,
     with_grad: bool = True,
+    activation: str = "sigmoid",
+    output: str = "sigmoid",
 ) -> tuple[Any, list[np.ndarray] | None]:
     """Vectorized backprop on validated arrays, with at most one classic bug switched on.
 
@@ -114,6 +122,10 @@ def _backprop(
         A key of :data:`CATALOG`, or None for the correct algorithm.
     with_grad : bool
         False: the cost only (complex-safe; this is what finite differences differentiate).
+    activation : str
+        The hidden units, one name for all hidden layers (:data:`gradtrio.model.ACTIVATIONS`).
+    output : str
+        The output unit and its loss (:data:`gradtrio.model.OUTPUTS`).
 
     Returns
     -------
@@ -137,7 +149,7 @@ def _backprop(
         lam = 1.0
     if bug == "m_from_wrong_axis":  # BUG: m, n = X.shape swapped: m is the number of inputs
         m = X.shape[1]
-    arch = Architecture((X.shape[1],) + tuple(T.shape[0] for T in mats))
+    arch = Architecture((X.shape[1],) + tuple(T.shape[0] for T in mats), activation, output)
     # BUG sigmoid_after_bias: a(l) = sigmoid([1, z(l)]): every hidden bias unit is g(1), not 1
     bias_unit = SIGMOID_OF_ONE if bug == "sigmoid_after_bias" else 1.0
     run = mats if bias_unit == 1.0 else [T if l == 0 else np.concatenate([bias_unit * T[:, :1], T[:, 1:]], axis=1)
@@ -163,6 +175,17 @@ def _backprop(
         J = np.sum(Y * complex_softplus(-fw.logits)) / m + lam / (2 * m) * P
     if bug == "cost_mean_over_outputs":  # BUG: np.mean(...) over the m x K matrix: the cost divided by mK
         J = data / K + lam / (2 * m) * P
+    if bug == "cost_squared_error_half_missing":  # BUG: J = (1/m) Σ (h - y)², the ½ of ½‖h - y‖² dropped
+        J = 2 * data + lam / (2 * m) * P
+    if bug == "cost_squared_error_with_ce_delta":  # BUG: J = (1/2m) Σ (g(z) - y)², δ(L) left as h - y
+        R = arch.out.value(fw.logits) - Y
+        J = 0.5 * np.sum(R * R) / m + lam / (2 * m) * P
+    if bug == "softmax_probs_in_binary_cross_entropy":  # BUG: -Σ [y log p + (1-y) log(1-p)], p = softmax(z)
+        p = arch.out.value(fw.logits)
+        J = -np.sum(Y * np.log(p) + (1 - Y) * np.log(1 - p)) / m + lam / (2 * m) * P
+    if bug == "softmax_no_max_shift":  # BUG: log Σ e^z without subtracting max z: e^z overflows for z > 709
+        with np.errstate(over="ignore", invalid="ignore"):  # NumPy warns and goes on with inf/nan: so here
+            J = (np.sum(np.log(np.sum(np.exp(fw.logits), axis=1))) - np.sum(Y * fw.logits)) / m + lam / (2 * m) * P
     if not with_grad:
         return J, None
 
@@ -177,6 +200,16 @@ def _backprop(
         delta = H - (_labels_of(Y) + 1.0)[:, None]
     if bug == "output_delta_times_gprime":  # BUG: δ(L) = (a(L) - y) .* g'(z(L)), the squared error's δ
         delta = (H - Y) * (H * (1 - H))
+    if bug == "squared_error_grad_doubled":  # BUG: δ(L) = 2(h - y), the derivative of ‖h - y‖², not of ½‖h - y‖²
+        delta = 2 * (H - Y)
+    if bug == "output_delta_times_hidden_gprime":  # BUG: the hidden layers' g'(z) applied at the output too
+        delta = (H - Y) * unit_named(activation).derivative(fw.logits)
+    if bug == "softmax_jacobian_diagonal":  # BUG: δ(L) = ∂J/∂h .* h(1 - h): the softmax's Jacobian as diagonal
+        delta = (-Y / H) * (H * (1 - H))
+    if bug == "softmax_no_max_shift":  # BUG: e^z / Σ e^z unshifted: inf / inf = nan where some z > 709
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(fw.logits)
+            delta = e / e.sum(axis=1, keepdims=True) - Y
     grads: list[np.ndarray] = [np.empty(0)] * len(mats)
     for l in range(len(mats) - 1, -1, -1):
         T = mats[l]
@@ -222,8 +255,26 @@ def _backprop(
         elif bug == "sigmoid_gradient_of_a":  # BUG: sigmoidGradient(a) instead of sigmoidGradient(z)
             g = sigmoid(a[l])
             delta = back * (g * (1 - g))
-        else:
+        elif bug == "tanh_prime_from_z":  # BUG: tanh' written 1 - z² instead of 1 - a²
+            delta = back * (1 - z[l - 1] * z[l - 1])
+        elif bug == "tanh_prime_sigmoid_kept":  # BUG: a(1 - a), the sigmoid's g', kept after switching to tanh
             delta = back * (a[l] * (1 - a[l]))
+        elif bug in ("relu_prime_from_output", "softplus_prime_is_softplus"):  # BUG: g'(z) written as g(z)
+            delta = back * a[l]
+        elif bug == "leaky_slope_forgotten":  # BUG: leaky ReLU's g' = (z > 0): the slope 0.01 dropped for z < 0
+            delta = back * (z[l - 1] > 0)
+        elif bug == "elu_prime_exp_everywhere":  # BUG: ELU's g' = α e^z on both branches
+            delta = back * (ELU_ALPHA * np.exp(z[l - 1]))
+        elif bug == "elu_prime_alpha":  # BUG: ELU's g' = α for z <= 0 (the slope of αz) instead of α e^z
+            delta = back * np.where(z[l - 1] > 0, 1.0, ELU_ALPHA)
+        elif bug == "gelu_prime_pdf_term_missing":  # BUG: GELU's g' = Φ(z): the z φ(z) term of (z Φ(z))' dropped
+            from scipy.special import erfc
+
+            delta = back * (0.5 * erfc(-z[l - 1] / np.sqrt(2.0)))
+        else:
+            unit = arch.hidden[l - 1]
+            delta = back * (unit.derivative(z[l - 1]) if unit.derivative_from_output is None
+                            else unit.derivative_from_output(a[l]))
     return J, grads
 
 
@@ -249,6 +300,17 @@ class Mutant:
         Layer sizes of the problem the single-problem checkers judge it on.
     judge_m : int
         Its number of examples (labels ``i mod K``: m < K leaves classes absent).
+    activation : str
+        The hidden units of the networks the bug lives on (one name for every hidden layer, a key of
+        :data:`gradtrio.model.ACTIVATIONS`): the mutant computes that network, and every checker
+        judges it as that network (``activation=`` of :func:`gradtrio.check.compare_gradients`).
+    output : str
+        The output unit and its loss (a key of :data:`gradtrio.model.OUTPUTS`), likewise.
+    judge_logit_shift : float
+        Added to the output layer's bias column in the judging problem (0: the course's problem): a
+        softmax bug that shows only on large logits (overflow) is judged where they are large, on a
+        problem whose correct cost and gradient are those of the course's (the softmax and its
+        cross-entropy are invariant under a shift of every logit, and the penalty leaves biases out).
     """
 
     name: str | None
@@ -258,13 +320,40 @@ class Mutant:
     needs: tuple[str, ...] = ()
     judge_sizes: tuple[int, ...] = DEBUG_SIZES
     judge_m: int = JUDGE_M
+    activation: str = "sigmoid"
+    output: str = "sigmoid"
+    judge_logit_shift: float = 0.0
+
+    @property
+    def units(self) -> dict[str, str]:
+        """``{"activation": ..., "output": ...}``: the keywords that name its network to gradtrio's functions."""
+        return {"activation": self.activation, "output": self.output}
+
+    @property
+    def network(self) -> str:
+        """Its units in a few words, e.g. ``"tanh, sigmoid output"`` (``"sigmoid, sigmoid output"`` by default)."""
+        return f"{self.activation}, {self.output} output"
+
+    def _check_units(self, activation: str | Sequence[str] | None, output: str | None) -> None:
+        """Refuse a network other than the mutant's (``None``: its own)."""
+        names = [] if activation is None else [activation] if isinstance(activation, str) else list(activation)
+        if any(n != self.activation for n in names) or output not in (None, self.output):
+            asked = f"{', '.join(names) or self.activation}, {output or self.output} output"
+            raise ValueError(f"the mutant {self.name or 'control'!r} lives on {self.network} networks; "
+                             f"got activation={activation!r}, output={output!r} ({asked})")
 
     def cost_and_grad(
-        self, thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0
+        self, thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, *,
+        activation: str | Sequence[str] | None = None, output: str | None = None,
     ) -> tuple[float, list[np.ndarray]]:
-        """The mutant's cost and gradient; see :func:`gradtrio.backprop.cost_and_grad`."""
-        pb, mats = validate(thetas, X, Y, lam)
-        J, grads = _backprop(mats, pb.X, pb.Y, pb.lam, self.name)
+        """The mutant's cost and gradient; see :func:`gradtrio.backprop.cost_and_grad`.
+
+        ``activation`` and ``output`` are accepted as :mod:`gradtrio.backprop` takes them (so a mutant
+        stands in for it): they must name the mutant's own network (:attr:`units`), None for it.
+        """
+        self._check_units(activation, output)
+        pb, mats = validate(thetas, X, Y, lam, activations=self.activation, output=self.output)
+        J, grads = _backprop(mats, pb.X, pb.Y, pb.lam, self.name, activation=self.activation, output=self.output)
         if self.name == "params_mutated_through_view":  # the caller's own arrays, as a view would change them
             for t in thetas:
                 if isinstance(t, np.ndarray) and t.flags.writeable and t.ndim == 2:
@@ -273,22 +362,30 @@ class Mutant:
 
     __call__ = cost_and_grad
 
-    def cost(self, thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> Any:
+    def cost(self, thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, *,
+             activation: str | Sequence[str] | None = None, output: str | None = None) -> Any:
         """The mutant's own cost, the function its finite-difference checks differentiate.
 
-        Complex ``thetas`` give a complex cost (the complex step); real ones a float.
+        Complex ``thetas`` give a complex cost (the complex step); real ones a float. ``activation``
+        and ``output``: as in :meth:`cost_and_grad`.
         """
-        mats, X, Y, lam = check_problem(thetas, X, Y, lam, allow_complex=True)
+        from ..model import output as output_unit
+
+        self._check_units(activation, output)
+        mats, X, Y, lam = check_problem(thetas, X, Y, lam, allow_complex=True,
+                                        targets=output_unit(self.output).targets)
         dtype = np.result_type(X, *mats)
         real = np.finfo(dtype).dtype  # float64 for complex128
         J, _ = _backprop([T.astype(dtype, copy=False) for T in mats], X.astype(dtype, copy=False),
-                         Y.astype(real, copy=False), lam, self.name, with_grad=False)
+                         Y.astype(real, copy=False), lam, self.name, with_grad=False, **self.units)
         return J if np.iscomplexobj(J) else float(J)
 
 
 def _m(name: str, description: str, where: str, kind: Kind = "gradient", needs: tuple[str, ...] = (),
-       judge_sizes: tuple[int, ...] = DEBUG_SIZES, judge_m: int = JUDGE_M) -> tuple[str, Mutant]:
-    return name, Mutant(name, description, where, kind, needs, judge_sizes, judge_m)
+       judge_sizes: tuple[int, ...] = DEBUG_SIZES, judge_m: int = JUDGE_M, *, activation: str = "sigmoid",
+       output: str = "sigmoid", judge_logit_shift: float = 0.0) -> tuple[str, Mutant]:
+    return name, Mutant(name, description, where, kind, needs, judge_sizes, judge_m, activation, output,
+                        judge_logit_shift)
 
 
 #: The correct algorithm (no bug switched on): the control row, which every checker must pass.
@@ -370,5 +467,63 @@ CATALOG: dict[str, Mutant] = dict([
     _m("params_mutated_through_view", "Θ[:, 0] = 0 on a view changes the caller's parameters",
        "regularization: Theta1 = nn_params[...].reshape(...); Theta1[:, 0] = 0 writes into nn_params",
        "contract"),
+    # Bugs of the other units: each lives on a network of the units it names (Mutant.activation, .output).
+    _m("tanh_prime_from_z", "tanh' written 1 - z² instead of 1 - a² (a = tanh z)",
+       "hidden-layer δ: the identity tanh'(z) = 1 - tanh²(z) written with the pre-activation",
+       needs=("hidden layer",), activation="tanh"),
+    _m("tanh_prime_sigmoid_kept", "the sigmoid's g' = a(1 - a) kept on a tanh layer",
+       "hidden-layer δ: the activation switched to tanh in the forward pass, sigmoidGradient left in backprop",
+       needs=("hidden layer",), activation="tanh"),
+    _m("relu_prime_from_output", "ReLU's g' taken as the output value a = max(z, 0) instead of its sign (z > 0)",
+       "hidden-layer δ: dZ = dA * A where dZ = dA * (A > 0) was meant (the mask's comparison dropped)",
+       needs=("hidden layer",), activation="relu"),
+    _m("leaky_slope_forgotten", "leaky ReLU's g' = 0 for z < 0: the slope 0.01 forgotten",
+       "hidden-layer δ: ReLU's derivative (z > 0) reused for the leaky ReLU",
+       needs=("hidden layer",), activation="leaky_relu"),
+    _m("elu_prime_exp_everywhere", "ELU's g' = α e^z for every z, also where z > 0 (g' = 1 there)",
+       "hidden-layer δ: the negative branch's derivative written without the np.where",
+       needs=("hidden layer",), activation="elu"),
+    _m("elu_prime_alpha", "ELU's g' = α for z <= 0 instead of α e^z",
+       "hidden-layer δ: the ELU differentiated like a leaky ReLU of slope α",
+       needs=("hidden layer",), activation="elu"),
+    _m("softplus_prime_is_softplus", "softplus' = softplus(z) instead of the sigmoid 1/(1 + e^-z)",
+       "hidden-layer δ: log(1 + e^z) mistaken for an exponential, which is its own derivative",
+       needs=("hidden layer",), activation="softplus"),
+    _m("gelu_prime_pdf_term_missing", "GELU's g' = Φ(z): the z φ(z) term of (z Φ(z))' left out",
+       "hidden-layer δ: the product rule forgotten, GELU differentiated as if Φ were a constant",
+       needs=("hidden layer",), activation="gelu"),
+    _m("squared_error_grad_doubled", "δ(L) = 2(h - y) with the cost ½‖h - y‖²: the gradient off by a factor 2",
+       "output δ: the derivative of (h - y)² taken, the ½ of the cost forgotten", output="identity"),
+    _m("cost_squared_error_half_missing", "J = (1/m)Σ(h - y)²: the ½ of the squared error dropped",
+       "cost: np.mean((h - y)**2) for a gradient derived from ½(h - y)² (the gradient is right)",
+       "cost-only", output="identity"),
+    _m("output_delta_times_hidden_gprime", "δ(L) = (h - y) .* g'(z(L)) with the hidden g' (tanh) on an identity output",
+       "output δ: one backward loop applying the activation's derivative at every layer, the linear output included",
+       activation="tanh", output="identity"),
+    _m("cost_squared_error_with_ce_delta", "cost ½Σ(g(z) - y)²/m with the cross-entropy's δ(L) = h - y",
+       "cost: the quadratic cost of a sigmoid output kept while backprop uses the cross-entropy's δ",
+       "cost-only"),
+    _m("softmax_no_max_shift", "softmax and log-sum-exp without subtracting max z: e^z overflows, inf/inf = nan",
+       "softmax: np.exp(z) / np.exp(z).sum(1) written straight from the formula", "crash", ("logits > 709",),
+       output="softmax", judge_logit_shift=SOFTMAX_OVERFLOW_SHIFT),
+    _m("softmax_probs_in_binary_cross_entropy", "softmax probabilities in the per-output (sigmoid) cross-entropy",
+       "cost: binary_crossentropy on a softmax output (Keras), -Σ y log p + (1-y) log(1-p); δ(L) = p - y",
+       "cost-only", ("K>=2",), output="softmax"),
+    _m("softmax_jacobian_diagonal", "δ(L) = (∂J/∂p) .* p(1 - p): the softmax's Jacobian taken as its diagonal",
+       "output δ: softmax differentiated element-wise like the sigmoid, the cross terms -p_i p_j dropped",
+       needs=("K>=2",), output="softmax"),
 ])
+
+
+def _control(activation: str, output: str) -> Mutant:
+    return Mutant(None, f"no bug: the reference algorithm ({activation}, {output} output)", "-", "gradient",
+                  activation=activation, output=output)
+
+
+#: The correct algorithm on every network a mutant of :data:`CATALOG` lives on, by ``(activation, output)``;
+#: ``CONTROLS["sigmoid", "sigmoid"]`` is :data:`CONTROL`. A mutant is judged against the control of its units.
+CONTROLS: dict[tuple[str, str], Mutant] = {("sigmoid", "sigmoid"): CONTROL}
+for _mu in CATALOG.values():
+    CONTROLS.setdefault((_mu.activation, _mu.output), _control(_mu.activation, _mu.output))
+del _mu
 

@@ -26,6 +26,11 @@ __all__ = [
     "COURSE_SIGMOID_GRADIENT",
     "COURSE_SIGMOID_GRADIENT_ATOL",
     "zero_weights_case",
+    "TEXTBOOK_UNITS",
+    "CHAIN_RULE_Z",
+    "SOFTMAX_SHIFT",
+    "chain_rule_case",
+    "known_value_cases",
     "known_value_failures",
 ]
 
@@ -156,7 +161,8 @@ def _course_case(lam: float, printed: list[float]) -> KnownValueCase:
                           thetas, X, one_hot(y, DEBUG_SIZES[-1]), lam, None, grads, PRINTOUT_RTOL)
 
 
-#: Every known-value case the ``known values`` checker runs.
+#: Every known-value case the ``known values`` checker runs on the default network (sigmoid hidden
+#: layers, sigmoid outputs with the course's cross-entropy).
 KNOWN_VALUE_CASES: list[KnownValueCase] = [
     zero_weights_case(),
     _hand_222_case(0.0),
@@ -166,13 +172,95 @@ KNOWN_VALUE_CASES: list[KnownValueCase] = [
 ]
 
 
-def known_value_failures(fn: Callable[..., tuple[float, list[np.ndarray]]]) -> list[str]:
-    """Run ``fn`` on every known-value case; describe each case it gets wrong.
+def _erf_cdf(z: float) -> float:
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+#: The textbook definitions of each hidden unit and its derivative, z → (g(z), g'(z)), in scalar
+#: ``math`` (written from the definitions, not from :mod:`gradtrio.model.activations`): leaky ReLU of
+#: slope 0.01 and ELU of α = 1 as PyTorch's defaults, GELU in its exact form z Φ(z).
+TEXTBOOK_UNITS: dict[str, Callable[[float], tuple[float, float]]] = {
+    "sigmoid": lambda z: (1 / (1 + math.exp(-z)), math.exp(-z) / (1 + math.exp(-z)) ** 2),
+    "identity": lambda z: (z, 1.0),
+    "tanh": lambda z: (math.tanh(z), 1 / math.cosh(z) ** 2),
+    "relu": lambda z: (max(z, 0.0), 1.0 if z > 0 else 0.0),
+    "leaky_relu": lambda z: (z if z > 0 else 0.01 * z, 1.0 if z > 0 else 0.01),
+    "elu": lambda z: (z if z > 0 else math.expm1(z), 1.0 if z > 0 else math.exp(z)),
+    "softplus": lambda z: (math.log1p(math.exp(z)), 1 / (1 + math.exp(-z))),
+    "gelu": lambda z: (z * _erf_cdf(z), _erf_cdf(z) + z * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)),
+}
+#: The hidden pre-activations of :func:`chain_rule_case`: one unit on each side of 0, away from the kinks
+#: of ReLU and leaky ReLU (so a derivative wrong on either branch shows, and no convention is involved).
+CHAIN_RULE_Z = (0.5, -0.5)
+#: Logit shift of the softmax case that checks stability: far past e^709, where an unshifted
+#: exponential overflows; the softmax and its cross-entropy are invariant under it.
+SOFTMAX_SHIFT = 800.0
+
+
+def chain_rule_case(activation: str, output: str, lam: float, shift: float = 0.0) -> KnownValueCase:
+    """A 2→2→2 net worked by hand for any hidden unit and output, at logits where the output is known.
+
+    One example x = (1, 0) of class 0, given twice (m = 2). Θ(1) = [b | W1], W1 = [[0, 0], [1, 0]],
+    b = (0.5, -1.5): the hidden pre-activations are z = (0.5, -0.5), a = g(z), g'(z) from
+    :data:`TEXTBOOK_UNITS`. Θ(2) = [b2 | W2], W2 = [[1, -1], [0, 1]] (not symmetric), b2 = -W2 a + shift:
+    every logit is ``shift`` (1/2 for the identity output). So h = (1/2, 1/2) for all three outputs:
+    J = 2 log 2 for the sigmoid, log 2 for the softmax whatever the shift, 2·½(1/2)²= 1/4 for the
+    identity with squared error (a logit of 1/2, not 0, where a wrongly applied g'(z) of a hidden unit
+    would often be 1); then
+    δ(3) = h - y; D(2) = δ(3) ⊗ [1, a]; δ(2) = (δ(3) W2) .* g'(z); D(1) = δ(2) ⊗ [1, x]; plus (λ/m)Θ on
+    the non-bias columns and λ/(2m) ΣΘ² in the cost.
+    """
+    activation = "sigmoid" if activation == "logistic" else activation  # scikit-learn's name for it
+    if shift and output != "softmax":
+        raise ValueError(f"only the softmax is invariant under a logit shift; got output {output!r}")
+    unit = TEXTBOOK_UNITS[activation]
+    a = np.array([unit(z)[0] for z in CHAIN_RULE_Z])
+    gp = np.array([unit(z)[1] for z in CHAIN_RULE_Z])
+    W1 = np.array([[0.0, 0.0], [1.0, 0.0]])
+    W2 = np.array([[1.0, -1.0], [0.0, 1.0]])
+    T1 = np.column_stack([np.array(CHAIN_RULE_Z) - W1 @ [1.0, 0.0], W1])
+    logit = shift if output != "identity" else 0.5
+    T2 = np.column_stack([-W2 @ a + logit, W2])
+    X = np.array([[1.0, 0.0], [1.0, 0.0]])
+    Y = np.array([[1.0, 0.0], [1.0, 0.0]])
+    m = 2
+    h, J = {"sigmoid": ((0.5, 0.5), 2 * math.log(2.0)), "softmax": ((0.5, 0.5), math.log(2.0)),
+            "identity": ((0.5, 0.5), 0.25)}[output]
+    d3 = np.array(h) - Y[0]
+    d2 = (d3 @ W2) * gp
+    G1 = np.outer(d2, [1.0, 1.0, 0.0])
+    G2 = np.outer(d3, np.concatenate([[1.0], a]))
+    G1[:, 1:] += lam / m * W1
+    G2[:, 1:] += lam / m * W2
+    J += lam / (2 * m) * (np.sum(W1**2) + np.sum(W2**2))
+    shifted = f", logits +{shift:g}" if shift else ""
+    return KnownValueCase(f"2-2-2 {activation}, {output} output by hand, λ={lam:g}{shifted}",
+                          "chain rule by hand, textbook g and g' at z = ±0.5", [T1, T2], X, Y, lam, float(J),
+                          [G1, G2], CLOSED_FORM_RTOL)
+
+
+def known_value_cases(activation: str = "sigmoid", output: str = "sigmoid") -> list[KnownValueCase]:
+    """The known-value cases of one network: :data:`KNOWN_VALUE_CASES` for the default one (sigmoid,
+    sigmoid output); for any other, :func:`chain_rule_case` at λ = 0 and λ = 1, and for a softmax
+    output also at logits shifted by :data:`SOFTMAX_SHIFT` (where an unshifted softmax overflows)."""
+    if (activation, output) in (("sigmoid", "sigmoid"), ("logistic", "sigmoid")):
+        return KNOWN_VALUE_CASES
+    cases = [chain_rule_case(activation, output, 0.0), chain_rule_case(activation, output, 1.0)]
+    if output == "softmax":
+        cases.append(chain_rule_case(activation, output, 1.0, SOFTMAX_SHIFT))
+    return cases
+
+
+def known_value_failures(fn: Callable[..., tuple[float, list[np.ndarray]]], activation: str = "sigmoid",
+                         output: str = "sigmoid") -> list[str]:
+    """Run ``fn`` on every known-value case of a network; describe each case it gets wrong.
 
     Parameters
     ----------
     fn : callable
-        ``fn(thetas, X, Y, lam) -> (J, grads)``.
+        ``fn(thetas, X, Y, lam) -> (J, grads)``, computing the network of ``activation`` and ``output``.
+    activation, output : str
+        The network whose cases to run (:func:`known_value_cases`); by default the course's.
 
     Returns
     -------
@@ -181,7 +269,7 @@ def known_value_failures(fn: Callable[..., tuple[float, list[np.ndarray]]]) -> l
         so does a write into the arguments: ``fn`` gets copies, so the cases stay as they are.
     """
     out = []
-    for case in KNOWN_VALUE_CASES:
+    for case in known_value_cases(activation, output):
         thetas, X, Y = [t.copy() for t in case.thetas], case.X.copy(), case.Y.copy()
         try:
             J, grads = fn(thetas, X, Y, case.lam)
@@ -192,6 +280,9 @@ def known_value_failures(fn: Callable[..., tuple[float, list[np.ndarray]]]) -> l
         changed += [name for name, a, c in (("X", X, case.X), ("Y", Y, case.Y)) if not np.array_equal(a, c)]
         if changed:
             out.append(f"{case.name}: wrote into its arguments ({', '.join(changed)} changed by the call)")
+        if not (np.isfinite(J) and all(np.all(np.isfinite(G)) for G in grads)):
+            out.append(f"{case.name}: non-finite cost or gradient (J = {J!r}) on a finite problem")
+            continue
         if case.J is not None and not math.isclose(J, case.J, rel_tol=case.rtol, abs_tol=0.0):
             out.append(f"{case.name}: J = {J!r}, expected {case.J!r} ({case.source})")
         if case.grads is not None:

@@ -22,9 +22,9 @@ import numpy as np
 
 from ..network import debug_problem, one_hot, roll
 from ..testing.problem import Problem
-from .bugs import CATALOG, CONTROL, JUDGE_LAM, Mutant
+from .bugs import CATALOG, CONTROL, CONTROLS, JUDGE_LAM, Mutant
 from .counting import FlatProblem
-from .known_values import KNOWN_VALUE_CASES, known_value_failures
+from .known_values import known_value_cases, known_value_failures
 
 __all__ = [
     "CheckResult",
@@ -35,6 +35,7 @@ __all__ = [
     "DetectionRow",
     "judge_problem",
     "judged_on",
+    "control_name",
     "check_central",
     "check_directional",
     "check_complex",
@@ -65,8 +66,8 @@ class CheckResult:
     note : str
         The first failure, briefly (or why nothing was found).
     crash : bool
-        The detection was an exception raised by the code under test (e.g. a shape error), not a
-        wrong number.
+        The detection was an exception raised by the code under test (e.g. a shape error), or a
+        NaN or an inf it returned on a finite problem (an overflow), not a wrong number.
     """
 
     detected: bool
@@ -82,10 +83,41 @@ def judge_problem(mutant: Mutant) -> Problem:
     Returns
     -------
     Problem
-        ``debug_problem`` weights and inputs, one-hot labels ``y_i = i mod K``.
+        ``debug_problem`` weights and inputs, one-hot labels ``y_i = i mod K`` (valid targets for every
+        output: one-hot rows, and real numbers for squared error); the output layer's bias column plus
+        ``mutant.judge_logit_shift`` (every logit shifted by it). The network it is judged as is the
+        mutant's (:attr:`Mutant.units`).
     """
     thetas, X, y = debug_problem(mutant.judge_sizes, mutant.judge_m)
+    if mutant.judge_logit_shift:
+        last = thetas[-1].copy()
+        last[:, 0] += mutant.judge_logit_shift
+        thetas = thetas[:-1] + [last]
     return Problem(thetas, X, one_hot(y, mutant.judge_sizes[-1]), JUDGE_LAM)
+
+
+def _scales(mutant: Mutant, problem: Problem) -> Any:
+    """The rounding scales (:mod:`gradtrio.rounding`) of ``problem`` on the mutant's network."""
+    from ..model import validate
+    from ..rounding import scales_of
+
+    thetas, X, Y, lam = problem
+    return scales_of(*validate(thetas, X, Y, lam, activations=mutant.activation, output=mutant.output))
+
+
+#: How a checker's note starts when the code under test returned NaN or inf (a crash without an exception).
+NON_FINITE = "non-finite"
+
+
+def _non_finite(J: Any, grad: Any) -> str:
+    """'' when the cost and the gradient under test are finite, else what is not.
+
+    Every judging problem is finite, and so are the correct cost and gradient on it: a NaN or an inf
+    from the code under test is a bug (an overflow), and no comparison may pass it (``nan > bound`` is
+    False, so an entry-by-entry test alone would)."""
+    bad = [name for name, v in (("cost", J), ("gradient", grad))
+           if v is not None and not np.all(np.isfinite(np.asarray(v)))]
+    return f"{NON_FINITE} {' and '.join(bad)} on a finite problem (NaN or inf)" if bad else ""
 
 
 def _compare(a: np.ndarray, b: np.ndarray, bound: np.ndarray, sizes: Sequence[int], method: str) -> str:
@@ -119,13 +151,17 @@ def _vs_references(mutant: Mutant, problem: Problem, methods: tuple[str, ...], s
     """
     from .. import autodiff
     from ..check import compare_gradients
-    from ..rounding import rounding_scales
+    from ..network import unroll
 
     thetas, X, Y, lam = problem
     J, grads = mutant(thetas, X, Y, lam)
-    why = _compare_cost(J, autodiff.cost(thetas, X, Y, lam), rounding_scales(thetas, X, Y, lam).cost)
+    why = _non_finite(J, unroll(grads))
+    if why:
+        return why
+    why = _compare_cost(J, autodiff.cost(thetas, X, Y, lam, **mutant.units), _scales(mutant, problem).cost)
     report = compare_gradients(thetas, X, Y, lam, ("code",) + methods, seed=seed,
-                               custom={"code": lambda *_: grads})
+                               custom={"code": lambda *_: grads}, activation=mutant.activation,
+                               output=mutant.output)
     fails = report.failures()
     return "; ".join(filter(None, [why, fails[0].describe() if fails else ""]))
 
@@ -148,13 +184,15 @@ def _full_gradient_check(mutant: Mutant, method: str) -> CheckResult:
     """The mutant's gradient against the full numerical gradient (``method``) of its own cost, entry by
     entry against measured bounds (:mod:`gradtrio.measured`, :mod:`gradtrio.rounding`)."""
     from .. import oracles
-    from ..rounding import rounding_scales
     from ..tolerances import ANALYTIC_SAFETY
 
     problem = judge_problem(mutant)
     c = FlatProblem(*problem, mutant, mutant.cost)
     g = c.grad(c.theta)
-    scales = rounding_scales(*problem)
+    why = _non_finite(None, g)
+    if why:
+        return CheckResult(True, c.calls, why, crash=True)
+    scales = _scales(mutant, problem)
     exact = ANALYTIC_SAFETY * scales.grad_error()
     if method == "complex":  # exact to rounding: its bound is the analytic one
         res = oracles.measure(method, c.cost, c.theta, exact_error=exact)
@@ -179,6 +217,9 @@ def check_directional(mutant: Mutant) -> CheckResult:
 
     c = FlatProblem(*judge_problem(mutant), mutant, mutant.cost)
     g = c.grad(c.theta)
+    why = _non_finite(None, g)
+    if why:
+        return CheckResult(True, c.calls, why, crash=True)
     res = directional_check(c.cost, g, c.theta, k=DIRECTIONS, seed=0)
     off = int(np.sum(res.ratio > 1))
     failed = res.verdict == "fail"
@@ -196,14 +237,15 @@ def check_complex(mutant: Mutant) -> CheckResult:
 def check_autodiff(mutant: Mutant) -> CheckResult:
     """Cost and gradient against ``jax.grad`` of the independently written JAX cost: 2 evaluations."""
     why = _vs_references(mutant, judge_problem(mutant), ("autodiff",))
-    return CheckResult(bool(why), 2, why)
+    return CheckResult(bool(why), 2, why, crash=why.startswith(NON_FINITE))
 
 
 @_guarded
 def check_known_values(mutant: Mutant) -> CheckResult:
-    """Cost and gradient values with an independent source (:data:`KNOWN_VALUE_CASES`)."""
-    fails = known_value_failures(mutant)
-    return CheckResult(bool(fails), len(KNOWN_VALUE_CASES), fails[0] if fails else "")
+    """Cost and gradient values with an independent source, on the mutant's network
+    (:func:`~gradtrio.catalog.known_values.known_value_cases`)."""
+    fails = known_value_failures(mutant, **mutant.units)
+    return CheckResult(bool(fails), len(known_value_cases(**mutant.units)), fails[0] if fails else "")
 
 
 def three_way_failure(mutant: Mutant, problem: Problem, seed: int = 0) -> str:
@@ -273,7 +315,7 @@ def make_hypothesis_checker(seeds: int, max_examples: int) -> Callable[[Mutant],
         found = [n for n, _ in runs if n is not None]
         median = statistics.median([n if n is not None else max_examples for n, _ in runs])
         why = next((w for _, w in runs if w), f"no failure in {max_examples} examples")
-        crash = bool(found) and all(w.startswith("crash") for n, w in runs if n is not None)
+        crash = bool(found) and all(w.startswith(("crash", NON_FINITE)) for n, w in runs if n is not None)
         return CheckResult(len(found) == seeds, int(math.ceil(median)),
                            f"found in {len(found)}/{seeds} seeds; {why}", crash)
 
@@ -317,12 +359,28 @@ class DetectionRow:
     kind: str
     needs: tuple[str, ...]
     judged_on: str
+    activation: str = "sigmoid"
+    output: str = "sigmoid"
     results: dict[str, CheckResult] = field(default_factory=dict)
+
+    @property
+    def control(self) -> bool:
+        """Whether the row is a control (the correct algorithm on some network): a detection is a false alarm."""
+        return self.kind == "-"
 
 
 def judged_on(mutant: Mutant) -> str:
     """The problem the single-problem checkers judge ``mutant`` on, as the table shows it."""
-    return f"{'-'.join(map(str, mutant.judge_sizes))}, m={mutant.judge_m}, λ={JUDGE_LAM:g}"
+    scale = f", logits +{mutant.judge_logit_shift:g}" if mutant.judge_logit_shift else ""
+    return f"{'-'.join(map(str, mutant.judge_sizes))}, m={mutant.judge_m}{scale}, λ={JUDGE_LAM:g}"
+
+
+def control_name(mutant: Mutant) -> str:
+    """The control row's name for the network of ``mutant``: ``"(control: correct)"`` for the default
+    sigmoid network, ``"(control: correct, tanh, identity output)"`` for another."""
+    if (mutant.activation, mutant.output) == (CONTROL.activation, CONTROL.output):
+        return "(control: correct)"
+    return f"(control: correct, {mutant.network})"
 
 
 def detection_table(
@@ -343,7 +401,9 @@ def detection_table(
     seeds, max_examples : int
         The Hypothesis checker's budget.
     include_control : bool
-        Put the correct algorithm first, as a control row (every checker must pass it).
+        Put the correct algorithm first, as control rows (every checker must pass them): one on the
+        default sigmoid network, then one on each other network (:data:`~gradtrio.catalog.bugs.CONTROLS`)
+        that a chosen mutant lives on, so that each mutant's row has the row of its correct network.
     checks : dict, optional
         Column name → checker (``mutant -> CheckResult``); by default :func:`checkers` with the
         given budget. Add columns here to measure another checker on the same catalog.
@@ -356,14 +416,17 @@ def detection_table(
     list of DetectionRow
     """
     chosen = dict(CATALOG if mutants is None else mutants)
+    controls: dict[str, Mutant] = {}
     if include_control:
-        chosen = {"(control: correct)": CONTROL, **chosen}
+        nets = [(CONTROL.activation, CONTROL.output)] + [(mu.activation, mu.output) for mu in chosen.values()]
+        controls = {control_name(CONTROLS[n]): CONTROLS[n] for n in dict.fromkeys(nets)}
+        chosen = {**controls, **chosen}
     checks = checkers(seeds, max_examples) if checks is None else checks
     rows = []
     total, done = len(chosen) * len(checks), 0
     for name, mutant in chosen.items():
-        row = DetectionRow(name, mutant.description, mutant.where, mutant.kind if mutant.name else "-",
-                           mutant.needs, judged_on(mutant))
+        row = DetectionRow(name, mutant.description, mutant.where, "-" if name in controls else mutant.kind,
+                           mutant.needs, judged_on(mutant), mutant.activation, mutant.output)
         for cname, check in checks.items():
             if progress is not None:
                 progress(done, total, name, cname)

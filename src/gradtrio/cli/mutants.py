@@ -33,16 +33,18 @@ def format_table(rows: Sequence[DetectionRow]) -> str:
 
     A cell reads ``caught (n)`` or ``missed (n)``: n is the number of evaluations spent (for
     Hypothesis, the median number of examples to the first failure); ``crash`` marks a detection by
-    an exception rather than a wrong number. On the control row, "caught" would be a false alarm.
+    an exception (or a NaN/inf) rather than a wrong number. On a control row, "caught" would be a
+    false alarm. The network column gives the hidden units and the output the row is computed on
+    (after "shows only with", so that the table's first columns read as before the units).
     """
     names = list(rows[0].results) if rows else []
-    head = ["mutant", "kind", "shows only with"] + names
+    head = ["mutant", "kind", "shows only with", "network"] + names
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         needs = ", ".join(r.needs) or "any problem"
         if r.judged_on != judged_on(CONTROL):  # sizes and m, without the λ every row shares
             needs += f" (judged on {r.judged_on.rsplit(',', 1)[0]})"
-        cells = [f"`{r.name}`" if r.kind != "-" else r.name, r.kind, needs]
+        cells = [f"`{r.name}`" if not r.control else r.name, r.kind, needs, f"{r.activation}, {r.output}"]
         cells += [_cell(r.results[n]) for n in names]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -76,7 +78,9 @@ def _meta(command: str, seeds: int, max_examples: int, seconds: float) -> dict[s
         "command": command,
         "hypothesis_seeds": seeds,
         "hypothesis_max_examples": max_examples,
-        "judge_problems": "course debug net (3-5-3; 4-4-4 for theta_transposed), m=5, λ=3",
+        "judge_problems": ("course debug net (3-5-3; 4-4-4 for theta_transposed), m=5 (2 for "
+                           "onehot_from_present_classes), λ=3, on each mutant's network; logits +800 for "
+                           "softmax_no_max_shift"),
         "machine": (f"{platform.machine()}, {platform.system()} {platform.release()}, "
                     f"Python {platform.python_version()}"),
         "numpy": numpy.__version__,
@@ -103,8 +107,8 @@ def run_from_cli(args: argparse.Namespace,
                  progress: Callable[[int, int, str, str], None] | None = None) -> int:
     """Run ``gradtrio mutants``: print the detection table; exit status 1 on a false alarm.
 
-    A false alarm is a checker flagging the correct algorithm (the control row): the table would
-    then measure nothing. ``progress`` is passed to :func:`gradtrio.catalog.detection_table`.
+    A false alarm is a checker flagging the correct algorithm (a control row, on any of the
+    networks): the table would then measure nothing. ``progress`` is passed to :func:`gradtrio.catalog.detection_table`.
     """
     budget = QUICK_BUDGET if args.quick else FULL_BUDGET
     seeds = args.seeds if args.seeds is not None else budget["seeds"]
@@ -123,8 +127,8 @@ def run_from_cli(args: argparse.Namespace,
         print(f"\n{meta['command']}: {meta['machine']}, numpy {meta['numpy']}, {meta['date']}, "
               f"{meta['seconds']} s. Cells: caught/missed (evaluations; Hypothesis: median examples to "
               f"the first failure over {seeds} seeds, at most {max_examples} each).")
-    control = rows[0].results
-    alarms = [n for n, r in control.items() if r.detected]
+    alarms = [f"{n} ({row.activation}, {row.output})" for row in rows if row.control
+              for n, r in row.results.items() if r.detected]
     if alarms:
         print(f"FALSE ALARM on the correct algorithm: {', '.join(alarms)}")
         return 1
