@@ -35,10 +35,10 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from . import _docs, backprop, oracles
-from .oracles import kink
 from .model import Problem, closures, validate
 from .model import cost as model_cost
 from .network import debug_problem, one_hot, roll, unroll
+from .oracles import branches
 from .rounding import scales_of
 from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, FLOOR_TINY, judged, verdict_of
 
@@ -110,7 +110,7 @@ class _Problem:
         self.eps = float(np.finfo(self.dtype).eps)
         self.evaluations: dict[str, int] = {}
         self.intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self.one_sided: dict[str, kink.OneSided] = {}
+        self.one_sided: dict[str, branches.OneSided] = {}
 
     def analytic_error(self) -> np.ndarray:
         return ANALYTIC_SAFETY * self.scales.grad_error()
@@ -121,10 +121,10 @@ class _Problem:
         perturbations per call); the complex step's bound is the analytic one.
 
         On a network with kinked units (relu, leaky_relu) the entries whose difference stencil moves a
-        hidden pre-activation across a kink (:func:`gradtrio.oracles.kink.stencil_crosses`: computed at
+        hidden pre-activation across a kink (:func:`gradtrio.oracles.branches.stencil_crosses`: computed at
         every point of the stencil) are no derivative: for them the gradient is the convention's
         derivative and ``self.intervals[method]`` the range ``[lo, hi]`` of the one-sided derivatives
-        (:func:`gradtrio.oracles.kink.one_sided_derivatives`), with their rounding bound; the third
+        (:func:`gradtrio.oracles.branches.one_sided_derivatives`), with their rounding bound; the third
         value is their flat indices (None for a network without kinks or the complex step, which takes
         no difference: it chooses each branch by the real part, exact away from a kink, and at an
         exact tie the branch of ``z <= k``, the convention's)."""
@@ -142,9 +142,9 @@ class _Problem:
         grad, error = res.grad, res.error
         if method == "complex" or not kinked:
             return grad, error, None
-        offsets = kink.stencil_offsets(method, res.steps)
-        hit = np.flatnonzero(kink.stencil_crosses(self.problem, self.mats, offsets, self.scales.z_error))
-        sided = kink.one_sided_derivatives(self.problem, self.mats, hit, self.scales)
+        offsets = branches.stencil_offsets(method, res.steps)
+        hit = np.flatnonzero(branches.stencil_crosses(self.problem, self.mats, offsets, self.scales.z_error))
+        sided = branches.one_sided_derivatives(self.problem, self.mats, hit, self.scales)
         grad, error = grad.copy(), error.copy()
         lo, hi = grad.copy(), grad.copy()
         grad[hit], error[hit], lo[hit], hi[hit] = sided.convention, sided.error, sided.lo, sided.hi
@@ -394,7 +394,7 @@ class GradientReport:
         return json.dumps(self.to_dict(), **kw)
 
 
-def _kink_records(sided: kink.OneSided, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+def _kink_records(sided: branches.OneSided, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
     """The kink entries of one method, for :attr:`GradientReport.kink_entries`."""
     from .oracles.probes import suspect_at
 

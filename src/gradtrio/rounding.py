@@ -223,7 +223,8 @@ def scales_of(pb: Problem, mats: Sequence[np.ndarray]) -> RoundingScales:
                                            near_kink(g, zl, err_z, eps), eps))
     out = arch.out
     H = out.value(z)
-    R = out.residual(z, Y64)
+    # H − Y as the course's analysis wrote it for the sigmoid (bit for bit the numbers the study measured)
+    R = H - Y64 if out is SIGMOID_CROSS_ENTROPY else out.residual(z, Y64)
     # S_J is a floor under the cost's *measured* noise, so it counts each term once (no sqrt(n)): the
     # data term's terms, the output logits' own sums |a||W|ᵀ + |b| weighted by how much J moves with
     # them (|∂loss/∂z| = |h − y| for each of the outputs), and the penalty's terms.
