@@ -698,9 +698,10 @@ def run_study(seed: int = 0, quick: bool = False, log: Callable[[str], None] = p
 # ------------------------------------------------------------------------- the new units (--units)
 
 #: The units section: hidden activations (one for all, or one per hidden layer) and outputs. The kinked
-#: ones (relu, leaky_relu, and a relu/tanh mix) are drawn on every kink regime; the smooth ones on the
+#: ones (relu, leaky_relu, a relu/tanh mix, and gelu feeding relu: a smooth unit moves the complex step's
+#: real parts off a kink by O(h²)) are drawn on every kink regime; the smooth ones on the
 #: data as it is.
-KINKED_UNITS = ("relu", "leaky_relu", ("relu", "tanh"))
+KINKED_UNITS = ("relu", "leaky_relu", ("relu", "tanh"), ("gelu", "relu"))
 SMOOTH_UNITS = ("tanh", "elu", "gelu", "softplus", "identity")
 UNIT_OUTPUTS = ("sigmoid", "softmax", "identity")
 #: Kink regimes: ``data`` (the regime's inputs as they are), ``zero`` (a quarter of the examples set

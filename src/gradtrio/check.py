@@ -125,9 +125,10 @@ class _Problem:
         every point of the stencil) are no derivative: for them the gradient is the convention's
         derivative and ``self.intervals[method]`` the range ``[lo, hi]`` of the one-sided derivatives
         (:func:`gradtrio.oracles.branches.one_sided_derivatives`), with their rounding bound; the third
-        value is their flat indices (None for a network without kinks or the complex step, which takes
-        no difference: it chooses each branch by the real part, exact away from a kink, and at an
-        exact tie the branch of ``z <= k``, the convention's)."""
+        value is their flat indices (None for a network without kinks). The complex step chooses each
+        branch by the real part: exact away from a kink, and at an exact tie the branch of ``z <= k``
+        (the convention's) while ``Re z`` stays on it; its kink entries are those where a smooth unit
+        upstream moves ``Re z`` off the kink by O(h²) (computed from its own stencil ``θ + i h e_i``)."""
         kinked = any(g.kinks for g in self.problem.arch.hidden)
         f = (_jax_batched_cost(self.problem) if method == "batched"
              else closures.complex_cost_fn(self.problem))
@@ -140,9 +141,9 @@ class _Problem:
                               step_scale=self.scales.flat_sensitivity(), exact_error=self.analytic_error())
         self.evaluations[method] = res.evaluations
         grad, error = res.grad, res.error
-        if method == "complex" or not kinked:
+        if not kinked:
             return grad, error, None
-        offsets = branches.stencil_offsets(method, res.steps)
+        offsets = 1j * res.steps[:, None] if method == "complex" else branches.stencil_offsets(method, res.steps)
         hit = np.flatnonzero(branches.stencil_crosses(self.problem, self.mats, offsets, self.scales.z_error))
         sided = branches.one_sided_derivatives(self.problem, self.mats, hit, self.scales)
         grad, error = grad.copy(), error.copy()

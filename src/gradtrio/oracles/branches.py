@@ -18,9 +18,12 @@ subgradients at kinks"). For gradtrio's own cost nothing needs guessing:
 A correct gradient lies in ``[lo, hi]``, the range of the left derivative, the right derivative and
 the convention's value (for one unit at a kink, the convention's value is one of the two; when several
 sit at kinks at once, the convention's composite can lie outside ``[left, right]``, and is no bug).
-:mod:`gradtrio.check` judges those entries so. The complex step needs none of this: it branches on
-the real part, exact away from a kink; at an exact tie (``Re z == 0``) ``relu`` and ``leaky_relu`` take
-their ``z <= 0`` branch, the convention's value.
+:mod:`gradtrio.check` judges those entries so. The complex step branches on the real part: exact
+away from a kink; at an exact tie where ``Re z`` stays 0 (only relu, leaky_relu or identity units, or
+none, feed the unit), ``relu`` and ``leaky_relu`` take their ``z <= 0`` branch, the convention's value.
+Where a smooth unit upstream moves ``Re z`` off the kink by O(h²), it takes the branch of that side: one
+of the one-sided derivatives. :func:`stencil_crosses` with the complex offsets finds those entries
+(computed in the complex dtype), and they are judged as the others are.
 """
 
 from __future__ import annotations
@@ -92,7 +95,10 @@ def stencil_crosses(problem: Any, mats: Sequence[np.ndarray], offsets: np.ndarra
     mats : sequence of ndarray
         The weight matrices, in the problem's dtype.
     offsets : ndarray of shape (n, points)
-        :func:`stencil_offsets`.
+        :func:`stencil_offsets`; complex offsets ``i h`` for the complex step, whose branches follow the
+        real parts: they stay exactly on a kink through relu, leaky_relu and identity units, but a
+        smooth unit upstream moves them by O(h²) (``Re g(x + ih) = g(x) − h² g''(x)/2 + ...``), which
+        picks a side.
     z_error : list of ndarray, optional
         :attr:`gradtrio.rounding.RoundingScales.z_error`; by default measured here.
 
@@ -112,13 +118,19 @@ def stencil_crosses(problem: Any, mats: Sequence[np.ndarray], offsets: np.ndarra
     eps = float(np.finfo(dt).eps)
     if z_error is None:
         z_error = scales_of(problem, mats).z_error
-    X = problem.X.astype(np.float64)
-    M64 = [np.asarray(T, dtype=np.float64) for T in mats]
-    base = forward(arch, M64, X, keep=True)
+    offsets = np.asarray(offsets)
+    # A complex stencil (the complex step's θ + i h e_i) is computed in the complex dtype the complex
+    # step uses; its real parts decide the branches. A real one in float64 from the stored perturbed values.
+    wdt = np.dtype(np.float64)
+    if np.iscomplexobj(offsets):
+        wdt = np.dtype(np.complex64 if dt == np.float32 else np.complex128)
+    X = problem.X.astype(wdt)
+    M = [np.asarray(T).astype(wdt) for T in mats]
+    base = forward(arch, [np.asarray(T, dtype=np.float64) for T in mats], problem.X.astype(np.float64), keep=True)
     L = len(mats)
     bands = [TIE_SAFETY * eps * e for e in z_error]
     sides0 = [_side(g, z, b) for g, z, b in zip(arch.hidden, base.zs, bands)]
-    offsets = np.asarray(offsets, dtype=np.float64)
+    acts0 = [X] + [g(z.astype(wdt)) for g, z in zip(arch.hidden, base.zs)]
     for l, start, stop in _entry_layers(arch):
         if l == L - 1:
             continue  # the output layer's weights move no hidden pre-activation
@@ -126,21 +138,24 @@ def stencil_crosses(problem: Any, mats: Sequence[np.ndarray], offsets: np.ndarra
         for b0 in range(start, stop, KINK_BLOCK):
             idx = np.arange(b0, min(b0 + KINK_BLOCK, stop))
             r, c = np.divmod(idx - start, cols)  # row-major within the matrix, as unroll lays it
-            T = mats[l]
-            stored = (T[r, c][:, None] + offsets[idx].astype(dt)).astype(dt).astype(np.float64)
+            T = np.asarray(mats[l])
+            if wdt.kind == "c":
+                stored = T[r, c][:, None].astype(wdt) + offsets[idx].astype(wdt)
+            else:
+                stored = (T[r, c][:, None] + offsets[idx].astype(dt)).astype(dt).astype(np.float64)
             P = offsets.shape[1]
-            Tb = np.repeat(M64[l][None], idx.size * P, axis=0).reshape(idx.size, P, rows, cols)
+            Tb = np.repeat(M[l][None], idx.size * P, axis=0).reshape(idx.size, P, rows, cols)
             Tb[np.arange(idx.size), :, r, c] = stored
-            a = base.acts[l]
+            a = acts0[l]
             hit = np.zeros(idx.size, dtype=bool)
             for j in range(l, L - 1):
-                Tj = Tb if j == l else M64[j]
+                Tj = Tb if j == l else M[j]
                 z = a @ np.swapaxes(Tj[..., 1:], -1, -2) + Tj[..., None, :, 0]  # (B, P, m, u)
                 g = arch.hidden[j]
                 if g.kinks:
-                    moved = np.any(z != base.zs[j], axis=1)  # (B, m, u): z changes within the stencil
-                    s = _side(g, z, bands[j])
-                    same = np.all(s == sides0[j], axis=1) & (sides0[j] != 0)
+                    zr = z.real.astype(np.float64)
+                    moved = np.any(zr != base.zs[j], axis=1)  # (B, m, u): z changes within the stencil
+                    same = np.all(_side(g, zr, bands[j]) == sides0[j], axis=1) & (sides0[j] != 0)
                     hit |= np.any(moved & ~same, axis=(1, 2))
                 a = g(z)
             crosses[idx] = hit
