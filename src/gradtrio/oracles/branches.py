@@ -121,7 +121,7 @@ def stencil_crosses(problem: Any, mats: Sequence[np.ndarray], offsets: np.ndarra
     offsets = np.asarray(offsets)
     # A complex stencil (the complex step's θ + i h e_i) is computed in the complex dtype the complex
     # step uses; its real parts decide the branches. A real one in float64 from the stored perturbed values.
-    wdt = np.dtype(np.float64)
+    wdt: np.dtype = np.dtype(np.float64)
     if np.iscomplexobj(offsets):
         wdt = np.dtype(np.complex64 if dt == np.float32 else np.complex128)
     X = problem.X.astype(wdt)
