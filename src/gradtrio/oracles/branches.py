@@ -118,7 +118,10 @@ def stencil_crosses(problem: Any, mats: Sequence[np.ndarray], offsets: np.ndarra
     eps = float(np.finfo(dt).eps)
     if z_error is None:
         z_error = scales_of(problem, mats).z_error
+    # The unmoved point first: each stencil point is compared with θ computed the same way (complex
+    # arithmetic rounds real parts differently from real arithmetic: no change may be read from that).
     offsets = np.asarray(offsets)
+    offsets = np.concatenate([np.zeros((offsets.shape[0], 1), dtype=offsets.dtype), offsets], axis=1)
     # A complex stencil (the complex step's θ + i h e_i) is computed in the complex dtype the complex
     # step uses; its real parts decide the branches. A real one in float64 from the stored perturbed values.
     wdt: np.dtype = np.dtype(np.float64)
@@ -154,7 +157,7 @@ def stencil_crosses(problem: Any, mats: Sequence[np.ndarray], offsets: np.ndarra
                 g = arch.hidden[j]
                 if g.kinks:
                     zr = z.real.astype(np.float64)
-                    moved = np.any(zr != base.zs[j], axis=1)  # (B, m, u): z changes within the stencil
+                    moved = np.any(zr[:, 1:] != zr[:, :1], axis=1)  # (B, m, u): z changes within the stencil
                     same = np.all(_side(g, zr, bands[j]) == sides0[j], axis=1) & (sides0[j] != 0)
                     hit |= np.any(moved & ~same, axis=(1, 2))
                 a = g(z)
