@@ -3,6 +3,14 @@
     python -m benchmarks.false_alarms            # the full study (>= 1000 correct-gradient checks)
     python -m benchmarks.false_alarms --quick    # a smoke run (~30 s), for CI
     python -m benchmarks.false_alarms --out DIR --seed N
+    python -m benchmarks.false_alarms --units    # the new units' section only (units.json, units.md)
+
+``--units``: tanh, ReLU and friends, softmax and squared error (:func:`make_unit_problems`): relu,
+leaky_relu, relu→tanh and gelu→relu hidden layers on the kink regimes ``data``, ``zero`` (exact ties),
+``near`` (pre-activations within two steps of 0, or cancelled to rounding) and ``trained``, and tanh,
+elu, gelu, softplus, identity on the data, each with the three outputs, in float64 and float32; the
+correct gradient and a planted ×1.1 entry, judged by every column of ``compare_gradients`` (the
+black-box checkers know nothing of kinks). The sigmoid study's files are left as they are.
 
 Problems (all seeded, deterministic; parameter counts <= ~1900 so full central differences stay cheap):
 

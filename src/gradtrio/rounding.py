@@ -21,6 +21,15 @@ units of the machine ε:
   (Raw pixel counts up to 16 divide a first-layer step by 16; weights of 10³ above a layer, as
   L-BFGS-B reaches on a few examples at λ = 0, divide its steps by the gain they give.)
 
+Every hidden unit and output enters through its :class:`~gradtrio.model.Activation` and
+:class:`~gradtrio.model.Output` objects: the loss's terms (:func:`_loss_terms`: softplus and ``y·z``
+for the sigmoid's cross-entropy, the log-sum-exp and its max shift for softmax, ``½(z − y)²`` for
+squared error, whose residual is unbounded), the residual's error through ``∂H/∂z`` (the softmax's
+Jacobian couples the units), ``|g'|`` and the error of ``g'`` itself (:func:`_slope_error`), and the
+kinks: a unit within rounding of one (:func:`near_kink`) may take either branch in two correct
+computations, so its bound holds the jump of ``g'``. For sigmoid networks with the course's
+cross-entropy the numbers are, bit for bit, those the false-alarm study measured.
+
 In ``G``, a sum of n terms is counted with a factor ``sqrt(n)``: the error of recursive summation is
 at most ``(n−1) ε Σ|x|``, and behaves like ``sqrt(n) ε Σ|x|`` because roundings have random signs
 (Higham §4.2). ``S_J`` counts each term once: it is only a floor under the noise the checkers
