@@ -859,7 +859,8 @@ def units_markdown(results: dict[str, Any]) -> str:
              "central steps of 0 on one example (every third: 0 up to rounding); `trained` L-BFGS-B on the "
              "problem's examples. *kink entries*: entries whose difference stencil crossed a kink, judged by "
              "the one-sided derivatives (median per check; *with ties*: checks where some of them move a unit "
-             "sitting exactly at its kink). *planted*: caught/visible (visibility as in the sigmoid study).", "",
+             "sitting at its kink at θ, exactly or within its rounding). *planted*: caught/visible (visibility "
+             "as in the sigmoid study).", "",
              "| checker | correct checks | false alarms | inconclusive | planted ×1.1 caught | inc. | cannot see "
              "| checks with kink entries | kink entries (median, max) | with ties |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
