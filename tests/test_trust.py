@@ -194,3 +194,23 @@ def test_saturated_tanh_units_bound_the_rounding_of_their_derivative():
     Y = one_hot(np.array([0, 1, 1, 0, 1]), 2)
     report = compare_gradients([T1, T2], X, Y, 0.0, ("backprop", "autodiff"), activation="tanh")
     assert report.verdict != "fail", report.failure_message()
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "gelu", "elu", "softplus", "identity"])
+def test_no_step_moves_a_hidden_pre_activation_by_more_than_h(activation):
+    """The steps follow the gain to the logits, measured at θ; at saturated units that gain is ~0 and a
+    step of h would move the unit's own z by h·max|a_j| (inputs of 30 here), out of saturation and out
+    of the range where the truncation estimate holds. The step of weight (i, j) of a hidden layer is
+    h / sensitivity: the sensitivity must be at least max_k |a_kj|."""
+    from gradtrio.model import forward, validate
+    from gradtrio.rounding import scales_of
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((12, 4)) * 30
+    thetas = [rng.uniform(-3, 3, (5, 5)), rng.uniform(-3, 3, (4, 6)), rng.uniform(-1, 1, (2, 5))]
+    pb, mats = validate(thetas, X, one_hot(rng.integers(0, 2, 12), 2), 0.0, activations=activation)
+    sc = scales_of(pb, mats)
+    acts = forward(pb.arch, mats, X, keep=True).acts
+    for l in range(len(mats) - 1):  # the hidden layers' weights
+        top = np.max(np.abs(acts[l]), axis=0)
+        assert np.all(sc.sensitivity[l][:, 1:] >= top[None, :]), l
