@@ -3,6 +3,14 @@
     python -m benchmarks.false_alarms            # the full study (>= 1000 correct-gradient checks)
     python -m benchmarks.false_alarms --quick    # a smoke run (~30 s), for CI
     python -m benchmarks.false_alarms --out DIR --seed N
+    python -m benchmarks.false_alarms --units    # the new units' section only (units.json, units.md)
+
+``--units``: tanh, ReLU and friends, softmax and squared error (:func:`make_unit_problems`): relu,
+leaky_relu, relu→tanh and gelu→relu hidden layers on the kink regimes ``data``, ``zero`` (exact ties),
+``near`` (pre-activations within two steps of 0, or cancelled to rounding) and ``trained``, and tanh,
+elu, gelu, softplus, identity on the data, each with the three outputs, in float64 and float32; the
+correct gradient and a planted ×1.1 entry, judged by every column of ``compare_gradients`` (the
+black-box checkers know nothing of kinks). The sigmoid study's files are left as they are.
 
 Problems (all seeded, deterministic; parameter counts <= ~1900 so full central differences stay cheap):
 
@@ -59,6 +67,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import statistics
 import sys
@@ -156,6 +165,12 @@ class Problem:
     Y: np.ndarray = field(repr=False)
     scale: float | None = None  # the Gaussian regime's input scale
     train_cost: float | None = None  # final training cost of a trained net
+    activation: Any = "sigmoid"  # the hidden units: one name, or one per hidden layer
+    output: str = "sigmoid"
+
+    @property
+    def units(self) -> dict[str, Any]:
+        return {"activation": self.activation, "output": self.output}
 
     @property
     def n(self) -> int:
@@ -168,10 +183,15 @@ class Problem:
             d["scale"] = self.scale
         if self.train_cost is not None:
             d["train_cost"] = self.train_cost
+        if self.units != {"activation": "sigmoid", "output": "sigmoid"}:
+            d["activation"] = _unit_label(self.activation)
+            d["output"] = self.output
         return d
 
     def short(self) -> str:
         extra = f" scale {self.scale:g}" if self.scale is not None else ""
+        if self.units != {"activation": "sigmoid", "output": "sigmoid"}:
+            extra += f", {_unit_label(self.activation)}/{self.output}"
         return (f"{self.pid}: {self.regime}{extra}, {self.weights}, sizes {'-'.join(map(str, self.sizes))}, "
                 f"m = {self.m}, λ = {self.lam:g}, {self.dtype}")
 
@@ -298,8 +318,9 @@ class Bug:
 
 
 def _correct_bug(p: Problem) -> Bug:
-    _, grads = backprop.cost_and_grad(p.thetas, p.X, p.Y, p.lam)
-    return Bug("correct", backprop.cost_and_grad, backprop.cost, grads, np.zeros(p.n))
+    backward = functools.partial(backprop.cost_and_grad, **p.units)
+    _, grads = backward(p.thetas, p.X, p.Y, p.lam)
+    return Bug("correct", backward, functools.partial(backprop.cost, **p.units), grads, np.zeros(p.n))
 
 
 def planted_bug(p: Problem, correct: Bug, seed: int) -> Bug:
@@ -320,7 +341,7 @@ def planted_bug(p: Problem, correct: Bug, seed: int) -> Bug:
         return out
 
     def backward(thetas, X, Y, lam):
-        J, grads = backprop.cost_and_grad(thetas, X, Y, lam)
+        J, grads = backprop.cost_and_grad(thetas, X, Y, lam, **p.units)
         if [np.shape(t) for t in thetas] != shapes:
             raise ValueError("planted backward called on another architecture")
         return J, plant(grads)
@@ -328,7 +349,7 @@ def planted_bug(p: Problem, correct: Bug, seed: int) -> Bug:
     grads = plant(correct.grads)
     error = network.unroll([g.astype(np.float64) for g in grads]) - network.unroll(
         [g.astype(np.float64) for g in correct.grads])
-    return Bug("planted", backward, backprop.cost, grads, error, index)
+    return Bug("planted", backward, functools.partial(backprop.cost, **p.units), grads, error, index)
 
 
 def _needs_met(needs: Sequence[str], p: Problem) -> str | None:
@@ -478,7 +499,7 @@ def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
                     custom = {ref: lambda th, X, Y, lam: fn(th, X, Y, lam)[1]}
                 with counting_costs() as counter:
                     result = check.compare_gradients(p.thetas, p.X, p.Y, p.lam, (ref, name), custom=custom,
-                                                     seed=seed)
+                                                     seed=seed, **p.units)
                 evals = int(getattr(result, "evaluations", {}).get(name, 0)) or counter.calls
                 if name in ("autodiff", "loop"):
                     evals, source = 1, "gradient evaluations"
@@ -684,6 +705,199 @@ def run_study(seed: int = 0, quick: bool = False, log: Callable[[str], None] = p
             "training_seconds": trained.seconds, "trained_nets": len(trained.nets)}
 
 
+# ------------------------------------------------------------------------- the new units (--units)
+
+#: The units section: hidden activations (one for all, or one per hidden layer) and outputs. The kinked
+#: ones (relu, leaky_relu, a relu/tanh mix, and gelu feeding relu: a smooth unit moves the complex step's
+#: real parts off a kink by O(h²)) are drawn on every kink regime; the smooth ones on the
+#: data as it is.
+KINKED_UNITS = ("relu", "leaky_relu", ("relu", "tanh"), ("gelu", "relu"))
+SMOOTH_UNITS = ("tanh", "elu", "gelu", "softplus", "identity")
+UNIT_OUTPUTS = ("sigmoid", "softmax", "identity")
+#: Kink regimes: ``data`` (the regime's inputs as they are), ``zero`` (a quarter of the examples set
+#: to 0 and every hidden bias to 0: each hidden unit's z is exactly 0 there, in every layer, with no
+#: rounding behind it), ``near`` (each first-layer bias set so that the unit's z on one drawn example is
+#: within two central-difference steps of 0, or cancels to 0 up to rounding on every third unit),
+#: ``trained`` (L-BFGS-B on the problem's own examples: dead and barely active units).
+KINK_REGIMES = ("data", "zero", "near", "trained")
+#: The checkers of this section: every column of compare_gradients, the ones that know the network's
+#: units (the black-box checkers, directional, localize, entry_bounds, taylor and adjoint, take a cost
+#: and know nothing of its kinks: a random direction through a ReLU network crosses kinks).
+UNIT_CHECKERS = COMPARE_METHODS
+UNITS_TRAIN_MAXITER = 100
+
+
+def _unit_label(act: Any) -> str:
+    return act if isinstance(act, str) else "+".join(act)
+
+
+def _units_train(thetas, X, Y, lam, act, out, maxiter):
+    from scipy.optimize import minimize
+
+    from gradtrio.model import Architecture
+
+    arch = Architecture([t.shape[1] - 1 for t in thetas] + [thetas[-1].shape[0]], act, out)
+
+    def fg(v):
+        J, g = backprop.cost_and_grad(arch.roll(v), X, Y, lam, activation=act, output=out)
+        return J, network.unroll(g)
+
+    res = minimize(fg, network.unroll(thetas), jac=True, method="L-BFGS-B", options={"maxiter": maxiter})
+    return [np.array(t) for t in arch.roll(res.x)], float(res.fun)
+
+
+def make_unit_problems(seed: int, quick: bool, data: DataSets) -> list[Problem]:
+    """The units section's problems: every (units, output, kink regime, dtype), architecture, m, λ, data
+    regime and weight scale cycling, each drawn from the seed."""
+    from gradtrio.model import Architecture
+
+    rng = np.random.default_rng([seed, 11])
+    combos = [(a, o, r, d) for a in KINKED_UNITS for o in UNIT_OUTPUTS for r in KINK_REGIMES for d in DTYPES]
+    combos += [(a, o, "data", d) for a in SMOOTH_UNITS for o in UNIT_OUTPUTS for d in DTYPES]
+    if quick:
+        combos = [("relu", "softmax", "zero", "float64"), ("leaky_relu", "identity", "near", "float32"),
+                  (("relu", "tanh"), "sigmoid", "trained", "float64"), ("gelu", "softmax", "data", "float32")]
+    archs = [(64, 12, 10), (64, 16, 16, 10), (64, 25, 10), (64, 12, 10, 8, 10)]
+    problems = []
+    for j, (act, out, kreg, dtype) in enumerate(combos):
+        sizes = archs[j % len(archs)]
+        if not isinstance(act, str):
+            sizes = (64, 12, 10, 10)  # one activation per hidden layer: two hidden layers
+            act = tuple(act)
+        m = int(rng.choice((1, 5, 20, 100))) if kreg != "trained" else int(rng.choice((20, 100)))
+        lam = float(rng.choice(LAMS))
+        regime = str(rng.choice(REGIMES))
+        scale = float(rng.choice(GAUSS_SCALES)) if regime == "gauss" else None
+        factor = float(rng.choice((1.0, 3.0))) if kreg != "trained" else 1.0
+        Xall, yall = data.get(regime, scale)
+        pick = np.random.default_rng([seed, 12, j]).choice(Xall.shape[0], size=m, replace=False)
+        X, y = Xall[pick].astype(np.float64), yall[pick]
+        K = sizes[-1]
+        if out == "identity":
+            Y = np.random.default_rng([seed, 13, j]).standard_normal((m, K))
+        else:
+            Y = network.one_hot(y, K, np.float64)
+        arch = Architecture(sizes, act, out)
+        wseed = int(rng.integers(2**31))
+        thetas = [t * factor for t in arch.init(seed=wseed)]
+        dt = np.dtype(dtype)
+        train_cost = None
+        if kreg == "zero":
+            X[: max(1, m // 4)] = 0.0
+            for t in thetas[:-1]:
+                t[:, 0] = 0.0
+        elif kreg == "near":
+            T = thetas[0]
+            r = np.random.default_rng([seed, 14, j])
+            h = 5 * float(np.finfo(dt).eps) ** (1 / 3)  # the default central step of the dtype
+            Xd = X.astype(dt).astype(np.float64)
+            for u in range(T.shape[0]):
+                k = int(r.integers(m))
+                delta = 0.0 if u % 3 == 0 else float(r.uniform(-2, 2)) * h
+                T[u, 0] = delta - float(Xd[k] @ T[u, 1:].astype(dt).astype(np.float64))
+        elif kreg == "trained":
+            thetas, train_cost = _units_train(thetas, X, Y, lam, act, out, 30 if quick else UNITS_TRAIN_MAXITER)
+        problems.append(Problem(
+            f"u{j:03d}", regime, kreg, tuple(sizes), m, lam, dtype, wseed,
+            [np.ascontiguousarray(t, dtype=dt) for t in thetas], np.ascontiguousarray(X, dtype=dt),
+            np.ascontiguousarray(Y, dtype=dt), scale, train_cost, act, out))
+    return problems
+
+
+def run_units_study(seed: int = 0, quick: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """The correct gradient and one planted ×1.1 entry on every problem of :func:`make_unit_problems`,
+    judged by every column of compare_gradients; the kink entries each method judged by one-sided
+    derivatives are counted."""
+    _SEED[0] = seed
+    t_start = time.perf_counter()
+    problems = make_unit_problems(seed, quick, DataSets(seed))
+    log(f"{len(problems)} unit problems")
+    records: list[dict[str, Any]] = []
+    for k, p in enumerate(problems):
+        t_p = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            correct = _correct_bug(p)
+        _CORRECT_GRADS[p.pid] = correct.grads
+        outcomes: dict[str, Outcome] = {}
+        for c in UNIT_CHECKERS:
+            o = run_checker(c, p, correct, seed)
+            outcomes[c] = o
+            kinks = getattr(o.result, "kinks", {}).get(c)
+            ties = sum(1 for r in getattr(o.result, "kink_entries", {}).get(c, []) if r["ties"])
+            records.append(_record(p, c, "correct", o, kink_entries=None if kinks is None else len(kinks),
+                                   kink_ties=ties))
+        b = planted_bug(p, correct, seed)
+        for c in UNIT_CHECKERS:
+            o = run_checker(c, p, b, seed)
+            visible, why = visibility(c, p, b, outcomes)
+            extra: dict[str, Any] = {"visible": visible,
+                                     "planted_entry": str(localize_mod.suspect_at(b.planted_index, p.sizes)),
+                                     "planted_abs_error": float(abs(b.error[b.planted_index]))}
+            if why:
+                extra["visibility_note"] = why
+            records.append(_record(p, c, "planted", o, **extra))
+        fa = [c for c in UNIT_CHECKERS if outcomes[c].verdict in ("fail", "error")]
+        log(f"[{k + 1}/{len(problems)}] {p.short()}: {time.perf_counter() - t_p:.1f} s"
+            + (f"; false alarms: {', '.join(fa)}" if fa else ""))
+    return {"records": records, "problems": [p.describe() for p in problems],
+            "seconds": time.perf_counter() - t_start}
+
+
+def units_markdown(results: dict[str, Any]) -> str:
+    env = results["env"]
+    recs = results["records"]
+    cor = [r for r in recs if r["kind"] == "correct"]
+    lines = ["# False-alarm study: the new units (tanh, ReLU and friends; softmax, squared error)", "",
+             f"Command: `{env['command']}`  ",
+             f"Date: {env['date_utc']}; {results['seconds']:.0f} s wall  ",
+             f"Machine: {env['cpu_model']}, {env['cpus_usable']} usable CPUs, {env['platform']}, Python "
+             f"{env['python']}, numpy {env['versions'].get('numpy')}, jax {env['versions'].get('jax')}; "
+             f"OPENBLAS_NUM_THREADS={env['threads']['env'].get('OPENBLAS_NUM_THREADS')}  ",
+             f"Code: {env['git'].get('commit')}{' (dirty)' if env['git'].get('dirty') else ''}  ",
+             f"Problems: {len(results['problems'])}; checks: {len(recs)} ({len(cor)} on correct gradients)", "",
+             "Regimes (column *regime*): `data` the inputs as they are; `zero` a quarter of the examples 0 and "
+             "every hidden bias 0 (every hidden z exactly 0 there); `near` each first-layer unit's z within two "
+             "central steps of 0 on one example (every third: 0 up to rounding); `trained` L-BFGS-B on the "
+             "problem's examples. *kink entries*: entries whose difference stencil crossed a kink, judged by "
+             "the one-sided derivatives (median per check; *with ties*: checks where some of them move a unit "
+             "sitting at its kink at θ, exactly or within its rounding). *planted*: caught/visible (visibility "
+             "as in the sigmoid study).", "",
+             "| checker | correct checks | false alarms | inconclusive | planted ×1.1 caught | inc. | cannot see "
+             "| checks with kink entries | kink entries (median, max) | with ties |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for c in UNIT_CHECKERS:
+        mine = [r for r in cor if r["checker"] == c]
+        pl = [r for r in recs if r["checker"] == c and r["kind"] == "planted"]
+        vis = [r for r in pl if r["verdict"] == "fail" or r.get("visible") is not False]
+        ke = [r["kink_entries"] for r in mine if r.get("kink_entries")]
+        lines.append(
+            f"| {c} | {len(mine)} | {sum(r['verdict'] in ('fail', 'error') for r in mine)} | "
+            f"{sum(r['verdict'] == 'inconclusive' for r in mine)} | "
+            f"{sum(r['verdict'] == 'fail' for r in vis)}/{len(vis)} | "
+            f"{sum(r['verdict'] == 'inconclusive' for r in vis)} | {len(pl) - len(vis)} | {len(ke)} | "
+            + (f"{statistics.median(ke):g}, {max(ke)}" if ke else "–")
+            + f" | {sum(1 for r in mine if r.get('kink_ties'))} |")
+    fa = sum(r["verdict"] in ("fail", "error") for r in cor)
+    lines += ["", f"**Total: {fa} false alarms in {len(cor)} correct-gradient checks.**", ""]
+    for key, title in (("activation", "units"), ("output", "output"), ("weights", "regime"), ("dtype", "dtype")):
+        vals = sorted({str(r[key]) for r in cor})
+        lines += [f"False alarms / inconclusive by {title}:", "",
+                  "| checker | " + " | ".join(vals) + " |", "|---|" + "---:|" * len(vals)]
+        for c in UNIT_CHECKERS:
+            cells = []
+            for v in vals:
+                sel = [r for r in cor if r["checker"] == c and str(r[key]) == v]
+                cells.append(f"{sum(r['verdict'] in ('fail', 'error') for r in sel)}"
+                             f"/{sum(r['verdict'] == 'inconclusive' for r in sel)}/{len(sel)}")
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
+        lines.append("")
+    bad = [r for r in cor if r["verdict"] in ("fail", "error")]
+    if bad:
+        lines += ["False alarms:", ""] + [f"- {r['checker']} on {r['problem']}: {r.get('message', '')}" for r in bad]
+    return "\n".join(lines) + "\n"
+
+
 # ------------------------------------------------------------------------------------------ summary
 
 def summarize(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -804,12 +1018,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="output folder (default benchmarks/results/false_alarms; --quick: false_alarms-quick)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--verbose", action="store_true", help="a line per problem")
+    ap.add_argument("--units", action="store_true",
+                    help="the new units' section only (tanh, ReLU and friends, softmax, squared error; kink "
+                         "regimes): writes units.json and units.md; the sigmoid study's results are kept")
     args = ap.parse_args(argv)
     argv = list(sys.argv[1:] if argv is None else argv)
     out = args.out or (OUT_DIR.with_name("false_alarms-quick") if args.quick else OUT_DIR)
     log = print if args.verbose else (lambda s: None)
     env = collect_environment(argv)  # before the run: the date it started, the code it ran
     env["command"] = " ".join(["python", "-m", "benchmarks.false_alarms"] + argv)
+    if args.units:
+        results = run_units_study(args.seed, args.quick, log)
+        results["env"] = env
+        results["options"] = {"quick": args.quick, "seed": args.seed, "units": True}
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "units.json").write_text(json.dumps(results, indent=1, default=str))
+        (out / "units.md").write_text(units_markdown(results))
+        cor = [r for r in results["records"] if r["kind"] == "correct"]
+        fa = sum(r["verdict"] in ("fail", "error") for r in cor)
+        print(f"{fa} false alarms in {len(cor)} correct-gradient checks (new units); {results['seconds']:.0f} s; "
+              f"wrote {out}/units.md")
+        return 0
     results = run_study(args.seed, args.quick, log)
     results["env"] = env
     results["summary"] = summarize(results["records"])

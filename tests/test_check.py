@@ -145,3 +145,43 @@ def test_central_truncation_does_not_scale_with_J():
     # Far beyond the a-priori central rtol (1.1e-9): only a bound measured on the problem passes it.
     assert max(r.rel_err for r in report.rows) > 1e3 * tolerance(np.float64, "backprop", "central").rtol
     assert report.passed, report.failure_message()
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax", "identity"])
+@pytest.mark.parametrize("activation", ["sigmoid", "identity", "tanh", "relu", "leaky_relu", "elu", "softplus",
+                                        "gelu", ("relu", "tanh")])
+def test_the_debug_check_passes_for_every_unit_and_output(activation, output):
+    """What ``gradtrio check --activation A --output O`` runs: a pass, with the kink entries reported for
+    kinked networks (an empty list is a count, not an absence) and none for smooth ones."""
+    from gradtrio.check import check_gradients
+
+    sizes = (3, 5, 4, 3) if not isinstance(activation, str) else (3, 5, 3)
+    report = check_gradients(sizes, lam=1.0, activation=activation, output=output)
+    assert report.verdict == "pass", report.failure_message()
+    kinked = "relu" in activation or "leaky_relu" in activation
+    assert set(report.kinks) == ({"central", "complex"} if kinked else set())
+    assert report.to_dict()["kinks"] == {k: len(v) for k, v in report.kinks.items()}
+
+
+def test_kink_entries_break_no_bound_elsewhere():
+    """A kink entry's range replaces the difference quotient on that entry only: the same network with a
+    wrong entry elsewhere still fails, on that entry's layer."""
+    from gradtrio import backprop
+    from gradtrio.check import compare_gradients
+
+    rng = np.random.default_rng(1)
+    thetas = [rng.standard_normal((4, 3)), rng.standard_normal((2, 5))]
+    thetas[0][:, 0] = 0.0
+    X = rng.standard_normal((5, 2))
+    X[0] = 0.0
+    Y = np.eye(2)[[0, 1, 0, 1, 1]]
+
+    def wrong(th, X_, Y_, lam_):
+        g = [np.array(t) for t in backprop.cost_and_grad(th, X_, Y_, lam_, activation="relu")[1]]
+        g[1][0, 2] *= 1.1
+        return g
+
+    ok = compare_gradients(thetas, X, Y, 0.0, ("backprop", "central"), activation="relu")
+    assert ok.verdict == "pass" and ok.kinks["central"]
+    bad = compare_gradients(thetas, X, Y, 0.0, ("wrong", "central"), custom={"wrong": wrong}, activation="relu")
+    assert [r.layer for r in bad.failures()] == ["Theta(2)"]

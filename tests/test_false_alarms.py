@@ -157,3 +157,27 @@ def test_quick_study_has_no_false_alarms(quick):
         assert s["false_alarms"] == 0, s
         assert s["planted_caught"] == s["planted_total"], s
         assert s["mutants_caught"] == s["mutants_total"], s
+
+
+@pytest.fixture(scope="module")
+def quick_units(tmp_path_factory):
+    out = tmp_path_factory.mktemp("false_alarms_units")
+    assert fa.main(["--units", "--quick", "--out", str(out)]) == 0
+    return out, json.loads((out / "units.json").read_text())
+
+
+def test_quick_units_study_has_no_false_alarms_and_meets_kinks(quick_units):
+    """The new units' section in its quick mode (relu at exact ties, leaky_relu near kinks in float32,
+    a trained relu→tanh net, gelu): no correct gradient fails, kink entries are met and reported, and
+    every planted ×1.1 entry a checker could see is caught."""
+    out, results = quick_units
+    cor = [r for r in results["records"] if r["kind"] == "correct"]
+    assert cor and not [r for r in cor if r["verdict"] in ("fail", "error")], \
+        [r.get("message") for r in cor if r["verdict"] in ("fail", "error")]
+    assert any(r.get("kink_entries") for r in cor if r["checker"] == "central")
+    assert any(r.get("kink_ties") for r in cor if r["checker"] == "central")
+    planted = [r for r in results["records"] if r["kind"] == "planted" and r.get("visible") is not False]
+    assert planted and all(r["verdict"] == "fail" for r in planted), \
+        [(r["problem"], r["checker"], r["verdict"]) for r in planted if r["verdict"] != "fail"]
+    md = (out / "units.md").read_text()
+    assert "Total: 0 false alarms" in md and "--units --quick" in md

@@ -13,7 +13,7 @@ from hypothesis.control import currently_in_test_context
 
 from gradtrio import backprop
 from gradtrio.check import compare_gradients
-from gradtrio.testing.strategies import Problem, dtypes, problems
+from gradtrio.testing.strategies import Problem, UnitProblem, dtypes, problems, unit_problems
 
 THREE_WAY = ("backprop", "autodiff", "central", "complex")
 
@@ -161,3 +161,37 @@ def test_every_mutant_is_found_by_the_property(monkeypatch, bug):
     strategy = problems(sizes=st.lists(st.integers(1, 6), min_size=3, max_size=4).map(tuple))
     find(strategy, fails, settings=settings(max_examples=300, database=None, deadline=None,
                                             suppress_health_check=list(HealthCheck)))
+
+
+# --- every hidden unit and output, with pre-activations at and near the kinks ----------------------
+
+UNITS_WAY = ("backprop", "loop", "autodiff", "central", "complex")
+
+
+def assert_units_agree(u: UnitProblem, methods=UNITS_WAY) -> None:
+    """Backprop, the loop, JAX, kink-aware central differences and the complex step agree under the
+    verdict rule (no "fail"); entries whose stencil crosses a kink are judged by their one-sided
+    derivatives, nothing is widened."""
+    p = u.problem
+    report = compare_gradients(p.thetas, p.X, p.Y, p.lam, methods, **u.units)
+    for row in report.rows:
+        if currently_in_test_context():
+            target(row.ratio, label=f"units: {row.method_b} error/bound {row.layer}")
+    assert report.verdict != "fail", f"{u!r}\n{report.failure_message()}\n{report.kink_summary()}"
+
+
+@given(unit_problems(dtype=dtypes(float32=True)))
+def test_every_unit_and_output_agrees_three_ways(u):
+    assert_units_agree(u)
+
+
+@given(unit_problems(activation=st.sampled_from(["relu", "leaky_relu"]), kinks=st.just("at")))
+def test_units_exactly_at_a_kink_are_judged_by_one_sided_derivatives(u):
+    """Every hidden unit sits exactly at its kink on the zeroed examples: each first-layer bias's stencil
+    moves it across, so every first-layer bias is a kink entry, and the gradient still agrees."""
+    p = u.problem
+    report = compare_gradients(p.thetas, p.X, p.Y, p.lam, ("backprop", "central", "complex"), **u.units)
+    assert report.verdict != "fail", f"{u!r}\n{report.failure_message()}"
+    cols = p.thetas[0].shape[1]
+    biases = {r * cols for r in range(p.thetas[0].shape[0])}
+    assert biases <= set(report.kinks["central"]), (u, report.kinks)

@@ -176,3 +176,41 @@ def test_an_entry_no_step_can_resolve_is_inconclusive_not_an_error():
     g = np.array([2 * 4630.0, 2.0])
     _, ratio, _, resolution = judge_layer(g, res.grad, res.error, float(np.finfo(np.float32).eps))
     assert ratio <= 1 and resolution == np.inf  # inconclusive: never a failure
+
+
+def test_saturated_tanh_units_bound_the_rounding_of_their_derivative():
+    """tanh units saturated to a = ±1 exactly in NumPy (z in 19..20): g' = 1 − a² = 0 there, while XLA's
+    tanh returns one ulp below 1 (g' = 2ε). A bound of 0 on those entries failed a correct JAX gradient
+    (the study's float64 relu→tanh net on raw pixels, 9× its bound); the bound must hold φ'(a)·err(a) =
+    2|a|·err(a) where g' = 0. Both hidden units saturated: the first layer's gradient is 0 in NumPy and
+    rounding-level in JAX, so the comparison is right to be inconclusive there, and wrong to fail."""
+    rng = np.random.default_rng(5)
+    X = rng.uniform(10, 30, (5, 3))
+    T1 = np.array([[19.5, 1e-3, 1e-3, 1e-3],  # z = 19.5..19.6: saturated to the last bit in NumPy only
+                   [-50.0, 0.0, 0.0, 0.0]])
+    T2 = rng.uniform(-1, 1, (2, 3))
+    z = X @ T1[:, 1:].T + T1[:, 0]
+    assert np.all(np.tanh(z) ** 2 == 1.0) and np.all((19 < z[:, 0]) & (z[:, 0] < 20))
+    Y = one_hot(np.array([0, 1, 1, 0, 1]), 2)
+    report = compare_gradients([T1, T2], X, Y, 0.0, ("backprop", "autodiff"), activation="tanh")
+    assert report.verdict != "fail", report.failure_message()
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "gelu", "elu", "softplus", "identity"])
+def test_no_step_moves_a_hidden_pre_activation_by_more_than_h(activation):
+    """The steps follow the gain to the logits, measured at θ; at saturated units that gain is ~0 and a
+    step of h would move the unit's own z by h·max|a_j| (inputs of 30 here), out of saturation and out
+    of the range where the truncation estimate holds. The step of weight (i, j) of a hidden layer is
+    h / sensitivity: the sensitivity must be at least max_k |a_kj|."""
+    from gradtrio.model import forward, validate
+    from gradtrio.rounding import scales_of
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((12, 4)) * 30
+    thetas = [rng.uniform(-3, 3, (5, 5)), rng.uniform(-3, 3, (4, 6)), rng.uniform(-1, 1, (2, 5))]
+    pb, mats = validate(thetas, X, one_hot(rng.integers(0, 2, 12), 2), 0.0, activations=activation)
+    sc = scales_of(pb, mats)
+    acts = forward(pb.arch, mats, X, keep=True).acts
+    for l in range(len(mats) - 1):  # the hidden layers' weights
+        top = np.max(np.abs(acts[l]), axis=0)
+        assert np.all(sc.sensitivity[l][:, 1:] >= top[None, :]), l

@@ -38,6 +38,7 @@ from . import _docs, backprop, oracles
 from .model import Problem, closures, validate
 from .model import cost as model_cost
 from .network import debug_problem, one_hot, roll, unroll
+from .oracles import branches
 from .rounding import scales_of
 from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, FLOOR_EPS, FLOOR_TINY, judged, verdict_of
 
@@ -56,18 +57,28 @@ KNOWN_METHODS: tuple[str, ...] = DEFAULT_METHODS + ("batched", "forward", "richa
 GradFn = Callable[[list[np.ndarray], np.ndarray, np.ndarray, float], Sequence[np.ndarray]]
 
 
+def _given(units: dict[str, Any]) -> dict[str, Any]:
+    """The unit keywords that differ from the course's network: a function that predates them (a
+    backprop monkeypatched in by a test, the catalog's mutants) keeps working on sigmoid networks."""
+    default = {"activation": ("sigmoid",), "output": "sigmoid"}
+    act = units.get("activation", "sigmoid")
+    acts = (act,) if isinstance(act, str) else tuple(act)
+    same = set(acts) <= {"sigmoid", "logistic"} and units.get("output", "sigmoid") == default["output"]
+    return {} if same else units
+
+
 def _grad_backprop(th, X, Y, lam, **units):
-    return backprop.cost_and_grad(th, X, Y, lam, **units)[1]
+    return backprop.cost_and_grad(th, X, Y, lam, **_given(units))[1]
 
 
 def _grad_loop(th, X, Y, lam, **units):
-    return backprop.cost_and_grad_loop(th, X, Y, lam, **units)[1]
+    return backprop.cost_and_grad_loop(th, X, Y, lam, **_given(units))[1]
 
 
 def _grad_autodiff(th, X, Y, lam, **units):
     from . import autodiff
 
-    return autodiff.cost_and_grad(th, X, Y, lam, **units)[1]
+    return autodiff.cost_and_grad(th, X, Y, lam, **_given(units))[1]
 
 
 #: The analytic gradients by name; each takes ``(thetas, X, Y, lam, activation=..., output=...)``.
@@ -108,20 +119,49 @@ class _Problem:
         self.scales = scales_of(problem, mats)  # the problem is validated: not again
         self.eps = float(np.finfo(self.dtype).eps)
         self.evaluations: dict[str, int] = {}
+        self.intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.one_sided: dict[str, branches.OneSided] = {}
 
     def analytic_error(self) -> np.ndarray:
         return ANALYTIC_SAFETY * self.scales.grad_error()
 
-    def numeric(self, method: str) -> tuple[np.ndarray, np.ndarray]:
-        """(flat gradient, flat error bound) of a numerical method, picked by name in
+    def numeric(self, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(flat gradient, flat error bound, kink entries) of a numerical method, picked by name in
         :data:`gradtrio.oracles.NUMERICAL_METHODS`: the JAX cost for "batched", else the NumPy cost (many
-        perturbations per call); the complex step's bound is the analytic one."""
+        perturbations per call); the complex step's bound is the analytic one.
+
+        On a network with kinked units (relu, leaky_relu) the entries whose difference stencil moves a
+        hidden pre-activation across a kink (:func:`gradtrio.oracles.branches.stencil_crosses`: computed at
+        every point of the stencil) are no derivative: for them the gradient is the convention's
+        derivative and ``self.intervals[method]`` the range ``[lo, hi]`` of the one-sided derivatives
+        (:func:`gradtrio.oracles.branches.one_sided_derivatives`), with their rounding bound; the third
+        value is their flat indices (None for a network without kinks). The complex step chooses each
+        branch by the real part: exact away from a kink, and at an exact tie the branch of ``z <= k``
+        (the convention's) while ``Re z`` stays on it; its kink entries are those where a smooth unit
+        upstream moves ``Re z`` off the kink by O(h²) (computed from its own stencil ``θ + i h e_i``)."""
+        kinked = any(g.kinks for g in self.problem.arch.hidden)
         f = (_jax_batched_cost(self.problem) if method == "batched"
              else closures.complex_cost_fn(self.problem))
+        if kinked and method == "complex":
+            # The model's complex cost is complex-safe by construction (tested against JAX); the
+            # complex step's first-use self-check compares it with central differences along random
+            # directions, which cross kinks: on a kinked network that check proves nothing.
+            f = oracles.Function(f, batched=True, complex_safe=True, kinked=True)
         res = oracles.measure(method, f, self.theta, noise_floor=self.scales.cost_error(),
                               step_scale=self.scales.flat_sensitivity(), exact_error=self.analytic_error())
         self.evaluations[method] = res.evaluations
-        return res.grad, res.error
+        grad, error = res.grad, res.error
+        if not kinked:
+            return grad, error, None
+        offsets = 1j * res.steps[:, None] if method == "complex" else branches.stencil_offsets(method, res.steps)
+        hit = np.flatnonzero(branches.stencil_crosses(self.problem, self.mats, offsets, self.scales.z_error))
+        sided = branches.one_sided_derivatives(self.problem, self.mats, hit, self.scales)
+        grad, error = grad.copy(), error.copy()
+        lo, hi = grad.copy(), grad.copy()
+        grad[hit], error[hit], lo[hit], hi[hit] = sided.convention, sided.error, sided.lo, sided.hi
+        self.intervals[method] = (lo, hi)
+        self.one_sided[method] = sided
+        return grad, error, hit
 
 
 @dataclass(frozen=True)
@@ -200,7 +240,8 @@ def floored(bound: np.ndarray, top: float, eps: float, tiny: float = 0.0) -> np.
 
 
 def judge_layer(
-    a: np.ndarray, b: np.ndarray, bound: np.ndarray, eps: float, overall: float = 0.0, tiny: float = 0.0
+    a: np.ndarray, b: np.ndarray, bound: np.ndarray, eps: float, overall: float = 0.0, tiny: float = 0.0,
+    diff: np.ndarray | None = None,
 ) -> tuple[float, float, float, float]:
     """``(max_abs, ratio, bound_max, resolution)`` of two arrays against per-entry bounds.
 
@@ -210,8 +251,9 @@ def judge_layer(
     gradient: a bug there shows as an entry that should be zero and is not. No bound is below
     ``FLOOR_TINY·tiny/ε`` (``tiny`` the dtype's smallest normal number): XLA flushes to zero what NumPy
     keeps as subnormal numbers, which moves whatever is computed from them by ``tiny`` times their
-    multipliers, and neither result is an error of the gradient."""
-    diff = np.abs(a - b)
+    multipliers, and neither result is an error of the gradient. ``diff`` replaces ``|a − b|`` (the
+    distance between ranges, where one side is a range of one-sided derivatives at a kink)."""
+    diff = np.abs(a - b) if diff is None else diff
     top = float(max(np.max(np.abs(a)), np.max(np.abs(b))))
     top = top if top > 0 else float(overall)
     bnd = floored(bound, top, eps, tiny)
@@ -246,6 +288,15 @@ class GradientReport:
         Every method's gradient, with the structure of ``thetas``.
     evaluations : dict of str to int
         Cost evaluations spent by each numerical method.
+    kinks : dict of str to list of int
+        For each finite-difference method on a network with kinked units: the flat entries whose
+        stencil moved a hidden pre-activation across a kink. They are judged not by the difference
+        quotient but by the one-sided derivatives: the other side must lie in their range (the
+        convention at an exact tie: relu'(0) = 0, leaky_relu'(0) = 0.01, as scikit-learn, PyTorch and JAX).
+    kink_entries : dict of str to list of dict
+        Per method, one record per kink entry: ``entry`` (e.g. ``"Theta(1)[2, 0]"``), ``left_right``
+        (the range ``[lo, hi]`` of the one-sided derivatives), ``convention`` and ``ties`` (how many
+        (example, unit) pairs it moves sit at a kink at θ; 0: the stencil crossed one, θ is not on it).
     """
 
     rows: list[Row]
@@ -256,6 +307,25 @@ class GradientReport:
     J: float
     gradients: dict[str, list[np.ndarray]] = field(default_factory=dict, repr=False)
     evaluations: dict[str, int] = field(default_factory=dict)
+    kinks: dict[str, list[int]] = field(default_factory=dict)
+    kink_entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_kinks(self) -> int:
+        """The most kink entries of any finite-difference method (0 on a smooth network)."""
+        return max((len(v) for v in self.kinks.values()), default=0)
+
+    def kink_summary(self) -> str:
+        """One line saying how many entries each method judged by one-sided derivatives ("" if none
+        was asked for: a smooth network, or no finite difference)."""
+        if not self.kinks:
+            return ""
+        n = sum(r * c for r, c in zip(self.sizes[1:], (s + 1 for s in self.sizes[:-1])))
+        counts = ", ".join(f"{name} {len(v)}/{n}" for name, v in self.kinks.items())
+        ties = max((sum(1 for r in v if r["ties"]) for v in self.kink_entries.values()), default=0)
+        return (f"kink entries: {counts} (the stencil moves a pre-activation across a kink: judged by the "
+                "one-sided derivatives, which must bracket the other side; relu'(0) = 0 at exact ties)"
+                + (f"; {ties} of them move a unit sitting exactly at a kink" if ties else ""))
 
     @property
     def verdict(self) -> str:
@@ -303,6 +373,8 @@ class GradientReport:
                      f"{n_fail} disagree, {n_inc} inconclusive (an entry disagrees when |a-b| exceeds the "
                      "two methods' measured error bounds; a comparison is inconclusive when its bounds are "
                      f"coarser than {self.rows[0].bug_size if self.rows else BUG_SIZE:g} x the largest entry)")
+        if self.kinks:
+            lines.append(self.kink_summary())
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -323,10 +395,23 @@ class GradientReport:
             "passed": self.passed,
             "evaluations": dict(self.evaluations),
             "rows": rows,
+            "kinks": {k: len(v) for k, v in self.kinks.items()},
+            "kink_entries": {k: [{**r, "left_right": [_finite_or_none(x) for x in r["left_right"]],
+                                  "convention": _finite_or_none(r["convention"])} for r in v]
+                             for k, v in self.kink_entries.items()},
         }
 
     def to_json(self, **kw: Any) -> str:
         return json.dumps(self.to_dict(), **kw)
+
+
+def _kink_records(sided: branches.OneSided, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    """The kink entries of one method, for :attr:`GradientReport.kink_entries`."""
+    from .oracles.probes import suspect_at
+
+    return [{"index": int(i), "entry": str(suspect_at(int(i), sizes)), "left_right": [float(lo), float(hi)],
+             "convention": float(c), "ties": int(t)}
+            for i, lo, hi, c, t in zip(sided.index, sided.lo, sided.hi, sided.convention, sided.ties)]
 
 
 def _directional_row(ref: str, grads: Sequence[np.ndarray], pb: _Problem, seed: int, bug_size: float) -> Row:
@@ -428,6 +513,7 @@ def compare_gradients(
     J = float(model_cost(problem.arch, mats, X, Y, lam))
     flat: dict[str, np.ndarray] = {}
     errors: dict[str, np.ndarray] = {}
+    kinks: dict[str, list[int]] = {}
     for name in methods:
         if name == "directional":
             continue
@@ -441,8 +527,13 @@ def compare_gradients(
                                  f"expected the shapes of thetas {[t.shape for t in mats]}")
             flat[name], errors[name] = unroll(g), pb.analytic_error()
         else:
-            flat[name], errors[name] = pb.numeric(name)
+            flat[name], errors[name], hit = pb.numeric(name)
+            if hit is not None:
+                kinks[name] = [int(i) for i in hit]
     grads = {name: roll(v, pb.sizes) for name, v in flat.items()}
+
+    def span(name: str) -> tuple[np.ndarray, np.ndarray]:
+        return pb.intervals.get(name, (flat[name], flat[name]))
 
     ref = methods[0]
     full = [m for m in methods if m != "directional"]
@@ -454,15 +545,21 @@ def compare_gradients(
     for a, b in todo:
         bound = roll(errors[a] + errors[b], pb.sizes)
         overall = float(max(np.max(np.abs(flat[a])), np.max(np.abs(flat[b]))))
-        for l, (ga, gb, bd) in enumerate(zip(grads[a], grads[b], bound)):
-            max_abs, ratio, bmax, resolution = judge_layer(ga, gb, bd, pb.eps, overall, float(np.finfo(pb.dtype).tiny))
+        # The distance between the two sides: |a − b| for values, the distance to (or between) the
+        # ranges of one-sided derivatives on the entries whose stencil crosses a kink.
+        (lo_a, hi_a), (lo_b, hi_b) = span(a), span(b)
+        gap = roll(np.maximum(np.maximum(lo_a - hi_b, lo_b - hi_a), 0.0), pb.sizes)
+        for l, (ga, gb, bd, dl) in enumerate(zip(grads[a], grads[b], bound, gap)):
+            max_abs, ratio, bmax, resolution = judge_layer(ga, gb, bd, pb.eps, overall, float(np.finfo(pb.dtype).tiny),
+                                                           diff=dl)
             rows.append(Row(a, b, f"Theta({l + 1})", max_abs, relative_error(ga, gb), bmax, ratio, resolution,
                             float(bug_size)))
     if "directional" in methods:
         if progress is not None:
             progress("directional")
         rows.append(_directional_row(ref, grads[ref], pb, seed, float(bug_size)))
-    return GradientReport(rows, pb.sizes, X.shape[0], lam, dt.name, J, grads, dict(pb.evaluations))
+    return GradientReport(rows, pb.sizes, X.shape[0], lam, dt.name, J, grads, dict(pb.evaluations), kinks,
+                          {name: _kink_records(pb.one_sided[name], pb.sizes) for name in pb.one_sided})
 
 
 def check_gradients(

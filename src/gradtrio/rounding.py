@@ -21,6 +21,15 @@ units of the machine ε:
   (Raw pixel counts up to 16 divide a first-layer step by 16; weights of 10³ above a layer, as
   L-BFGS-B reaches on a few examples at λ = 0, divide its steps by the gain they give.)
 
+Every hidden unit and output enters through its :class:`~gradtrio.model.Activation` and
+:class:`~gradtrio.model.Output` objects: the loss's terms (:func:`_loss_terms`: softplus and ``y·z``
+for the sigmoid's cross-entropy, the log-sum-exp and its max shift for softmax, ``½(z − y)²`` for
+squared error, whose residual is unbounded), the residual's error through ``∂H/∂z`` (the softmax's
+Jacobian couples the units), ``|g'|`` and the error of ``g'`` itself (:func:`_slope_error`), and the
+kinks: a unit within rounding of one (:func:`near_kink`) may take either branch in two correct
+computations, so its bound holds the jump of ``g'``. For sigmoid networks with the course's
+cross-entropy the numbers are, bit for bit, those the false-alarm study measured.
+
 In ``G``, a sum of n terms is counted with a factor ``sqrt(n)``: the error of recursive summation is
 at most ``(n−1) ε Σ|x|``, and behaves like ``sqrt(n) ε Σ|x|`` because roundings have random signs
 (Higham §4.2). ``S_J`` counts each term once: it is only a floor under the noise the checkers
@@ -32,16 +41,18 @@ are first-order estimates with unit constants; the checkers multiply them by the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _docs
 from .model import Problem, forward, validate
+from .model.activations import SIGMOID, SIGMOID_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY, Activation, Output
 from .network import unroll
 
-__all__ = ["RoundingScales", "rounding_scales", "scales_of", "checker_options", "FUNCTION_ULPS"]
+__all__ = ["RoundingScales", "rounding_scales", "scales_of", "checker_options", "near_kink", "FUNCTION_ULPS",
+           "TIE_SAFETY", "SATURATED_STEP"]
 
 #: Error of one evaluation of exp, log1p or the sigmoid, in units of ε. Correctly rounded would be
 #: 0.5; glibc's libm is within 1 ulp, and vectorized implementations (NumPy's SIMD exp, XLA's logistic
@@ -49,6 +60,15 @@ __all__ = ["RoundingScales", "rounding_scales", "scales_of", "checker_options", 
 #: output of a trained network (h ≈ y, where δ = h − y cancels), and such differences need not
 #: average out over examples: they are counted once per example, not with sqrt(m).
 FUNCTION_ULPS = 4.0
+#: A hidden unit's pre-activation within TIE_SAFETY·ε·err(z) of a kink (err(z) its running error
+#: scale, below) may land on either side of it in two correct computations: its branch is not
+#: determined by the problem (:func:`near_kink`). 8, as :data:`gradtrio.tolerances.ANALYTIC_SAFETY`:
+#: err(z) already counts sqrt(n) per sum, so 8 is about eight standard deviations of its rounding.
+TIE_SAFETY = 8.0
+#: The step of the central difference that measures ``|φ'(a)|`` (``g' = φ(a)``) at saturated units, where
+#: ``g''/g'`` is 0/0: φ is a low-degree polynomial or exponential of a there (tanh: 1 − a²), so any
+#: small step gives its slope to a few digits, all an error bound needs.
+SATURATED_STEP = 1e-4
 
 
 @dataclass(frozen=True)
@@ -67,12 +87,17 @@ class RoundingScales:
         multiplies (1 for the bias column).
     dtype : numpy.dtype
         The working precision of the problem.
+    z_error : list of ndarray
+        ``z_error[l]`` of shape ``(m, s_{l+2})``: the running error scale of hidden layer l's
+        pre-activations (``ε·z_error`` bounds their rounding): what decides whether a unit's z is at a
+        kink to within rounding (:func:`near_kink`).
     """
 
     cost: float
     grad: list[np.ndarray]
     sensitivity: list[np.ndarray]
     dtype: np.dtype
+    z_error: list[np.ndarray] = field(default_factory=list)
 
     @property
     def eps(self) -> float:
@@ -111,40 +136,132 @@ def rounding_scales(
     return scales_of(*validate(thetas, X, Y, lam))
 
 
+def _loss_terms(out: Output, z: np.ndarray, Y: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """The absolute values of the loss's terms, per example and output unit (or per example), in the
+    form the loss is computed in: what one evaluation of it rounds on (units of ε)."""
+    if out is SIGMOID_CROSS_ENTROPY:  # softplus(z) − y·z
+        return np.logaddexp(0.0, z) + np.abs(Y * z)
+    if out is SOFTMAX_CROSS_ENTROPY:  # log Σ e^{s} − Σ y s with s = z − max z (s rounds on |z| + |max z|)
+        c = np.max(z, axis=-1, keepdims=True)
+        s = z - c
+        lse = np.log(np.exp(s).sum(axis=-1))
+        return lse + (np.abs(Y) * (np.abs(s) + np.abs(z) + np.abs(c))).sum(axis=-1)
+    r = z - Y  # ½ (z − y)²: the square and the subtraction it squares (|z − y| (|z| + |y|))
+    return 0.5 * r * r + np.abs(r) * (np.abs(z) + np.abs(Y))
+
+
+def _residual_error(out: Output, z: np.ndarray, Y: np.ndarray, H: np.ndarray, err_z: np.ndarray) -> np.ndarray:
+    """E(δ_L) in units of ε: the rounding of the residual ``H − Y`` (the subtraction on |H| + |Y| and the
+    output function's own error) plus what the logits' error ``err_z`` carries through ``∂H/∂z``."""
+    if out is SIGMOID_CROSS_ENTROPY:  # the course's numbers, unchanged: ∂h/∂z = h(1 − h)
+        return (1.0 + FUNCTION_ULPS) * H + Y + H * (1.0 - H) * err_z
+    if out is SOFTMAX_CROSS_ENTROPY:
+        # The Jacobian couples the units: Σ_j |∂H_k/∂z_j| err_j = H_k(|1 − 2H_k| err_k + Σ_j H_j err_j)
+        # <= H_k (err_k + Σ_j H_j err_j); the max shift's subtraction moves each e^{s_k} by |s_k| ε.
+        s = z - np.max(z, axis=-1, keepdims=True)
+        spread = (H * err_z).sum(axis=-1, keepdims=True)
+        return (1.0 + FUNCTION_ULPS) * H + np.abs(Y) + H * (err_z + spread + np.abs(s))
+    # identity: H = z exactly, so δ = z − y rounds on |z| + |y| and inherits err(z) unchanged (unbounded)
+    return np.abs(H) + np.abs(Y) + err_z
+
+
+def _slope_error(g: Activation, z: np.ndarray, a: np.ndarray, err_z: np.ndarray, err_a: np.ndarray,
+                 slope: np.ndarray, tie: np.ndarray, eps: float) -> np.ndarray:
+    """The error of ``g'`` as backprop evaluates it, in units of ε.
+
+    From the output (the classic form, ``g'(z) = φ(a)``): ``|φ'(a)|·err(a)`` with ``φ'(a) = g''/g'``, plus
+    about 3 roundings of the formula. From z (elu, gelu): ``|g''(z)|·err(z)`` plus the function's own error.
+    At a kink, a unit whose z lies within its own rounding of the kink (``tie``) may be sent to either
+    branch by two correct computations (NumPy and XLA sum in different orders): the whole jump of ``g'``
+    there, in units of ε (so that the comparison says "inconclusive", never "fail", on such a unit).
+    """
+    if g is SIGMOID:  # the course's numbers, unchanged: φ(a) = a(1 − a), |φ'(a)| = |1 − 2a| <= 1
+        err = err_a + 3.0 * slope
+    elif g.derivative_from_output is not None:
+        g2 = np.abs(g.second_derivative(z))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(slope > 0, g2 / np.where(slope > 0, slope, 1.0), 0.0)
+        if not g.kinks:
+            # A saturated unit (tanh at a = ±1 exactly) has g' = 0 = g'' in the dtype, but φ'(a) does not
+            # vanish there (tanh: −2a): a one-ulp-different a (XLA's tanh) gives g' = 2ε, not 0. Measure
+            # φ'(a) by a central difference of φ where g' is 0 (φ is smooth in a for these units; the
+            # piecewise-linear ones, whose φ is a step at their kink, have φ' = 0 off it).
+            d = SATURATED_STEP
+            flat = slope == 0
+            if np.any(flat):
+                phi = g.derivative_from_output
+                ratio = np.where(flat, np.abs(phi(a + d) - phi(a - d)) / (2 * d), ratio)
+        err = ratio * err_a + 3.0 * slope
+    else:
+        err = np.abs(g.second_derivative(z)) * err_z + (3.0 + FUNCTION_ULPS) * slope
+    for k in g.kinks:
+        jump = abs(float(g.derivative(np.nextafter(np.array([k]), np.inf))[0])
+                   - float(g.derivative(np.nextafter(np.array([k]), -np.inf))[0]))
+        err = err + np.where(tie, jump / eps, 0.0)
+    return err
+
+
+def near_kink(g: Activation, z: np.ndarray, err_z: np.ndarray, eps: float) -> np.ndarray:
+    """Where ``z`` lies strictly within :data:`TIE_SAFETY`·ε·err(z) of a kink of ``g``: the units whose
+    branch two correct computations may choose differently (boolean, the shape of ``z``).
+
+    A z that is *exactly* at the kink with no rounding behind it (``err(z) = 0``: every term of its sum
+    zero) is not in this set: every computation gets the same exact 0 and the convention's branch."""
+    out = np.zeros(z.shape, dtype=bool)
+    for k in g.kinks:
+        out |= np.abs(z - k) < TIE_SAFETY * eps * err_z
+    return out
+
+
 def scales_of(pb: Problem, mats: Sequence[np.ndarray]) -> RoundingScales:
-    """:func:`rounding_scales` of a validated problem and its weights (nothing is checked again)."""
+    """:func:`rounding_scales` of a validated problem and its weights (nothing is checked again).
+
+    Written from the problem's :class:`~gradtrio.model.Activation` and :class:`~gradtrio.model.Output`
+    objects: the loss's terms and the residual's error per output (:func:`_loss_terms`,
+    :func:`_residual_error`), ``|g'|``, ``|g''|`` and the kinks per hidden layer (:func:`_slope_error`).
+    For the sigmoid output with the course's cross-entropy and sigmoid hidden units the numbers are
+    those the false-alarm study measured (0 false alarms in 1584 checks); unbounded units (relu, elu,
+    identity; squared error's residual) enter through their values ``|a|`` and ``|z − y|``.
+    """
     arch, lam, dt, m = pb.arch, pb.lam, pb.dtype, pb.m
+    eps = float(np.finfo(dt).eps)
     mats = [T.astype(np.float64) for T in mats]
     X64, Y64 = pb.X.astype(np.float64), pb.Y.astype(np.float64)
     values = forward(arch, mats, X64, keep=True)  # the values; what follows is their error analysis
     acts, z = values.acts, values.logits
     absacts = [np.abs(a) for a in acts]
-    errs, slopes = [np.zeros_like(X64)], []
+    errs, slopes, slope_errs, z_errors = [np.zeros_like(X64)], [], [], []
     for l, T in enumerate(mats):
         W, b = T[:, 1:], T[:, 0]
         aW = np.abs(W)
         # err(z) = sqrt(fan-in + 1)·(|a| |W|ᵀ + |b|)  (this sum's own rounding)  +  err(a) |W|ᵀ  (inherited)
         err_z = np.sqrt(W.shape[1] + 1.0) * (absacts[l] @ aW.T + np.abs(b)) + errs[l] @ aW.T
         if l < len(mats) - 1:
-            slope = np.abs(arch.hidden[l].derivative(values.zs[l]))
+            g, zl = arch.hidden[l], values.zs[l]
+            slope = np.abs(g.derivative(zl))
             slopes.append(slope)
+            z_errors.append(err_z)
             errs.append(slope * err_z + FUNCTION_ULPS * absacts[l + 1])  # the activation's own rounding
-    H = arch.out.value(z)
-    sp = np.logaddexp(0.0, z)
+            slope_errs.append(_slope_error(g, zl, acts[l + 1], err_z, errs[l + 1], slope,
+                                           near_kink(g, zl, err_z, eps), eps))
+    out = arch.out
+    H = out.value(z)
+    # H − Y as the course's analysis wrote it for the sigmoid (bit for bit the numbers the study measured)
+    R = H - Y64 if out is SIGMOID_CROSS_ENTROPY else out.residual(z, Y64)
     # S_J is a floor under the cost's *measured* noise, so it counts each term once (no sqrt(n)): the
-    # data term's softplus(z) and y·z, the output logits' own sums |a||W|ᵀ + |b| weighted by how much J
-    # moves with them (|h − y|/m), and the penalty's terms.
-    data = (sp + np.abs(Y64 * z) + np.abs(H - Y64) * (absacts[-1] @ np.abs(mats[-1][:, 1:]).T
-                                                      + np.abs(mats[-1][:, 0]))).sum() / m
+    # data term's terms, the output logits' own sums |a||W|ᵀ + |b| weighted by how much J moves with
+    # them (|∂loss/∂z| = |h − y| for each of the outputs), and the penalty's terms.
+    data = (_loss_terms(out, z, Y64, H).sum()
+            + (np.abs(R) * (absacts[-1] @ np.abs(mats[-1][:, 1:]).T + np.abs(mats[-1][:, 0]))).sum()) / m
     penalty = sum(float(np.sum(T[:, 1:] ** 2)) for T in mats) * lam / (2 * m)
     S_J = float(data + penalty)
 
     # Backward, in units of ε: E(δ) bounds the error of δ, |δ| is its value. Each product's own
     # rounding is counted on the values (sqrt(n)·Σ|terms|, Higham & Mary's probabilistic bound for an
     # inner product); errors inherited from earlier steps are propagated to first order with |Θ|.
-    # δ(L) = h − y: its subtraction rounds on |h| + |y|, and it inherits g'(z)·err(z).
-    delta = H - Y64
-    E = (1.0 + FUNCTION_ULPS) * H + Y64 + H * (1.0 - H) * err_z
+    # δ(L) = h − y: its subtraction rounds on |h| + |y|, and it inherits ∂h/∂z·err(z).
+    delta = R
+    E = _residual_error(out, z, Y64, H, err_z)
     G: list[np.ndarray] = [np.empty(0)] * len(mats)
     sensitivity: list[np.ndarray] = [np.empty(0)] * len(mats)
     gain = np.ones_like(H)  # Σ_u |∂z_L,u / ∂z_i| of each example, for the units of the current layer
@@ -152,26 +269,34 @@ def scales_of(pb: Problem, mats: Sequence[np.ndarray]) -> RoundingScales:
     for l in range(len(mats) - 1, -1, -1):
         T = mats[l]
         ad = np.abs(delta)
-        g = np.empty_like(T)
+        gr = np.empty_like(T)
         # D = (1/m) Σ_k δ_k a_k: the sum's own rounding, plus what δ's and a's errors carry into it.
-        g[:, 0] = (sq_m * ad.sum(axis=0) + E.sum(axis=0)) / m
-        g[:, 1:] = (sq_m * (ad.T @ absacts[l]) + E.T @ absacts[l] + ad.T @ errs[l]) / m + lam / m * np.abs(T[:, 1:])
-        G[l] = g
+        gr[:, 0] = (sq_m * ad.sum(axis=0) + E.sum(axis=0)) / m
+        gr[:, 1:] = (sq_m * (ad.T @ absacts[l]) + E.T @ absacts[l] + ad.T @ errs[l]) / m + lam / m * np.abs(T[:, 1:])
+        G[l] = gr
         top_gain = np.max(gain, axis=0)[:, None]  # (units, 1): max over examples
         sens = np.empty_like(T)
         sens[:, :1] = top_gain
         sens[:, 1:] = top_gain * np.max(absacts[l], axis=0)[None, :]
+        if l < len(mats) - 1 and arch.hidden[l] is not SIGMOID:
+            # The gain is measured at θ: at a saturated unit it is ~0, and a step of h moves the unit's
+            # own z by h·max|a_j| (30 units on raw data), out of saturation and out of the range where
+            # the truncation estimate holds (a float32 tanh net found it). So no step moves a hidden
+            # pre-activation by more than h either. (Sigmoid layers keep the numbers the false-alarm
+            # study measured, 0 false alarms in 1584 checks; this floor would shorten some of their steps.)
+            sens[:, 1:] = np.maximum(sens[:, 1:], np.max(absacts[l], axis=0)[None, :])
         sensitivity[l] = np.maximum(1.0, sens)
         if l > 0:
             W, aW = T[:, 1:], np.abs(T[:, 1:])
             gain = (gain @ aW) * slopes[l - 1]
             back = delta @ W
             # δ(l) = (δ(l+1) W) ⊙ g'(z): the product's rounding and the inherited E, times g'; plus the
-            # error of g' = a(1 − a) itself, which inherits a's error (|1 − 2a| <= 1) and rounds (~3ε).
+            # error of g' itself (:func:`_slope_error`; for the sigmoid a(1 − a), which inherits a's
+            # error (|1 − 2a| <= 1) and rounds (~3ε)).
             E = ((np.sqrt(T.shape[0] + 1.0) * (ad @ aW) + E @ aW) * slopes[l - 1]
-                 + np.abs(back) * (errs[l] + 3.0 * slopes[l - 1]))
-            delta = back * slopes[l - 1]
-    return RoundingScales(S_J, G, sensitivity, dt)
+                 + np.abs(back) * slope_errs[l - 1])
+            delta = back * arch.hidden[l - 1].derivative(values.zs[l - 1])
+    return RoundingScales(S_J, G, sensitivity, dt, z_errors)
 
 
 def checker_options(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0) -> dict:

@@ -3,8 +3,11 @@
 At a kink a central difference averages two different slopes and any tolerance gives a false verdict.
 :func:`kink_check` measures the left and right slopes separately, reports a kink when they differ by more
 than a smooth cost allows, and accepts an analytic directional derivative that lies between them (the
-convention of scikit-learn, PyTorch and JAX: any element of the subdifferential). gradtrio's sigmoid
-networks have no kinks; this is the oracle for a :class:`gradtrio.oracles.Function` flagged ``kinked``.
+convention of scikit-learn, PyTorch and JAX: any element of the subdifferential). This is the oracle
+for a black-box :class:`gradtrio.oracles.Function` flagged ``kinked``, along one direction; for
+gradtrio's own networks (relu, leaky_relu units), :mod:`gradtrio.oracles.branches` finds the entries
+whose stencils cross a kink from the pre-activations themselves and gives their one-sided derivatives
+exactly.
 """
 
 from __future__ import annotations
@@ -109,3 +112,4 @@ def kink_check(
     lo, hi = min(left, right), max(left, right)
     return KinkResult(left, right, a, kink=bool(hi - lo > bound), accepted=bool(lo - bound <= a <= hi + bound),
                       bound=bound)
+

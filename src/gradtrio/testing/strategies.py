@@ -7,6 +7,8 @@ level and draw the others::
     problems(sizes=st.just((3, 5, 3)))           # one architecture, random data and λ
     problems(dtype=st.just(np.float32), lam=st.just(0.0))
     study_problems()                             # the detection study's fixed menu of small nets
+    unit_problems()                              # any hidden units and output, pre-activations at kinks
+    unit_problems(activation=st.just("relu"), kinks=st.just("at"))
 
 The numbers inside the arrays come from a NumPy generator seeded by a drawn integer, not from one
 Hypothesis draw per entry: a 5-layer net of width 12 has ~600 parameters, and drawing them one by
@@ -16,9 +18,12 @@ gradients — the depth, the widths, m, λ, the scale of the weights and of X �
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 from hypothesis import strategies as st
 
+from ..model.activations import ACTIVATIONS, OUTPUTS
 from ..network import one_hot, theta_shapes
 from .problem import Problem
 
@@ -35,6 +40,16 @@ __all__ = [
     "problems",
     "study_problems",
     "verify_problems",
+    "ACTIVATION_NAMES",
+    "OUTPUT_NAMES",
+    "KINK_PLACEMENTS",
+    "UnitProblem",
+    "activations",
+    "hidden_units",
+    "outputs",
+    "targets",
+    "kink_placements",
+    "unit_problems",
 ]
 
 #: Bounds of the drawn problems: depth 2-5 layers, sizes 1-12, m 1-20, λ 0..10.
@@ -206,3 +221,156 @@ def verify_problems(draw, signature: str = "gradtrio", sizes: tuple[int, ...] | 
             lambda t: t[0] + (t[1],))
     kind = draw(regimes())
     return draw(problems(sizes=sz, m=st.integers(1, MAX_M), regime=st.just(kind))), kind
+
+
+# --------------------------------------------------------------------------------------------------
+# Hidden units, outputs, and pre-activations at kinks
+# --------------------------------------------------------------------------------------------------
+
+#: Every hidden activation by its canonical name (``logistic`` is an alias of the sigmoid).
+ACTIVATION_NAMES: tuple[str, ...] = tuple(n for n in ACTIVATIONS if n != "logistic")
+#: Every output unit (with its loss).
+OUTPUT_NAMES: tuple[str, ...] = tuple(OUTPUTS)
+#: Where :func:`unit_problems` puts first-layer pre-activations:
+#:
+#: - "none": wherever the draw puts them;
+#: - "at": exactly at 0 with no rounding behind it — a drawn set of examples is all zeros and every
+#:   hidden bias is 0, so every hidden unit's z is exactly 0 on those examples, in every layer, for any
+#:   computation (the convention's branch: relu'(0) = 0);
+#: - "near": each first-layer unit's z on one drawn example within about two central-difference steps
+#:   of 0 (its bias set to ``δ − x·w``, ``|δ| <= 2h``, h the dtype's default central step): stencils
+#:   that cross the kink, and ones that stop just short of it;
+#: - "both": the two at once.
+KINK_PLACEMENTS = ("none", "at", "near", "both")
+
+
+class UnitProblem(NamedTuple):
+    """A problem with its units: the :class:`Problem` and the ``activation`` and ``output`` keywords.
+
+    Attributes
+    ----------
+    problem : Problem
+        ``(thetas, X, Y, lam)``; ``Y`` fits the output (one-hot for softmax and the sigmoid, real for
+        identity).
+    activation : str or tuple of str
+        One name for every hidden layer, or one per hidden layer.
+    output : str
+    kinks : str
+        The :data:`KINK_PLACEMENTS` entry the draw used.
+    """
+
+    problem: Problem
+    activation: str | tuple[str, ...]
+    output: str
+    kinks: str
+
+    @property
+    def units(self) -> dict[str, Any]:
+        """``{"activation": ..., "output": ...}``: the keywords of every gradtrio function."""
+        return {"activation": self.activation, "output": self.output}
+
+    def __repr__(self) -> str:
+        return (f"UnitProblem({self.problem!r}, activation={self.activation!r}, output={self.output!r}, "
+                f"kinks={self.kinks!r})")
+
+
+def activations(names: tuple[str, ...] = ACTIVATION_NAMES) -> st.SearchStrategy[str]:
+    """One hidden activation's name (all of them by default)."""
+    return st.sampled_from(list(names))
+
+
+def hidden_units(n_hidden: int, names: tuple[str, ...] = ACTIVATION_NAMES) -> st.SearchStrategy[str | tuple[str, ...]]:
+    """The ``activation`` keyword for ``n_hidden`` hidden layers: one name for all, or one per layer."""
+    one = activations(names)
+    if n_hidden < 2:
+        return one
+    return st.one_of(one, st.tuples(*[activations(names)] * n_hidden))
+
+
+def outputs(names: tuple[str, ...] = OUTPUT_NAMES) -> st.SearchStrategy[str]:
+    """One output unit's name (all of them by default)."""
+    return st.sampled_from(list(names))
+
+
+def targets(output: str, m: int, K: int, rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
+    """Targets ``(m, K)`` that fit ``output``: real numbers (normal, times ``scale``) for identity,
+    one-hot rows of uniform labels otherwise (for softmax K must be >= 2)."""
+    if OUTPUTS[output].targets == "real":
+        return scale * rng.standard_normal((m, K))
+    return one_hot(rng.integers(0, K, size=m), K)
+
+
+def kink_placements(names: tuple[str, ...] = KINK_PLACEMENTS) -> st.SearchStrategy[str]:
+    """One of :data:`KINK_PLACEMENTS`."""
+    return st.sampled_from(list(names))
+
+
+def _place_kinks(thetas: list[np.ndarray], X: np.ndarray, kinks: str, dt: np.dtype,
+                 rng: np.random.Generator) -> None:
+    """Set X rows and biases in place for the placement ``kinks`` (see :data:`KINK_PLACEMENTS`)."""
+    m = X.shape[0]
+    if kinks in ("at", "both"):
+        rows = rng.choice(m, size=int(rng.integers(1, m + 1)), replace=False)
+        X[rows] = 0.0
+        for T in thetas[:-1]:
+            T[:, 0] = 0.0
+    if kinks in ("near", "both") and len(thetas) > 1:
+        h = 5 * float(np.finfo(dt).eps) ** (1 / 3)  # the default central step of the dtype
+        T = thetas[0]
+        Xd = X.astype(dt).astype(np.float64)
+        for u in range(T.shape[0]):
+            k = int(rng.integers(m))
+            if kinks == "both" and not np.any(Xd[k]):
+                continue  # an "at" row: that unit stays exactly at 0 there
+            delta = float(rng.uniform(-2.0, 2.0)) * h
+            T[u, 0] = delta - float(Xd[k] @ T[u, 1:].astype(dt).astype(np.float64))
+
+
+@st.composite
+def unit_problems(
+    draw,
+    sizes: st.SearchStrategy[tuple[int, ...]] | None = None,
+    dtype: st.SearchStrategy[np.dtype] | None = None,
+    activation: st.SearchStrategy[str | tuple[str, ...]] | None = None,
+    output: st.SearchStrategy[str] | None = None,
+    kinks: st.SearchStrategy[str] | None = None,
+    m: st.SearchStrategy[int] | None = None,
+    lam: st.SearchStrategy[float] | None = None,
+) -> UnitProblem:
+    """A problem with drawn hidden units and output, its targets fitting the output, and first-layer
+    pre-activations at and near the kinks when drawn so.
+
+    Parameters
+    ----------
+    sizes : strategy of tuple of int, default 3 to 4 layers of 1..6 units
+        When the output is softmax, K is raised to 2 if drawn as 1.
+    dtype : strategy of np.dtype, default float64
+    activation : strategy, default :func:`hidden_units` (one for all or one per hidden layer)
+    output : strategy of str, default :func:`outputs`
+    kinks : strategy of str, default :func:`kink_placements`
+    m : strategy of int, default 1..8
+    lam : strategy of float, default :func:`lams` up to 3
+
+    Returns
+    -------
+    UnitProblem
+        Weights uniform in ``±w`` (w of :func:`scales` up to :data:`MAX_WEIGHT`), X uniform in ``±x``
+        (up to :data:`MAX_X`), then :data:`KINK_PLACEMENTS` applied.
+    """
+    dt = draw(dtype if dtype is not None else dtypes())
+    out = draw(output if output is not None else outputs())
+    sz = list(draw(sizes if sizes is not None else layer_sizes(3, 4, 1, 6)))
+    if OUTPUTS[out].targets == "one-hot" and sz[-1] < 2:  # softmax: K >= 2
+        sz[-1] = 2
+    act = draw(activation if activation is not None else hidden_units(len(sz) - 2))
+    kind = draw(kinks if kinks is not None else kink_placements())
+    n_ex = draw(m if m is not None else st.integers(1, 8))
+    lm = draw(lam if lam is not None else lams(3.0))
+    ws, xs = draw(scales(MAX_WEIGHT)), draw(scales(MAX_X))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    thetas = [rng.uniform(-ws, ws, size=shape) for shape in theta_shapes(sz)]
+    X = rng.uniform(-xs, xs, size=(n_ex, sz[0]))
+    Y = targets(out, n_ex, sz[-1], rng)
+    _place_kinks(thetas, X, kind, dt, rng)
+    return UnitProblem(Problem([t.astype(dt) for t in thetas], X.astype(dt), Y.astype(dt), float(lm)),
+                       act, out, kind)
