@@ -31,7 +31,6 @@ Writes ``checkers.json`` and ``checkers.md`` under ``benchmarks/results/checkers
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 import time
@@ -125,12 +124,6 @@ def check_entry_bounds(case: Case) -> tuple[bool, bool | None]:
 
 def check_taylor(case: Case) -> tuple[bool, bool | None]:
     return taylor_test(case.cost, case.grad(case.theta), case.theta).verdict == "fail", None
-
-
-def adjoint_takes_units() -> bool:
-    """Whether :func:`~gradtrio.verdicts.adjoint_test` takes ``activation=``/``output=`` (its JVP is of
-    gradtrio's own cost: on another network than the default it must be told which)."""
-    return {"activation", "output"} <= set(inspect.signature(adjoint_test).parameters)
 
 
 def check_adjoint(case: Case) -> tuple[bool, bool | None]:
@@ -234,10 +227,7 @@ def run_one(name: str, case: Case) -> dict[str, Any]:
             "grad_evals": case.grad.calls, "seconds": time.perf_counter() - t0}
 
 
-def skip_reason(name: str, n: int, torch_reason: str | None, full: bool,
-                units: dict[str, str] | None = None) -> str | None:
-    if name == "gradtrio adjoint (JAX jvp)" and units not in (None, DEFAULT_UNITS) and not adjoint_takes_units():
-        return "not run: adjoint_test takes no activation=/output= (its JVP is of the sigmoid network)"
+def skip_reason(name: str, n: int, torch_reason: str | None, full: bool) -> str | None:
     if name in TORCH_NAMES and torch_reason:
         return f"torch {torch_reason}"
     if name == "torch gradcheck" and n > TORCH_SLOW_MAX_N and not full:
@@ -272,7 +262,7 @@ def mutant_study(torch_reason: str | None) -> list[dict[str, Any]]:
             print(f"  mutant {name:32s} {why}", flush=True)
             continue
         for checker in CHECKERS:
-            reason = skip_reason(checker, case.theta.size, torch_reason, True, mutant.units)
+            reason = skip_reason(checker, case.theta.size, torch_reason, True)
             try:
                 row["results"][checker] = {"skipped": reason} if reason else run_one(checker, case)
             except Exception as exc:  # the code under test raised inside the checker: a detection, said so

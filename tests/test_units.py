@@ -304,3 +304,16 @@ def test_one_logistic_unit_predicts_its_binary_label():
     th = [np.array([[0.0, 1.0]])]
     X = np.array([[-2.0], [-0.1], [0.3], [4.0]])
     np.testing.assert_array_equal(backprop.predict(th, X), [0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("act,out", [("relu", "softmax"), ("tanh", "identity"), (("gelu", "elu"), "sigmoid")])
+def test_the_adjoint_test_runs_on_the_network_it_is_given(act, out):
+    """The dot-product test compares JAX's JVP of *this* network with backprop of this network: a pass for
+    the right units, and a fail for backprop of the course's network standing in for it."""
+    from gradtrio.verdicts import adjoint_test
+
+    arch, th, X, Y, lam = _drawn(act, out, seed=11)
+    assert adjoint_test(th, X, Y, lam, activation=act, output=out).verdict == "pass"
+    wrong = backprop.cost_and_grad(th, X, Y, lam, activation="sigmoid", output=out)  # sigmoid hidden units
+    res = adjoint_test(th, X, Y, lam, backward=lambda *a, **k: wrong, activation=act, output=out)
+    assert res.verdict == "fail"

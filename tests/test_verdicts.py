@@ -90,11 +90,13 @@ def test_adjoint_fails_for_every_mutant_with_a_wrong_gradient_in_float64():
     catalog = pytest.importorskip("gradtrio.catalog")
     for name, mutant in catalog.CATALOG.items():
         thetas, X, Y, _ = catalog.judge_problem(mutant)
-        if mutant.kind == "crash":  # NumPy's shape error where the bug shows
+        if mutant.kind == "crash" and mutant.output == "sigmoid":  # NumPy's shape error where the bug shows
             with pytest.raises(ValueError, match="broadcast"):
-                adjoint_test(thetas, X, Y, 3.0, backward=mutant)
+                adjoint_test(thetas, X, Y, 3.0, backward=mutant, **mutant.units)
             continue
-        res = adjoint_test(thetas, X, Y, 3.0, backward=mutant)
+        # Each mutant on its own network (the JVP is of that network); the softmax without its max shift
+        # returns NaN on its judging problem's large logits: no gap is within a bound.
+        res = adjoint_test(thetas, X, Y, 3.0, backward=mutant, **mutant.units)
         want = "pass" if mutant.kind == "cost-only" else "fail"
         assert res.verdict == want, f"{name}: {res}"
 

@@ -119,13 +119,15 @@ class RoundingScales:
 
 @_docs.fill
 def rounding_scales(
-    thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0
+    thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, *,
+    activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
 ) -> RoundingScales:
     """Running error scales of the cost and of every gradient entry of one problem.
 
     Parameters
     ----------
     {problem}
+    {units}
 
     Returns
     -------
@@ -133,7 +135,7 @@ def rounding_scales(
         See the module docstring. Computed in float64 from the problem's values (in their dtype), at
         the cost of about two forward passes.
     """
-    return scales_of(*validate(thetas, X, Y, lam))
+    return scales_of(*validate(thetas, X, Y, lam, activations=activation, output=output))
 
 
 def _loss_terms(out: Output, z: np.ndarray, Y: np.ndarray, H: np.ndarray) -> np.ndarray:

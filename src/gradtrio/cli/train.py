@@ -229,8 +229,9 @@ def _hidden_units(run: _Run, result) -> str:
     try:
         return save_hidden_units(os.path.join(run.args.out, PICTURE_NAME), result.thetas, run.image_shape,
                                  run.order, title=f"hidden units of {run.net}, λ={run.args.lam:g}")
-    except ValueError as exc:  # inputs that are not square images
-        return f"not drawn ({exc})"
+    except ValueError as exc:  # inputs that are not square images: the library's hint names a keyword
+        reason = str(exc).split(";")[0]  # the command line has no image_shape option to suggest
+        return f"not drawn ({reason}: the picture shows each hidden unit's input weights as an image)"
 
 
 def _check_after_training(run: _Run, result, saved: dict[str, str]) -> tuple[list, list, list] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -78,6 +79,15 @@ class Architecture:
         """The architecture whose parameters ``thetas`` are (their shapes must chain)."""
         mats = check_thetas(thetas, check_finite=False, allow_complex=True)
         return cls((mats[0].shape[1] - 1,) + tuple(t.shape[0] for t in mats), activations, output)
+
+    @property
+    def unit_keywords(self) -> dict[str, Any]:
+        """``{}`` for the course's network (sigmoid throughout), else ``{"activation": ..., "output": ...}``:
+        the keywords that make a function of the shared signature compute this network, given only where
+        they change something (so a function written for the course's network needs none)."""
+        if set(self.activations) <= {"sigmoid"} and self.output == "sigmoid":
+            return {}
+        return {"activation": self.activations, "output": self.output}
 
     @cached_property
     def hidden(self) -> tuple[Activation, ...]:

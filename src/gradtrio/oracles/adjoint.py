@@ -92,6 +92,8 @@ def adjoint_test(
     k: int = 3,
     seed: int | np.random.Generator | None = 0,
     bug_size: float = BUG_SIZE,
+    activation: str | Sequence[str] = "sigmoid",
+    output: str = "sigmoid",
 ) -> AdjointResult:
     """Dot-product test between JAX forward mode and a hand-written backward pass.
 
@@ -113,6 +115,11 @@ def adjoint_test(
     k : int, default 3
         Number of tangents.
     seed : int or numpy.random.Generator, default 0
+    bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`
+    activation, output
+        The network's units (:func:`gradtrio.backprop.cost_and_grad`): the JVP is of gradtrio's JAX cost
+        of that network. ``backward`` is called with them too, except on the course's network (sigmoid
+        throughout), so a backward pass written for the course needs no such keywords.
 
     Returns
     -------
@@ -121,23 +128,25 @@ def adjoint_test(
         problem's running error scale, and the bounds resolve ``bug_size``.
     """
     from .. import autodiff, backprop
+    from ..model import Architecture
     from ..rounding import rounding_scales
 
     backward = backprop.cost_and_grad if backward is None else backward
     if not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer; got {k!r}")
-    _, grads = backward(thetas, X, Y, lam)
+    units = Architecture.of(thetas, activation, output).unit_keywords
+    _, grads = backward(thetas, X, Y, lam, **units)
     grads = [np.asarray(G) for G in grads]
     dtype = np.result_type(*grads)
     dtype = np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
-    scales = rounding_scales(thetas, X, Y, lam)
+    scales = rounding_scales(thetas, X, Y, lam, **units)
     eps = float(np.finfo(dtype).eps)
     rng = rng_of(seed)
     fwd, bwd, rel, bounds = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
     allowed = np.empty(k)
     for j in range(k):
         u = [rng.standard_normal(np.shape(G)).astype(dtype) for G in grads]
-        _, fwd[j] = autodiff.jvp(thetas, X, Y, lam, u)
+        _, fwd[j] = autodiff.jvp(thetas, X, Y, lam, u, **units)
         g64 = [G.astype(np.float64) for G in grads]
         u64 = [t.astype(np.float64) for t in u]
         bwd[j] = sum(float(np.sum(G * t)) for G, t in zip(g64, u64))
