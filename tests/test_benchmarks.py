@@ -193,7 +193,10 @@ def test_checker_comparison_smoke(tmp_path):
     data = json.loads((tmp_path / "checkers.json").read_text())
     rows = [p for p in data["planted"] if p["checker"] == "gradtrio localize"]
     assert rows and all(p["located"]["x10"] == p["trials"] and p["false_alarms"] == 0 for p in rows)
-    control = data["mutants"][0]
-    assert control["kind"] == "control"
-    assert not any(res.get("detected") for res in control["results"].values() if isinstance(res, dict))
+    assert data["mutants"][0]["kind"] == "control"
+    controls = [row for row in data["mutants"] if row["kind"] == "control"]
+    assert len(controls) > 1  # the correct backprop of every network a mutant lives on
+    for control in controls:  # any checker flagging correct code on any network is a false alarm
+        flagged = [c for c, res in control["results"].items() if isinstance(res, dict) and res.get("detected")]
+        assert not flagged, (control["mutant"], flagged)
     assert (tmp_path / "checkers.md").exists()
