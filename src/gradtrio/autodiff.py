@@ -79,6 +79,21 @@ def trace_count(name: str | None = None) -> int:
     return _TRACES[name] if name is not None else sum(_TRACES.values())
 
 
+@jax.custom_jvp
+def _elu(z: Any) -> Any:
+    """The ELU (α = 1), ``z`` or ``e^z − 1``, with its derivative ``1`` or ``e^z`` stated (below): JAX
+    differentiates ``expm1`` as ``ans + 1``, which loses every digit where z << 0 (``jax.grad(jax.nn.elu)``
+    is off by 9e-14 relative at z = −7.5 and returns 0 at z = −40, where e^z is 4e-18: false alarms on
+    correct ELU backprop of trained networks)."""
+    return jnp.where(z > 0, z, jnp.expm1(jnp.where(z > 0, 0.0, z)))
+
+
+@_elu.defjvp
+def _elu_jvp(primals: Any, tangents: Any) -> Any:
+    (z,), (t,) = primals, tangents
+    return _elu(z), jnp.where(z > 0, 1.0, jnp.exp(jnp.where(z > 0, 0.0, z))) * t
+
+
 #: The hidden activations in ``jax.numpy``, written here independently of :mod:`gradtrio.model`
 #: (the JAX cost is the second writing of the network, on purpose). The kinks follow the convention
 #: of scikit-learn, PyTorch and JAX: ``jax.nn.relu`` has derivative 0 at 0, and the leaky ReLU is
@@ -92,7 +107,7 @@ JAX_ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
     "tanh": jnp.tanh,
     "relu": jax.nn.relu,
     "leaky_relu": lambda z: jnp.where(z > 0, z, 0.01 * z),
-    "elu": jax.nn.elu,
+    "elu": _elu,
     "softplus": jax.nn.softplus,
     "gelu": lambda z: jax.nn.gelu(z, approximate=False),
 }
