@@ -132,8 +132,7 @@ def check_adjoint(case: Case) -> tuple[bool, bool | None]:
         case.grad.calls += 1
         return case.backward(thetas, X, Y, lam)
 
-    units = {} if case.units == DEFAULT_UNITS else case.units
-    res = adjoint_test(case.thetas, case.X, case.Y, case.lam, backward=backward, **units)
+    res = adjoint_test(case.thetas, case.X, case.Y, case.lam, backward=backward, **case.units)
     case.grad.calls += res.evaluations - 1  # the k JVPs: one forward-mode pass each
     return res.verdict == "fail", None
 

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from . import _docs, backprop, oracles
-from .model import Problem, closures, validate
+from .model import Architecture, Problem, closures, validate
 from .model import cost as model_cost
 from .network import debug_problem, one_hot, roll, unroll
 from .oracles import branches
@@ -57,31 +57,23 @@ KNOWN_METHODS: tuple[str, ...] = DEFAULT_METHODS + ("batched", "forward", "richa
 GradFn = Callable[[list[np.ndarray], np.ndarray, np.ndarray, float], Sequence[np.ndarray]]
 
 
-def _given(units: dict[str, Any]) -> dict[str, Any]:
-    """The unit keywords that differ from the course's network: a function that predates them (a
-    backprop monkeypatched in by a test, the catalog's mutants) keeps working on sigmoid networks."""
-    default = {"activation": ("sigmoid",), "output": "sigmoid"}
-    act = units.get("activation", "sigmoid")
-    acts = (act,) if isinstance(act, str) else tuple(act)
-    same = set(acts) <= {"sigmoid", "logistic"} and units.get("output", "sigmoid") == default["output"]
-    return {} if same else units
-
-
 def _grad_backprop(th, X, Y, lam, **units):
-    return backprop.cost_and_grad(th, X, Y, lam, **_given(units))[1]
+    return backprop.cost_and_grad(th, X, Y, lam, **units)[1]
 
 
 def _grad_loop(th, X, Y, lam, **units):
-    return backprop.cost_and_grad_loop(th, X, Y, lam, **_given(units))[1]
+    return backprop.cost_and_grad_loop(th, X, Y, lam, **units)[1]
 
 
 def _grad_autodiff(th, X, Y, lam, **units):
     from . import autodiff
 
-    return autodiff.cost_and_grad(th, X, Y, lam, **_given(units))[1]
+    return autodiff.cost_and_grad(th, X, Y, lam, **units)[1]
 
 
-#: The analytic gradients by name; each takes ``(thetas, X, Y, lam, activation=..., output=...)``.
+#: The analytic gradients by name; each takes ``(thetas, X, Y, lam, **units)`` with the units'
+#: keywords of :attr:`gradtrio.model.Architecture.unit_keywords` (none on the course's network, so a
+#: backprop monkeypatched in by a test, or a function that predates the keywords, works there).
 _ANALYTIC: dict[str, Callable[..., Sequence[np.ndarray]]] = {
     "backprop": _grad_backprop, "loop": _grad_loop, "autodiff": _grad_autodiff}
 
@@ -139,7 +131,7 @@ class _Problem:
         branch by the real part: exact away from a kink, and at an exact tie the branch of ``z <= k``
         (the convention's) while ``Re z`` stays on it; its kink entries are those where a smooth unit
         upstream moves ``Re z`` off the kink by O(h²) (computed from its own stencil ``θ + i h e_i``)."""
-        kinked = any(g.kinks for g in self.problem.arch.hidden)
+        kinked = self.problem.arch.kinked
         f = (_jax_batched_cost(self.problem) if method == "batched"
              else closures.complex_cost_fn(self.problem))
         if kinked and method == "complex":
@@ -320,7 +312,7 @@ class GradientReport:
         was asked for: a smooth network, or no finite difference)."""
         if not self.kinks:
             return ""
-        n = sum(r * c for r, c in zip(self.sizes[1:], (s + 1 for s in self.sizes[:-1])))
+        n = Architecture(self.sizes).num_params
         counts = ", ".join(f"{name} {len(v)}/{n}" for name, v in self.kinks.items())
         ties = max((sum(1 for r in v if r["ties"]) for v in self.kink_entries.values()), default=0)
         return (f"kink entries: {counts} (the stencil moves a pre-activation across a kink: judged by the "
@@ -490,7 +482,7 @@ def compare_gradients(
     """
     problem, mats = validate(thetas, X, Y, lam, activations=activation, output=output,
                              dtype=None if dtype is None else _float_dtype_arg(dtype))
-    units = {"activation": problem.arch.activations, "output": problem.arch.output}
+    units = problem.arch.unit_keywords
     X, Y, lam, dt = problem.X, problem.Y, problem.lam, problem.dtype
     custom = dict(custom or {})
     if isinstance(methods, str):

@@ -136,6 +136,12 @@ class Dataset:
         return int(max(self.y_train.max(initial=0), self.y_test.max(initial=0))) + 1
 
 
+def _check_test_size(test_size: float) -> None:
+    """Refuse a held-out fraction that is not a float strictly between 0 and 1 (before any loading)."""
+    if not (isinstance(test_size, float) and 0.0 < test_size < 1.0):
+        raise ValueError(f"test_size must be a fraction strictly between 0 and 1; got {test_size!r}")
+
+
 def load_digits(test_size: float = DIGITS_TEST_SIZE, seed: int = DIGITS_SPLIT_SEED) -> Dataset:
     """The embedded default data set: scikit-learn's 1797 handwritten 8×8 digits.
 
@@ -154,8 +160,7 @@ def load_digits(test_size: float = DIGITS_TEST_SIZE, seed: int = DIGITS_SPLIT_SE
     """
     from sklearn.datasets import load_digits as _sk_digits
 
-    if not (isinstance(test_size, float) and 0.0 < test_size < 1.0):
-        raise ValueError(f"test_size must be a fraction strictly between 0 and 1; got {test_size!r}")
+    _check_test_size(test_size)
     d = _sk_digits()
     X = d.data.astype(np.float64) / DIGITS_MAX_PIXEL
     y = d.target.astype(np.int64)
@@ -189,8 +194,7 @@ def load_diabetes(test_size: float = DIABETES_TEST_SIZE, seed: int = DIABETES_SP
     """
     from sklearn.datasets import load_diabetes as _sk_diabetes
 
-    if not (isinstance(test_size, float) and 0.0 < test_size < 1.0):
-        raise ValueError(f"test_size must be a fraction strictly between 0 and 1; got {test_size!r}")
+    _check_test_size(test_size)
     d = _sk_diabetes(scaled=False)
     X = np.asarray(d.data, dtype=np.float64)
     y = np.asarray(d.target, dtype=np.float64)

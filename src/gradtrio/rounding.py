@@ -138,7 +138,7 @@ def rounding_scales(
     return scales_of(*validate(thetas, X, Y, lam, activations=activation, output=output))
 
 
-def _loss_terms(out: Output, z: np.ndarray, Y: np.ndarray, H: np.ndarray) -> np.ndarray:
+def _loss_terms(out: Output, z: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """The absolute values of the loss's terms, per example and output unit (or per example), in the
     form the loss is computed in: what one evaluation of it rounds on (units of ε)."""
     if out is SIGMOID_CROSS_ENTROPY:  # softplus(z) − y·z
@@ -232,7 +232,7 @@ def scales_of(pb: Problem, mats: Sequence[np.ndarray]) -> RoundingScales:
     values = forward(arch, mats, X64, keep=True)  # the values; what follows is their error analysis
     acts, z = values.acts, values.logits
     absacts = [np.abs(a) for a in acts]
-    errs, slopes, slope_errs, z_errors = [np.zeros_like(X64)], [], [], []
+    errs, derivs, slopes, slope_errs, z_errors = [np.zeros_like(X64)], [], [], [], []
     for l, T in enumerate(mats):
         W, b = T[:, 1:], T[:, 0]
         aW = np.abs(W)
@@ -240,7 +240,8 @@ def scales_of(pb: Problem, mats: Sequence[np.ndarray]) -> RoundingScales:
         err_z = np.sqrt(W.shape[1] + 1.0) * (absacts[l] @ aW.T + np.abs(b)) + errs[l] @ aW.T
         if l < len(mats) - 1:
             g, zl = arch.hidden[l], values.zs[l]
-            slope = np.abs(g.derivative(zl))
+            derivs.append(g.derivative(zl))  # signed: the backward pass below multiplies δ by it
+            slope = np.abs(derivs[-1])
             slopes.append(slope)
             z_errors.append(err_z)
             errs.append(slope * err_z + FUNCTION_ULPS * absacts[l + 1])  # the activation's own rounding
@@ -253,7 +254,7 @@ def scales_of(pb: Problem, mats: Sequence[np.ndarray]) -> RoundingScales:
     # S_J is a floor under the cost's *measured* noise, so it counts each term once (no sqrt(n)): the
     # data term's terms, the output logits' own sums |a||W|ᵀ + |b| weighted by how much J moves with
     # them (|∂loss/∂z| = |h − y| for each of the outputs), and the penalty's terms.
-    data = (_loss_terms(out, z, Y64, H).sum()
+    data = (_loss_terms(out, z, Y64).sum()
             + (np.abs(R) * (absacts[-1] @ np.abs(mats[-1][:, 1:]).T + np.abs(mats[-1][:, 0]))).sum()) / m
     penalty = sum(float(np.sum(T[:, 1:] ** 2)) for T in mats) * lam / (2 * m)
     S_J = float(data + penalty)
@@ -297,7 +298,7 @@ def scales_of(pb: Problem, mats: Sequence[np.ndarray]) -> RoundingScales:
             # error (|1 − 2a| <= 1) and rounds (~3ε)).
             E = ((np.sqrt(T.shape[0] + 1.0) * (ad @ aW) + E @ aW) * slopes[l - 1]
                  + np.abs(back) * slope_errs[l - 1])
-            delta = back * arch.hidden[l - 1].derivative(values.zs[l - 1])
+            delta = back * derivs[l - 1]
     return RoundingScales(S_J, G, sensitivity, dt, z_errors)
 
 

@@ -81,6 +81,11 @@ class Architecture:
         return cls((mats[0].shape[1] - 1,) + tuple(t.shape[0] for t in mats), activations, output)
 
     @property
+    def kinked(self) -> bool:
+        """Whether some hidden unit has a kink (relu, leaky_relu): where finite differences may cross one."""
+        return any(g.kinks for g in self.hidden)
+
+    @property
     def unit_keywords(self) -> dict[str, Any]:
         """``{}`` for the course's network (sigmoid throughout), else ``{"activation": ..., "output": ...}``:
         the keywords that make a function of the shared signature compute this network, given only where

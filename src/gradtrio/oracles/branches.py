@@ -42,10 +42,6 @@ __all__ = ["OneSided", "KINK_BLOCK", "stencil_offsets", "stencil_crosses", "one_
 KINK_BLOCK = 64
 
 
-def _has_kinks(arch: Any) -> bool:
-    return any(g.kinks for g in arch.hidden)
-
-
 def stencil_offsets(method: str, steps: np.ndarray) -> np.ndarray:
     """The displacements of coordinate i at which ``method`` evaluates the cost, shape ``(n, points)``.
 
@@ -62,12 +58,9 @@ def stencil_offsets(method: str, steps: np.ndarray) -> np.ndarray:
 
 
 def _entry_layers(arch: Any) -> list[tuple[int, int, int]]:
-    """``(layer, start, stop)`` of each weight matrix's entries in the flat vector."""
-    out, start = [], 0
-    for l, (r, c) in enumerate(arch.shapes):
-        out.append((l, start, start + r * c))
-        start += r * c
-    return out
+    """``(layer, start, stop)`` of each weight matrix's entries in the flat vector (:attr:`offsets`)."""
+    o = arch.offsets
+    return [(l, o[l], o[l + 1]) for l in range(len(arch.shapes))]
 
 
 def _side(g: Any, z: np.ndarray, band: np.ndarray) -> np.ndarray:
@@ -112,7 +105,7 @@ def stencil_crosses(problem: Any, mats: Sequence[np.ndarray], offsets: np.ndarra
     arch = problem.arch
     n = arch.num_params
     crosses = np.zeros(n, dtype=bool)
-    if not _has_kinks(arch):
+    if not arch.kinked:
         return crosses
     dt = problem.dtype
     eps = float(np.finfo(dt).eps)
