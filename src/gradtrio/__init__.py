@@ -1,6 +1,7 @@
 """gradtrio: feed-forward networks whose cost gradient is computed three independent ways.
 
-- :mod:`gradtrio.backprop` — backpropagation written by hand in NumPy (loop and vectorized);
+- :mod:`gradtrio.backprop` — backpropagation written by hand in NumPy (loop and vectorized), and the
+  Hessian- and Gauss-Newton-vector products `hvp`/`gvp` by the R-operator;
 - :mod:`gradtrio.autodiff` — ``jax.grad`` of the same cost;
 - :mod:`gradtrio.oracles` — central differences, complex step, random directions, localization and
   tolerance-free verdicts, on any black-box cost (:mod:`gradtrio.finite_diff` keeps the former names).

@@ -41,11 +41,11 @@ from numpy.typing import ArrayLike
 
 from . import _docs
 from .model import Architecture, Problem, validate
-from .model.activations import IDENTITY, SIGMOID
+from .model.activations import IDENTITY, SIGMOID, TANH
 from .model.forward import cost as _model_cost
 from .model.forward import forward as _model_forward
 from .model.forward import penalty as _penalty
-from .model.validate import prepared_thetas_and_X
+from .model.validate import check_direction, prepared_thetas_and_X
 
 __all__ = [
     "sigmoid",
@@ -61,6 +61,14 @@ __all__ = [
     "cost_and_grad_flat",
     "kernel",
     "flat_kernel",
+    "hvp",
+    "gvp",
+    "hvp_loop",
+    "hvp_flat",
+    "gvp_flat",
+    "hvp_kernel",
+    "gvp_kernel",
+    "flat_hessp_kernel",
 ]
 
 
@@ -388,3 +396,294 @@ def cost_and_grad_loop(
     if lam:
         J += lam / (2 * m) * _penalty(mats)
     return J, grads
+
+
+# --------------------------------------------------------------------------------------------------
+# Second order: Hessian-vector (Pearlmutter) and Gauss-Newton-vector (Schraudolph) products
+# --------------------------------------------------------------------------------------------------
+#
+# With R{·} = d/dt (·)(θ + tV) at t = 0 (Pearlmutter 1994), for the batch (rows are examples), layer l
+# with weights Θ(l) = [b, W] and direction V(l) = [v_b, V_W]:
+#
+#   R-forward   R{a(1)} = 0,   R{z(l+1)} = R{a(l)} Wᵀ + a(l) V_Wᵀ + v_b,   R{a(l+1)} = g'(z) ⊙ R{z}
+#   output      R{δ(L)} = C(z(L)) R{z(L)}           (C: the loss's Hessian in the logits, Output.curvature)
+#   R-backward  R{D(l)} = (1/m) [Σ R{δ(l+1)},  R{δ(l+1)}ᵀ a(l) + δ(l+1)ᵀ R{a(l)}] + (λ/m) [0, V_W]
+#               R{δ(l)} = (R{δ(l+1)} W + δ(l+1) V_W) ⊙ g'(z(l)) + (δ(l+1) W) ⊙ g''(z(l)) ⊙ R{z(l)}
+#
+# and H V = R{D}. The Gauss-Newton product (Schraudolph 2002) keeps only the curvature of the loss in
+# the logits: it drops the δᵀ R{a} term, the δ V_W term and the g'' term, i.e. G = J_zᵀ C J_z / m plus the
+# penalty's (λ/m) on non-bias entries, positive semi-definite because C is. On a network with no hidden
+# layer the dropped terms do not exist and G = H exactly.
+#
+# Cost: the input layer's R{a(1)} is 0, so its R-forward is one product with X, fused with the forward
+# product into one GEMM of X with [W; V_W] (twice as wide), and its R-backward is R{δ(2)}ᵀ X alone (its
+# gradient δ(2)ᵀ X is not needed). At the course size (m = 5000, 400 inputs) those two products dominate,
+# as δᵀX and XWᵀ dominate one gradient.
+
+
+def _second_order(problem: Problem, mats: Sequence[np.ndarray], vmats: Sequence[np.ndarray],
+                  gauss_newton: bool, out: np.ndarray | None = None) -> np.ndarray:
+    """``H V`` (or ``G V``) unrolled, on validated arrays (see the notes above)."""
+    arch, X, Y, lam = problem.arch, problem.X, problem.Y, problem.lam
+    m = X.shape[0]
+    last = len(mats) - 1
+    Ws = [np.ascontiguousarray(T[:, 1:]) for T in mats]
+    VWs = [np.ascontiguousarray(V[:, 1:]) for V in vmats]
+
+    # Forward and R-forward, keeping a, R{a}, g'(z), and (for H) δ's factors g''(z) ⊙ R{z}.
+    r = mats[0].shape[0]
+    both = X @ np.concatenate((Ws[0], VWs[0])).T  # [z(2) − b, R{z(2)} − v_b] in one GEMM
+    z, Rz = both[:, :r], both[:, r:]
+    z += mats[0][:, 0]
+    Rz += vmats[0][:, 0]
+    acts, Racts, slopes, bends = [X], [None], [], []
+    for l in range(1, last + 1):
+        g = arch.hidden[l - 1]
+        a = g.value(z)
+        gp = g.derivative(z) if g.derivative_from_output is None else g.derivative_from_output(a)
+        Ra = gp * Rz
+        acts.append(a)
+        Racts.append(Ra)
+        slopes.append(gp)
+        if not gauss_newton:
+            bends.append(_bend(g, z, a, gp) * Rz)
+        z = a @ Ws[l].T
+        z += mats[l][:, 0]
+        Rz = Ra @ Ws[l].T
+        Rz += a @ VWs[l].T
+        Rz += vmats[l][:, 0]
+
+    delta = arch.out.residual(z, Y)  # δ(L) = H − Y
+    Rdelta = arch.out.curvature(z, Rz)  # R{δ(L)} = C R{z(L)}
+
+    flat = np.empty(arch.num_params, dtype=X.dtype) if out is None else out
+    blocks = arch.cut(flat)
+    inv_m = 1.0 / m
+    for l in range(last, -1, -1):
+        B = blocks[l]
+        B[:, 0] = Rdelta.sum(axis=0)
+        np.matmul(Rdelta.T, acts[l], out=B[:, 1:])
+        if l > 0 and not gauss_newton:
+            B[:, 1:] += delta.T @ Racts[l]
+        B *= inv_m
+        if lam:
+            B[:, 1:] += (lam * inv_m) * VWs[l]
+        if l > 0:
+            gp = slopes[l - 1]
+            Rback = Rdelta @ Ws[l]
+            if not gauss_newton:
+                back = delta @ Ws[l]
+                Rback += delta @ VWs[l]
+                Rback *= gp
+                Rback += back * bends[l - 1]
+                delta = back * gp
+            else:
+                Rback *= gp
+            Rdelta = Rback
+    return flat
+
+
+def _bend(g, z: np.ndarray, a: np.ndarray, gp: np.ndarray) -> np.ndarray:
+    """``g''(z)``, from the output and slope already computed where that is exact algebra: the sigmoid's
+    ``g'(1 − 2a)`` and tanh's ``−2a g'`` (no second exponential); otherwise :attr:`Activation.second_derivative`."""
+    if g is SIGMOID:
+        return gp * (1.0 - 2.0 * a)
+    if g is TANH:
+        return -2.0 * a * gp
+    return g.second_derivative(z)
+
+
+def hvp_kernel(problem: Problem, mats: Sequence[np.ndarray], vmats: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``H V`` on a validated problem, weights and direction (no checks): see :func:`hvp`."""
+    return problem.arch.cut(_second_order(problem, mats, vmats, gauss_newton=False))
+
+
+def gvp_kernel(problem: Problem, mats: Sequence[np.ndarray], vmats: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``G V`` on a validated problem, weights and direction (no checks): see :func:`gvp`."""
+    return problem.arch.cut(_second_order(problem, mats, vmats, gauss_newton=True))
+
+
+def flat_hessp_kernel(problem: Problem, *, gauss_newton: bool = False
+                      ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``(x, p) -> H(x) p`` (or ``G(x) p``) on unrolled vectors of a validated problem: SciPy's ``hessp``.
+
+    Both vectors must be real, 1-D, of length ``problem.arch.num_params`` and of ``problem.dtype`` (the
+    optimizer's own iterates and directions, which nothing checks again).
+    """
+    arch = problem.arch
+
+    def hessp(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return _second_order(problem, arch.cut(x), arch.cut(p), gauss_newton)
+
+    return hessp
+
+
+def _product(thetas, X, Y, lam, V, activation, output, check_finite, gauss_newton) -> list[np.ndarray]:
+    pb, mats = validate(thetas, X, Y, lam, activations=activation, output=output, check_finite=check_finite)
+    vmats = check_direction(V, mats)
+    return pb.arch.cut(_second_order(pb, mats, vmats, gauss_newton))
+
+
+@_docs.fill
+def hvp(
+    thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float, V: Sequence[ArrayLike], *,
+    activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid", check_finite: bool = True,
+) -> list[np.ndarray]:
+    """The Hessian of the cost times a direction, ``H V``, by Pearlmutter's R-operator (exact).
+
+    One forward pass carries the directional derivatives ``R{z}``, ``R{a}`` along ``V``; one backward
+    pass carries ``R{δ}`` (with the ``V_Wᵀ δ`` term and the ``g''(z) ⊙ R{z}`` term), and ``(λ/m) V`` is
+    added on the non-bias columns. About 1.5 gradients' work at the course size (two of its three large
+    products, see ``benchmarks/results/second_order``).
+
+    Parameters
+    ----------
+    {problem}
+    V : sequence of array_like
+        ``V[l]`` of the shape of ``thetas[l]``: the direction.
+    {units}
+    check_finite : bool, default True
+        As :func:`cost_and_grad`.
+
+    Returns
+    -------
+    list of ndarray
+        ``(H V)[l]`` of the shape of ``thetas[l]``: ``Σ_(k) ∂²J / ∂Θ(l) ∂θ_k · v_k``. Float32 inputs
+        give float32.
+
+    Notes
+    -----
+    At a kink of relu or leaky_relu (a pre-activation exactly 0) the product is that of the branch the
+    tie convention picks (g'' = 0 on both sides); the Hessian is not defined there.
+    """
+    return _product(thetas, X, Y, lam, V, activation, output, check_finite, gauss_newton=False)
+
+
+@_docs.fill
+def gvp(
+    thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float, V: Sequence[ArrayLike], *,
+    activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid", check_finite: bool = True,
+) -> list[np.ndarray]:
+    """The Gauss-Newton matrix times a direction, ``G V`` (Schraudolph 2002).
+
+    ``G = (1/m) Σ_i J_iᵀ C_i J_i + (λ/m) diag(non-bias)``, with ``J_i`` the Jacobian of example i's logits
+    in the weights and ``C_i`` its loss's Hessian in the logits (:attr:`Output.curvature`). It is positive
+    semi-definite, and equals ``H`` for a network without hidden layers. The R-forward pass of :func:`hvp`,
+    then ``C``, then a linear backward pass (no ``δ`` terms): cheaper than ``H V``.
+
+    Parameters
+    ----------
+    {problem}
+    V : sequence of array_like
+        ``V[l]`` of the shape of ``thetas[l]``.
+    {units}
+    check_finite : bool, default True
+
+    Returns
+    -------
+    list of ndarray
+        ``(G V)[l]`` of the shape of ``thetas[l]``.
+    """
+    return _product(thetas, X, Y, lam, V, activation, output, check_finite, gauss_newton=True)
+
+
+def _flat_product(vector, sizes, X, Y, lam, v, activation, output, check_finite, gauss_newton) -> np.ndarray:
+    arch = Architecture(sizes, activation, output)
+    thetas = arch.roll(vector)
+    pb, mats = validate(thetas, X, Y, lam, activations=activation, output=output, check_finite=check_finite)
+    vmats = check_direction(arch.roll(v), mats, name="v")
+    return _second_order(pb, mats, vmats, gauss_newton)
+
+
+@_docs.fill
+def hvp_flat(vector: ArrayLike, sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float, v: ArrayLike, *,
+             activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
+             check_finite: bool = True) -> np.ndarray:
+    """:func:`hvp` on unrolled vectors (SciPy's ``hessp(x, p)`` layout).
+
+    Parameters
+    ----------
+    vector, v : array_like of shape (num_params(sizes),)
+        ``unroll(thetas)`` and the direction, unrolled the same way.
+    sizes : sequence of int
+    {data}
+    {units}
+
+    Returns
+    -------
+    ndarray of shape (num_params(sizes),)
+    """
+    return _flat_product(vector, sizes, X, Y, lam, v, activation, output, check_finite, gauss_newton=False)
+
+
+@_docs.fill
+def gvp_flat(vector: ArrayLike, sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float, v: ArrayLike, *,
+             activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
+             check_finite: bool = True) -> np.ndarray:
+    """:func:`gvp` on unrolled vectors; parameters and returns as :func:`hvp_flat`."""
+    return _flat_product(vector, sizes, X, Y, lam, v, activation, output, check_finite, gauss_newton=True)
+
+
+def hvp_loop(
+    thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float, V: Sequence[ArrayLike], *,
+    activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
+) -> list[np.ndarray]:
+    """``H V`` by the R-operator one example at a time, bias units glued on: the readable reference.
+
+    For each example, in the course's notation (``a(l)`` with its bias unit, ``R{a(l)}`` with a 0 there):
+
+    1. ``a(1) = [1; x]``, ``R{a(1)} = 0``; ``z(l+1) = Θ(l) a(l)``, ``R{z(l+1)} = Θ(l) R{a(l)} + V(l) a(l)``;
+       ``a(l+1) = [1; g(z)]``, ``R{a(l+1)} = [0; g'(z) .* R{z}]``.
+    2. ``δ(L) = h − y``; ``R{δ(L)}`` = the loss's Hessian in z times ``R{z(L)}``, written inline:
+       ``h(1−h) .* R{z}`` (sigmoid), ``p .* R{z} − p (pᵀ R{z})`` (softmax), ``R{z}`` (identity).
+    3. ``RΔ(l) += R{δ(l+1)} a(l)ᵀ + δ(l+1) R{a(l)}ᵀ``;
+       ``δ(l) = (Θ(l)ᵀ δ(l+1))[1:] .* g'(z(l))``,
+       ``R{δ(l)} = (Θ(l)ᵀ R{δ(l+1)} + V(l)ᵀ δ(l+1))[1:] .* g'(z(l)) + (Θ(l)ᵀ δ(l+1))[1:] .* g''(z(l)) .* R{z(l)}``.
+
+    Then ``H V = RΔ/m`` plus ``(λ/m) V`` on columns ``j >= 1``. Parameters and returns as :func:`hvp`
+    (it does not share :func:`hvp`'s forward pass, loss curvature or fused products).
+    """
+    pb, mats = validate(thetas, X, Y, lam, activations=activation, output=output)
+    vmats = check_direction(V, mats)
+    X, Y, lam, dtype = pb.X, pb.Y, pb.lam, pb.dtype
+    hidden, out = pb.arch.hidden, pb.arch.output
+    m = X.shape[0]
+    RDeltas = [np.zeros_like(T) for T in mats]
+    for t in range(m):
+        a = [np.concatenate(([1.0], X[t])).astype(dtype)]
+        Ra = [np.zeros_like(a[0])]
+        z: list[np.ndarray] = [np.empty(0, dtype)]
+        Rz: list[np.ndarray] = [np.empty(0, dtype)]
+        for l, (T, V) in enumerate(zip(mats, vmats)):
+            z.append(T @ a[l])
+            Rz.append(T @ Ra[l] + V @ a[l])
+            if l < len(mats) - 1:
+                g = hidden[l]
+                a.append(np.concatenate(([1.0], g.value(z[-1]))).astype(dtype))
+                Ra.append(np.concatenate(([0.0], g.derivative(z[-1]) * Rz[-1])).astype(dtype))
+        zL, RzL, y = z[-1], Rz[-1], Y[t]
+        if out == "sigmoid":
+            h = sigmoid(zL)
+            Rdelta = h * (1 - h) * RzL
+        elif out == "softmax":
+            e = np.exp(zL - np.max(zL))
+            h = e / np.sum(e)
+            Rdelta = h * RzL - h * (h @ RzL)
+        else:
+            h = zL
+            Rdelta = RzL
+        delta = h - y
+        for l in range(len(mats) - 1, -1, -1):
+            RDeltas[l] += np.outer(Rdelta, a[l]) + np.outer(delta, Ra[l])
+            if l > 0:
+                g = hidden[l - 1]
+                back = (mats[l].T @ delta)[1:]
+                Rdelta = ((mats[l].T @ Rdelta + vmats[l].T @ delta)[1:] * g.derivative(z[l])
+                          + back * g.second_derivative(z[l]) * Rz[l])
+                delta = back * g.derivative(z[l])
+    out_mats = []
+    for V, RDelta in zip(vmats, RDeltas):
+        D = RDelta / m
+        D[:, 1:] += (lam / m) * V[:, 1:]
+        out_mats.append(D)
+    return out_mats

@@ -114,6 +114,12 @@ class Output:
         ``H − Y`` (each is its loss's canonical link).
     loss_and_residual : callable
         ``(loss_sum(z, Y), residual(z, Y))`` from one pass over real logits (the training path).
+    curvature : callable
+        ``curvature(z, R)``: the loss's Hessian in the logits applied to ``R`` example by example,
+        ``Σ_j ∂²loss/∂z_k∂z_j R_j``, real ``(*batch, m, K)``. The sigmoid's cross-entropy:
+        ``h(1 − h) ⊙ R``; the softmax's: ``p ⊙ R − p (p · R)`` (its Jacobian, ``diag p − p pᵀ``); squared
+        error: ``R``. Each is positive semi-definite, which makes the Gauss-Newton product so. It does
+        not depend on ``Y`` (each loss is its output's canonical link).
     """
 
     name: str
@@ -124,6 +130,7 @@ class Output:
     loss_sum: Callable[[Array, Array], Array]
     residual: Callable[[Array, Array], Array]
     loss_and_residual: Callable[[Array, Array], tuple[Array, Array]]
+    curvature: Callable[[Array, Array], Array]
 
     @property
     def classifier(self) -> bool:
@@ -561,6 +568,18 @@ def _squared_error_and_residual(z: Array, Y: Array) -> tuple[Array, Array]:
     return 0.5 * np.einsum("...ij,...ij->...", r, r), r
 
 
+def _sigmoid_curvature(z: Array, R: Array) -> Array:
+    """``g'(z) ⊙ R`` with ``g'(z) = g(z) g(−z)``: both factors without cancellation (``h (1 − h)`` loses
+    every digit of ``1 − h`` at z > 37)."""
+    return _sigmoid(z) * _sigmoid(-z) * R
+
+
+def _softmax_curvature(z: Array, R: Array) -> Array:
+    """``(diag p − p pᵀ) R`` per example: ``p ⊙ (R − p · R)``."""
+    p = _softmax(z)
+    return p * (R - np.einsum("...k,...k->...", p, R)[..., None])
+
+
 def _softmax_inplace(z: Array) -> Array:
     z[...] = _softmax(z)
     return z
@@ -575,6 +594,7 @@ SIGMOID_CROSS_ENTROPY = Output(
     loss_sum=_cross_entropy_sum,
     residual=_sigmoid_residual,
     loss_and_residual=_cross_entropy_and_residual,
+    curvature=_sigmoid_curvature,
 )
 
 SOFTMAX_CROSS_ENTROPY = Output(
@@ -586,6 +606,7 @@ SOFTMAX_CROSS_ENTROPY = Output(
     loss_sum=_softmax_ce_sum,
     residual=_softmax_residual,
     loss_and_residual=_softmax_ce_and_residual,
+    curvature=_softmax_curvature,
 )
 
 IDENTITY_SQUARED_ERROR = Output(
@@ -597,6 +618,7 @@ IDENTITY_SQUARED_ERROR = Output(
     loss_sum=_squared_error_sum,
     residual=lambda z, Y: z - Y,
     loss_and_residual=_squared_error_and_residual,
+    curvature=lambda z, R: np.array(R),
 )
 
 #: Hidden activations by name (``logistic`` is scikit-learn's name for the sigmoid).

@@ -30,6 +30,7 @@ __all__ = [
     "check_thetas_and_X",
     "prepared_thetas_and_X",
     "float_dtype",
+    "check_direction",
 ]
 
 
@@ -436,3 +437,39 @@ def check_labels(y: Any, num_labels: int) -> np.ndarray:
                 if bad == num_labels else "")
         raise ValueError(f"y must be in 0..{num_labels - 1}; got {int(bad)}{hint}")
     return arr.astype(np.int64, copy=False)
+
+
+def check_direction(V: Any, mats: Sequence[np.ndarray], name: str = "V") -> list[np.ndarray]:
+    """Validate a direction in weight space: one real, finite matrix per weight matrix, of its shape.
+
+    Parameters
+    ----------
+    V : sequence of array_like
+        ``V[l]`` of the shape of ``mats[l]``: what a Hessian-vector product multiplies.
+    mats : sequence of ndarray
+        The validated weights (their shapes and dtype are the ones expected).
+    name : str
+        What to call ``V`` in messages.
+
+    Returns
+    -------
+    list of ndarray
+        ``V[l]`` as arrays of the weights' dtype.
+    """
+    if isinstance(V, np.ndarray) or not isinstance(V, Sequence):
+        raise TypeError(
+            f"{name} must be a list of {len(mats)} matrices shaped like thetas "
+            f"({', '.join(str(t.shape) for t in mats)}); got {_describe(V)} "
+            "(the *_flat functions take a flat vector)"
+        )
+    if len(V) != len(mats):
+        raise ValueError(f"{name} must hold {len(mats)} matrices, one per weight matrix; got {len(V)}")
+    out = []
+    for l, (v, t) in enumerate(zip(V, mats)):
+        arr = _as_real_array(v, f"{name}[{l}]")
+        if arr.shape != t.shape:
+            raise ValueError(f"{name}[{l}] must have the shape of Theta({l + 1}), {t.shape}; got {arr.shape}")
+        if not _all_finite(arr):
+            raise ValueError(f"{name}[{l}] must be finite; found {_first_nonfinite(arr)}")
+        out.append(arr.astype(t.dtype, copy=False))
+    return out
