@@ -55,7 +55,7 @@ def test_references_agree(act, out):
         theta, v = pb.arch.unroll(mats), _flat(V)
         cs = so.complex_step_hvp(so.complex_gradient_fn(pb), theta, v, step_scale=sc.flat_sensitivity())
         assert np.all(np.abs(cs.hv - ref) <= 2 * bound + 1e-300)
-        cd = so.central_hvp(lambda t: backprop.kernel(pb, pb.arch.cut(t))[1].copy(), theta, v,
+        cd = so.central_hvp(lambda t, pb=pb: backprop.kernel(pb, pb.arch.cut(t))[1].copy(), theta, v,
                             grad_error=ANALYTIC_SAFETY * sc.grad_error(), step_scale=sc.flat_sensitivity())
         assert cd.evaluations == 4
         if pb.arch.kinked and so.stencil_crosses_kink(pb, mats, V, [-2 * cd.h, -cd.h, cd.h, 2 * cd.h]):

@@ -58,8 +58,8 @@ from numpy.typing import ArrayLike
 from . import _docs
 from .check import Row, judge_layer, relative_error
 from .model import Problem, validate
-from .model.activations import SIGMOID_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY
 from .model import forward as model_forward
+from .model.activations import SIGMOID_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY
 from .model.validate import check_direction
 from .rounding import FUNCTION_ULPS, scales_of
 from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, verdict_of
@@ -351,7 +351,7 @@ def check_hessians(
     steps: dict[str, float] = {}
     kinks: dict[str, int] = {}
     skipped: dict[str, str] = {}
-    kw = {"activation": arch.activations, "output": arch.output}
+    kw: dict[str, Any] = {"activation": arch.activations, "output": arch.output}
     for name in hv_methods:
         if name == "backprop":
             flat[name] = _as_flat(name, backprop.hvp(mats, X, Y, lam, vmats, **kw), mats)

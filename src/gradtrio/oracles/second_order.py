@@ -51,7 +51,7 @@ import numpy as np
 from ..model import Architecture, Problem, forward
 from ..model.activations import complex_sigmoid
 from ..tolerances import GRAD_ROUND_SAFETY, TRUNC_SAFETY
-from .steps import COMPLEX_STEP, default_step
+from .steps import default_step
 
 __all__ = [
     "HvpEstimate",
@@ -185,7 +185,8 @@ def complex_step_hvp(cgrad: FlatGrad, theta: np.ndarray, v: np.ndarray, *, h: fl
     if not (np.isfinite(h) and h > 0):
         raise ValueError(f"the step must be a positive finite number; got {h!r}")
     cdt = np.complex64 if dt == np.float32 else np.complex128
-    point = theta.astype(cdt) + 1j * h * v64.astype(dt)
+    point = np.asarray(theta, dtype=cdt)
+    point = point + np.asarray((1j * h) * v64.astype(dt), dtype=cdt)
     g = np.asarray(cgrad(point))
     if g.dtype.kind != "c":
         raise TypeError("the gradient returned a real array for a complex input: it is not complex-safe")
@@ -305,7 +306,7 @@ def stencil_crosses_kink(problem: Problem, mats: Sequence[np.ndarray], vmats: Se
         moved = np.zeros(z0.shape, dtype=bool)
         crossed = np.zeros(z0.shape, dtype=bool)
         for t in offsets:
-            pts = [np.asarray(T, dtype=wdt) + t * np.asarray(V, dtype=wdt) for T, V in zip(mats, vmats)]
+            pts = [np.asarray(np.asarray(T, dtype=wdt) + t * np.asarray(V, dtype=wdt)) for T, V in zip(mats, vmats)]
             zt = _hidden_z(arch, pts, X)[l].real
             moved |= zt != z0
             st = np.where(zt > k, 1, -1)  # the branch taken at the stencil point (z <= k: the convention's)
