@@ -30,6 +30,8 @@ __all__ = [
     "finite_diff",
     "check",
     "check_gradients",
+    "check_hessian",
+    "check_hessians",
     "tolerances",
     "rounding",
     "measured",
@@ -45,7 +47,8 @@ __all__ = [
 
 # Everything is imported on first use, so that ``import gradtrio`` (done by every CLI command before
 # its Ctrl-C handling is in place) loads neither NumPy, SciPy nor JAX: the command imports them itself.
-_LAZY_MODULES = {"model", "oracles", "backprop", "network", "autodiff", "finite_diff", "check", "tolerances",
+_LAZY_MODULES = {"model", "oracles", "backprop", "network", "autodiff", "finite_diff", "check", "check_hessian",
+                 "tolerances",
                  "rounding", "measured", "localize", "verdicts", "mutants", "catalog", "testing", "stepsize"}
 _LAZY_NAMES = {
     "load_digits": "data",
@@ -57,6 +60,7 @@ _LAZY_NAMES = {
     "accuracy": "train",
     "predict": "train",  # not train(): it would hide the module gradtrio.train
     "check_gradients": "check",
+    "check_hessians": "check_hessian",  # H v by hand against JAX, jax.hessian, differences, complex step
     "verify": "testing",  # gradtrio.verify(my_fn, ...): a user's own implementation checked
     "assert_verified": "testing",
 }

@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike
 
 from . import _docs
 from .model import Architecture, Problem, validate
-from .model.validate import float_dtype
+from .model.validate import check_direction, float_dtype
 
 
 def x64():
@@ -63,6 +63,11 @@ __all__ = [
     "jvp",
     "flat_cost_batch",
     "trace_count",
+    "hvp",
+    "hvp_flat",
+    "gvp",
+    "hessian",
+    "HESSIAN_MAX_PARAMS",
 ]
 
 _TRACES: collections.Counter[str] = collections.Counter()
@@ -73,7 +78,7 @@ def trace_count(name: str | None = None) -> int:
 
     Parameters
     ----------
-    name : {"cost", "cost_and_grad", "cost_and_grad_flat", "jvp"}, optional
+    name : {"cost", "cost_and_grad", "cost_and_grad_flat", "jvp", "hvp", "hvp_flat", "gvp", "hessian"}, optional
         One function; all of them when omitted.
     """
     return _TRACES[name] if name is not None else sum(_TRACES.values())
@@ -418,3 +423,187 @@ def flat_cost_batch(
                          activation=activation if isinstance(activation, str) else tuple(activation),
                          output=output)
         return np.asarray(out, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------------------------------
+# Second order: the JAX references for the hand-written products of gradtrio.backprop
+# --------------------------------------------------------------------------------------------------
+#
+# Independent of backprop's R-operator: ``hvp`` is forward-over-reverse (``jax.jvp`` of ``jax.grad`` of
+# :func:`jax_cost`), ``hessian`` the dense matrix ``jax.hessian`` of the flat cost, and ``gvp`` the
+# Gauss-Newton product built from JAX's own pieces: ``jax.linearize`` of the logits, the loss's Hessian in
+# the logits by ``jax.jvp`` of ``jax.grad`` of the per-example loss (never Output.curvature), and the
+# ``vjp`` back through the logits. The one thing shared with backprop is the definition of the cost.
+
+#: The most parameters :func:`hessian` accepts: the dense matrix takes n² floats (2000² float64 is
+#: 32 MB) and ``jax.hessian`` n forward-over-reverse passes; above it, use :func:`hvp`.
+HESSIAN_MAX_PARAMS = 2000
+
+
+def _hvp(thetas, X, Y, lam, tangents, activation="sigmoid", output="sigmoid"):
+    grad = jax.grad(lambda th: jax_cost(th, X, Y, lam, activation, output))
+    return jax.jvp(grad, (thetas,), (tangents,))[1]
+
+
+_jit_hvp = jax.jit(_counted("hvp", _hvp), static_argnames=_UNITS)
+
+
+def _hvp_flat(vector, X, Y, lam, v, sizes, activation="sigmoid", output="sigmoid"):
+    grad = jax.grad(lambda w: _flat_cost(w, X, Y, lam, sizes, activation, output))
+    return jax.jvp(grad, (vector,), (v,))[1]
+
+
+_jit_hvp_flat = jax.jit(_counted("hvp_flat", _hvp_flat), static_argnames=("sizes",) + _UNITS)
+
+_jit_hessian = jax.jit(_counted("hessian", jax.hessian(_flat_cost)), static_argnames=("sizes",) + _UNITS)
+
+
+def _logits(thetas: Sequence[Any], X: Any, activation: tuple[str, ...] | str) -> jax.Array:
+    """The output logits of :func:`jax_cost`'s network (its forward pass, written the same way)."""
+    names = _names(activation, len(thetas) - 1)
+    a = X
+    for T, name in zip(thetas[:-1], names):
+        a = JAX_ACTIVATIONS[name](a @ T[:, 1:].T + T[:, 0])
+    return a @ thetas[-1][:, 1:].T + thetas[-1][:, 0]
+
+
+def _gvp(thetas, X, Y, lam, tangents, activation="sigmoid", output="sigmoid"):
+    """``G V = J_zᵀ C J_z V / m + (λ/m) V`` (non-bias), each piece by JAX."""
+    z, Jv = jax.jvp(lambda th: _logits(th, X, activation), (thetas,), (tangents,))  # J_z V
+    grad_z = jax.grad(lambda zz: _jax_loss(zz, Y, output))  # the loss is a sum over examples:
+    CJv = jax.jvp(grad_z, (z,), (Jv,))[1]  # its Hessian in z is block-diagonal, C_i per example
+    _, back = jax.vjp(lambda th: _logits(th, X, activation), thetas)
+    (G,) = back(CJv)
+    m = X.shape[0]
+    return [g / m + jnp.where(lam == 0, 0.0, lam / m) * t.at[:, 0].set(0.0) for g, t in zip(G, tangents)]
+
+
+_jit_gvp = jax.jit(_counted("gvp", _gvp), static_argnames=_UNITS)
+
+
+def _product(jitted, thetas, X, Y, lam, V, activation, output) -> list[np.ndarray]:
+    mats, X, Y, lam, dtype, units = _prepared(thetas, X, Y, lam, activation=activation, output=output)
+    vmats = check_direction(V, mats)
+    with x64():
+        out = jitted(mats, X, Y, lam, vmats, **units)
+        return [np.array(t, dtype=dtype) for t in out]
+
+
+@_docs.fill
+def hvp(
+    thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float, V: Sequence[ArrayLike], *,
+    activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
+) -> list[np.ndarray]:
+    """``H V`` by forward-over-reverse: ``jax.jvp`` of ``jax.grad`` of :func:`jax_cost` (jit-compiled).
+
+    The independent JAX reference for :func:`gradtrio.backprop.hvp` (same signature, validation and
+    returns); exact to rounding. At a kink of relu / leaky_relu it differentiates JAX's convention
+    (``relu'(0) = 0``, slope 0.01 at 0 for the leaky one), so ``g'' = 0`` on both branches.
+
+    Parameters
+    ----------
+    {problem}
+    V : sequence of array_like
+        ``V[l]`` of the shape of ``thetas[l]``: the direction.
+    {units}
+
+    Returns
+    -------
+    list of ndarray
+        ``(H V)[l]`` of the shape of ``thetas[l]``; float32 inputs give float32, else float64.
+    """
+    return _product(_jit_hvp, thetas, X, Y, lam, V, activation, output)
+
+
+@_docs.fill
+def gvp(
+    thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float, V: Sequence[ArrayLike], *,
+    activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
+) -> list[np.ndarray]:
+    """The Gauss-Newton product ``G V`` with every piece by JAX: the reference for :func:`gradtrio.backprop.gvp`.
+
+    ``G V = (1/m) J_zᵀ C J_z V + (λ/m) V`` on non-bias columns, with ``J_z V`` by ``jax.jvp`` of the
+    logits, ``C`` (each example's loss Hessian in its logits) applied by ``jax.jvp`` of ``jax.grad`` of the
+    summed loss in z (the loss sums over examples, so its Hessian in z is block-diagonal: one ``C_i`` each),
+    and ``J_zᵀ`` by ``jax.vjp`` of the logits.
+
+    Parameters
+    ----------
+    {problem}
+    V : sequence of array_like
+        ``V[l]`` of the shape of ``thetas[l]``.
+    {units}
+
+    Returns
+    -------
+    list of ndarray
+        ``(G V)[l]`` of the shape of ``thetas[l]``.
+    """
+    return _product(_jit_gvp, thetas, X, Y, lam, V, activation, output)
+
+
+def hvp_flat(
+    vector: ArrayLike, sizes: Sequence[int], X: ArrayLike, Y: ArrayLike, lam: float, v: ArrayLike, *,
+    activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
+) -> np.ndarray:
+    """:func:`hvp` on unrolled vectors (SciPy's ``hessp(x, p)`` layout).
+
+    Parameters
+    ----------
+    vector, v : array_like of shape (num_params(sizes),)
+        ``unroll(thetas)`` and the direction, unrolled the same way.
+    sizes : sequence of int
+    X : array_like of shape (m, sizes[0])
+    Y : array_like of shape (m, sizes[-1])
+    lam : float
+    activation, output
+        The units, as :func:`hvp`.
+
+    Returns
+    -------
+    ndarray of shape (num_params(sizes),)
+    """
+    arch = Architecture(sizes, activation, output)
+    mats, X, Y, lam, dtype, units = _prepared(arch.roll(vector), X, Y, lam, activation=activation, output=output)
+    vmats = check_direction(arch.roll(v), mats, name="v")
+    flat = np.concatenate([t.ravel() for t in mats])
+    vflat = np.concatenate([t.ravel() for t in vmats])
+    with x64():
+        return np.array(_jit_hvp_flat(flat, X, Y, lam, vflat, sizes=arch.sizes, **units), dtype=dtype)
+
+
+@_docs.fill
+def hessian(
+    thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, *,
+    activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
+    max_params: int = HESSIAN_MAX_PARAMS,
+) -> np.ndarray:
+    """The dense Hessian of the cost in the unrolled parameters, by ``jax.hessian`` (small networks only).
+
+    Parameters
+    ----------
+    {problem}
+    {units}
+    max_params : int, default :data:`HESSIAN_MAX_PARAMS`
+        Refuse networks with more parameters (the matrix is n × n).
+
+    Returns
+    -------
+    ndarray of shape (n, n)
+        ``∂²J / ∂θ_i ∂θ_j`` in the layout of :func:`gradtrio.network.unroll`; ``H @ unroll(V)`` is
+        ``unroll(hvp(..., V))``.
+
+    Raises
+    ------
+    ValueError
+        When the network has more than ``max_params`` parameters.
+    """
+    mats, X, Y, lam, dtype, units = _prepared(thetas, X, Y, lam, activation=activation, output=output)
+    sizes = (mats[0].shape[1] - 1,) + tuple(T.shape[0] for T in mats)
+    n = sum(T.size for T in mats)
+    if n > max_params:
+        raise ValueError(f"hessian builds the dense n x n matrix for at most max_params={max_params} parameters; "
+                         f"got a network {sizes} with {n} (use gradtrio.autodiff.hvp for products)")
+    flat = np.concatenate([t.ravel() for t in mats])
+    with x64():
+        return np.array(_jit_hessian(flat, X, Y, lam, sizes=sizes, **units), dtype=dtype)

@@ -69,6 +69,11 @@ class Activation:
         ``g''(z)``.
     kinks : tuple of float
         The points where ``g`` is not differentiable (none for smooth activations).
+    complex_derivative : callable or None
+        ``g'(z)`` for complex ``z``, analytic and overflow-free like ``complex_value`` (branches chosen on
+        ``Re z``): what a backward pass in complex arithmetic multiplies by, so that the complex step of the
+        gradient gives Hessian-vector products. At a kink (relu, leaky_relu) ``g'`` is the branch of
+        ``Re z``, whose complex step is 0: the directional derivative of the subgradient, not a Hessian.
     """
 
     name: str
@@ -79,6 +84,7 @@ class Activation:
     derivative_from_output: Callable[[Array], Array] | None
     second_derivative: Callable[[Array], Array]
     kinks: tuple[float, ...] = ()
+    complex_derivative: Callable[[Array], Array] | None = None
 
     def __call__(self, z: Array) -> Array:
         """``g(z)``, complex-safe when ``z`` is complex."""
@@ -246,6 +252,7 @@ SIGMOID = Activation(
     derivative=_sigmoid_prime,
     derivative_from_output=_sigmoid_prime_from_output,
     second_derivative=_sigmoid_second,
+    complex_derivative=lambda z: complex_sigmoid(z) * complex_sigmoid(-z),  # g(z) g(−z), as the real one
 )
 
 
@@ -340,6 +347,7 @@ IDENTITY = Activation(
     derivative=_ones_like,
     derivative_from_output=_ones_like,
     second_derivative=_zeros_like,
+    complex_derivative=lambda z: np.ones_like(z),
 )
 
 
@@ -357,6 +365,15 @@ def _tanh_second(z: Array) -> Array:
     return -2.0 * t * (1.0 - t * t)
 
 
+def _complex_tanh_prime(z: Array) -> Array:
+    """``sech²(z) = 4 s / (1 + s)²`` with ``s = e^{−2z}`` where Re z > 0 and ``e^{2z}`` elsewhere (Re of the
+    exponent <= 0: no overflow), each branch analytic. ``1 − tanh²`` would lose every digit where
+    tanh ≈ ±1 (|z| > 19), real and imaginary parts alike."""
+    pos = z.real > 0
+    s = np.exp(2.0 * z * np.where(pos, -1.0, 1.0))
+    return 4.0 * s / ((1.0 + s) * (1.0 + s))
+
+
 TANH = Activation(
     name="tanh",
     value=lambda z: np.tanh(_real(z)),
@@ -365,6 +382,7 @@ TANH = Activation(
     derivative=_tanh_prime,
     derivative_from_output=_tanh_prime_from_output,
     second_derivative=_tanh_second,
+    complex_derivative=_complex_tanh_prime,
 )
 
 
@@ -387,6 +405,7 @@ RELU = Activation(
     derivative_from_output=_positive,  # a > 0 exactly where z > 0
     second_derivative=_zeros_like,
     kinks=(0.0,),
+    complex_derivative=lambda z: np.where(z.real > 0, 1.0, 0.0).astype(z.dtype),  # relu'(0) = 0
 )
 
 
@@ -414,6 +433,7 @@ LEAKY_RELU = Activation(
     derivative_from_output=_leaky_prime,  # a > 0 exactly where z > 0
     second_derivative=_zeros_like,
     kinks=(0.0,),
+    complex_derivative=lambda z: np.where(z.real > 0, 1.0, LEAKY_SLOPE).astype(z.dtype),
 )
 
 
@@ -436,6 +456,12 @@ def _elu_second(z: Array) -> Array:
     return np.where(z > 0, 0.0, ELU_ALPHA * np.exp(np.minimum(z, 0.0))).astype(z.dtype)
 
 
+def _complex_elu_prime(z: Array) -> Array:
+    """1 where Re z > 0, ``α e^z`` elsewhere (the exponential of the non-positive branch only)."""
+    pos = z.real > 0
+    return np.where(pos, 1.0, ELU_ALPHA * np.exp(np.where(pos, 0, z)))
+
+
 ELU = Activation(
     name="elu",
     value=lambda z: _elu(_real(z)),
@@ -445,6 +471,7 @@ ELU = Activation(
     # None: a + α is e^z to absolute rounding only, which loses every digit where z << 0; backprop keeps z.
     derivative_from_output=None,
     second_derivative=_elu_second,
+    complex_derivative=_complex_elu_prime,
 )
 
 
@@ -467,6 +494,7 @@ SOFTPLUS = Activation(
     derivative=_sigmoid,
     derivative_from_output=_softplus_prime_from_output,
     second_derivative=_sigmoid_prime,
+    complex_derivative=complex_sigmoid,
 )
 
 
@@ -505,6 +533,7 @@ GELU = Activation(
     derivative=_gelu_prime,
     derivative_from_output=None,  # z Φ(z) has no inverse to write g' in terms of a
     second_derivative=_gelu_second,
+    complex_derivative=lambda z: _gelu_cdf(z) + z * _gelu_pdf(z),  # scipy's erfc takes complex z
 )
 
 
