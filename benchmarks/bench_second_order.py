@@ -39,8 +39,8 @@ LABELS = {"jax": "JAX jvp(grad)", "central": "central diff.", "symmetry": "uᵀH
 
 
 def study(problems: int | None, names: tuple[str, ...] | None) -> list[dict[str, Any]]:
-    from gradtrio.catalog.second_order_study import diagnose_products, second_order_table
     from gradtrio.catalog.second_order import judge_problems
+    from gradtrio.catalog.second_order_study import diagnose_products, second_order_table
 
     rows = []
     for row in second_order_table(problems=problems, names=names):

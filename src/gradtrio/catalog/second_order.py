@@ -109,7 +109,12 @@ def _forward(arch: Architecture, mats: Sequence[np.ndarray], vmats: Sequence[np.
     """Forward and R-forward: (a, R{a}, z, R{z}, g'(z), g''(z)) per hidden layer, and the output's z, R{z}."""
     L = len(mats)
     a, Ra = X, np.zeros_like(X)  # R{a(1)} = 0: the data do not move with θ
-    acts, Racts, zs, Rzs, slopes, bends = [a], [Ra], [], [], [], []
+    acts: list[np.ndarray] = [a]
+    Racts: list[np.ndarray] = [Ra]
+    zs: list[np.ndarray] = []
+    Rzs: list[np.ndarray] = []
+    slopes: list[np.ndarray] = []
+    bends: list[np.ndarray] = []
     for l in range(L):
         T, V = mats[l], vmats[l]
         z = a @ T[:, 1:].T + T[:, 0]
@@ -301,7 +306,8 @@ def reference_product(problem: SecondOrderProblem, product: Product = "hvp") -> 
     from .. import backprop
 
     fn = backprop.hvp if product == "hvp" else backprop.gvp
-    return fn(problem.thetas, problem.X, problem.Y, problem.lam, problem.V, **problem.units)
+    return fn(problem.thetas, problem.X, problem.Y, problem.lam, problem.V, activation=problem.activation,
+              output=problem.output)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -370,7 +376,7 @@ class SecondOrderMutant:
 
     def on(self, problem: SecondOrderProblem) -> list[np.ndarray]:
         """The mutant's product on ``problem`` (its own units)."""
-        return self(*problem.args(), **problem.units)
+        return self(*problem.args(), activation=problem.activation, output=problem.output)
 
 
 def _m(name: str, description: str, where: str, product: Product = "hvp", needs: tuple[str, ...] = (), *,

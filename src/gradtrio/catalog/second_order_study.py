@@ -110,7 +110,7 @@ class SecondOrderCheck:
 def _jitted() -> tuple[Any, Any]:
     import jax
 
-    from ..autodiff import _jax_loss, _names, jax_cost, JAX_ACTIVATIONS
+    from ..autodiff import JAX_ACTIVATIONS, _jax_loss, _names, jax_cost
 
     def hvp(thetas, X, Y, lam, V, activation, output):
         grad = jax.grad(lambda th: jax_cost(th, X, Y, lam, activation, output))
@@ -142,8 +142,9 @@ def jax_product(problem: SecondOrderProblem, product: Product = "hvp") -> list[n
 
     shared = getattr(autodiff, product, None)  # autodiff.hvp / autodiff.gvp where they exist
     if shared is not None:
-        return [np.asarray(x, dtype=np.float64) for x in shared(problem.thetas, problem.X, problem.Y, problem.lam,
-                                                                 problem.V, **problem.units)]
+        out = shared(problem.thetas, problem.X, problem.Y, problem.lam, problem.V, activation=problem.activation,
+                     output=problem.output)
+        return [np.asarray(x, dtype=np.float64) for x in out]
     hvp, gvp = _jitted()
     fn = hvp if product == "hvp" else gvp
     with autodiff.x64():
@@ -198,7 +199,7 @@ def compare(a: Sequence[np.ndarray], b: Sequence[np.ndarray], bound: Sequence[np
 def _call(fn: ProductFn, problem: SecondOrderProblem) -> list[np.ndarray] | None:
     try:
         with np.errstate(all="ignore"):
-            out = fn(*problem.args(), **problem.units)
+            out = fn(*problem.args(), activation=problem.activation, output=problem.output)
     except Exception:
         return None
     return _valid(out, problem)
@@ -251,13 +252,13 @@ def check_central(fn: ProductFn, problem: SecondOrderProblem, product: Product =
 
     def grad(t: float) -> list[np.ndarray]:
         return backprop.cost_and_grad([a + t * v for a, v in zip(th, V)], problem.X, problem.Y, problem.lam,
-                                      **problem.units)[1]
+                                      activation=problem.activation, output=problem.output)[1]
 
     def D(step: float) -> list[np.ndarray]:
         return [(p - q) / (2 * step) for p, q in zip(grad(step), grad(-step))]
 
     d1, d2 = D(h), D(2 * h)
-    sc = rounding_scales(th, problem.X, problem.Y, problem.lam, **problem.units)
+    sc = rounding_scales(th, problem.X, problem.Y, problem.lam, activation=problem.activation, output=problem.output)
     pbound = product_bound(problem, product)
     bound = [TRUNC_SAFETY * np.abs(a - b) / 3.0 + 2.0 * ANALYTIC_SAFETY * EPS * G / h + P
              for a, b, G, P in zip(d1, d2, sc.grad, pbound)]
@@ -307,14 +308,15 @@ def check_taylor(fn: ProductFn, problem: SecondOrderProblem, product: Product = 
     if out is None:
         return _bad("taylor")
     th, V = problem.thetas, problem.V
-    g0 = backprop.cost_and_grad(th, problem.X, problem.Y, problem.lam, **problem.units)[1]
-    sc = rounding_scales(th, problem.X, problem.Y, problem.lam, **problem.units)
+    g0 = backprop.cost_and_grad(th, problem.X, problem.Y, problem.lam, activation=problem.activation,
+                                output=problem.output)[1]
+    sc = rounding_scales(th, problem.X, problem.Y, problem.lam, activation=problem.activation, output=problem.output)
     pbound = product_bound(problem, product)
     t = TAYLOR_T0 / max(float(np.max(np.abs(v))) for v in V)
     rs, floors = [], []
     for _ in range(TAYLOR_HALVINGS + 1):
         g = backprop.cost_and_grad([a + t * v for a, v in zip(th, V)], problem.X, problem.Y, problem.lam,
-                                   **problem.units)[1]
+                                   activation=problem.activation, output=problem.output)[1]
         r = math.sqrt(sum(float(np.sum((a - b - t * p) ** 2)) for a, b, p in zip(g, g0, out)))
         fl = math.sqrt(sum(float(np.sum((2 * ANALYTIC_SAFETY * EPS * G + t * B) ** 2))
                            for G, B in zip(sc.grad, pbound)))
@@ -491,7 +493,7 @@ def diagnose_products(outputs: Sequence[Sequence[np.ndarray] | None], problems: 
         for p in problems:
             try:
                 with np.errstate(all="ignore"):
-                    theirs.append(mu(*p.args(), **p.units))
+                    theirs.append(mu(*p.args(), activation=p.activation, output=p.output))
             except Exception:
                 break
         else:

@@ -123,9 +123,9 @@ def cmd_verify(args) -> int:
     def progress(msg: str) -> None:
         print(f"gradtrio verify: {msg}", file=sys.stderr, flush=True)
 
-    report = verify(fn, signature=args.signature or "course", order=args.order, labels=args.labels, y_shape=args.y_shape,
-                    sizes=sizes, examples=args.examples, seed=args.seed, timing=not args.no_timing,
-                    progress=progress)
+    report = verify(fn, signature=args.signature or "course", order=args.order, labels=args.labels,
+                    y_shape=args.y_shape, sizes=sizes, examples=args.examples, seed=args.seed,
+                    timing=not args.no_timing, progress=progress)
     print(report.to_json(indent=2) if args.json else report)
     if args.png is not None:
         if report.counterexample is not None and report.counterexample.difference is not None:

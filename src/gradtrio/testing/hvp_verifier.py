@@ -310,8 +310,8 @@ def verify_hvp(
         body, or returns something other than a list of arrays of the weights' shapes); the message says
         what was expected and what came.
     """
-    from ..catalog.second_order_study import check_symmetry, compare, diagnose_products, jax_product, product_bound
     from ..catalog.second_order import reference_product
+    from ..catalog.second_order_study import check_symmetry, compare, diagnose_products, jax_product, product_bound
     from ..model import ACTIVATIONS, OUTPUTS
     from ..model.validate import check_sizes
     from .verifier import _where
