@@ -6,6 +6,11 @@ imports a module. A file that is missing, does not import (a syntax error, a mis
 such function is one line on stderr and exit 2. The readable report goes to stdout (``--json``: the
 report as JSON), progress to stderr; exit 0 pass, 1 fail, 3 inconclusive, 2 bad usage or a function
 that cannot be called in the signature given.
+
+``--hvp`` verifies a Hessian-vector product ``hvp(thetas, X, Y, lam, V)`` instead
+(:func:`gradtrio.testing.hvp_verifier.verify_hvp`; ``--activation``/``--output`` name its network): a function
+that does not take those arguments or returns something other than a list of arrays shaped like ``thetas`` is
+one line on stderr (expected vs got) and exit 2.
 """
 
 from __future__ import annotations
@@ -72,9 +77,16 @@ def add_verify(sub) -> None:
                        "counterexample. Exit 0 pass, 1 fail, 3 inconclusive, 2 bad usage.")
     v.add_argument("function", metavar="FILE.py:FUNC", help="the function, e.g. my_ex4.py:nnCostFunction "
                    "or package.module:cost_and_grad")
-    v.add_argument("--signature", choices=SIGNATURES, default="course",
+    v.add_argument("--signature", choices=SIGNATURES, default=None,
                    help="course: fn(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lam); "
-                   "gradtrio: fn(thetas, X, Y, lam) (default: %(default)s)")
+                   "gradtrio: fn(thetas, X, Y, lam) (default: course; with --hvp: gradtrio)")
+    v.add_argument("--hvp", action="store_true",
+                   help="verify a Hessian-vector product hvp(thetas, X, Y, lam, V) -> list shaped like thetas "
+                   "(gradtrio's conventions) instead of a cost and gradient")
+    v.add_argument("--activation", default=None, metavar="NAME",
+                   help="with --hvp: the hidden units your function computes (default: sigmoid)")
+    v.add_argument("--output", default=None, metavar="NAME",
+                   help="with --hvp: its output unit and loss, sigmoid, softmax or identity (default: sigmoid)")
     v.add_argument("--order", choices=("auto",) + ORDERS, default="auto",
                    help="how nn_params is unrolled: C (NumPy) or F (Octave's (:)); default: detected")
     v.add_argument("--labels", choices=("auto",) + LABELS, default="auto", help="what y holds; default: detected")
@@ -95,6 +107,12 @@ def cmd_verify(args) -> int:
     """``gradtrio verify``."""
     from ..testing import verify
 
+    if args.hvp:
+        return _cmd_verify_hvp(args)
+    for name in ("activation", "output"):
+        if getattr(args, name) is not None:
+            fail(f"--{name} applies to --hvp only (the cost-and-gradient check is of the course's sigmoid network); "
+                 f"got --{name} {getattr(args, name)} without --hvp")
     fn = load_function(args.function)
     sizes = tuple(layer_sizes(args.sizes)) if args.sizes is not None else None
     if args.png is not None:
@@ -105,9 +123,9 @@ def cmd_verify(args) -> int:
     def progress(msg: str) -> None:
         print(f"gradtrio verify: {msg}", file=sys.stderr, flush=True)
 
-    report = verify(fn, signature=args.signature, order=args.order, labels=args.labels, y_shape=args.y_shape,
-                    sizes=sizes, examples=args.examples, seed=args.seed, timing=not args.no_timing,
-                    progress=progress)
+    report = verify(fn, signature=args.signature or "course", order=args.order, labels=args.labels,
+                    y_shape=args.y_shape, sizes=sizes, examples=args.examples, seed=args.seed,
+                    timing=not args.no_timing, progress=progress)
     print(report.to_json(indent=2) if args.json else report)
     if args.png is not None:
         if report.counterexample is not None and report.counterexample.difference is not None:
@@ -117,4 +135,38 @@ def cmd_verify(args) -> int:
             print("gradtrio verify: no --png written: there is no gradient difference to draw", file=sys.stderr)
     if report.verdict == "error":
         return EXIT_USAGE
+    return EXIT_OF_VERDICT[report.verdict]
+
+
+def _cmd_verify_hvp(args) -> int:
+    """``gradtrio verify FILE.py:FUNC --hvp``: :func:`gradtrio.testing.hvp_verifier.verify_hvp`."""
+    from ..model import ACTIVATIONS, OUTPUTS
+    from ..testing.hvp_verifier import HvpSignatureError, verify_hvp
+
+    if args.signature not in (None, "gradtrio"):
+        fail(f"--hvp takes hvp(thetas, X, Y, lam, V) in the gradtrio signature; got --signature {args.signature}")
+    for option, value, default in (("--order", args.order, "auto"), ("--labels", args.labels, "auto"),
+                                   ("--y-shape", args.y_shape, "auto"), ("--png", args.png, None)):
+        if value != default:
+            fail(f"{option} applies to the cost-and-gradient check, not to --hvp; got {option} {value}")
+    activation = args.activation or "sigmoid"
+    output = args.output or "sigmoid"
+    if activation not in ACTIVATIONS:
+        fail(f"--activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+    if output not in OUTPUTS:
+        fail(f"--output must be one of {', '.join(OUTPUTS)}; got {output!r}")
+    fn = load_function(args.function)
+    sizes = tuple(layer_sizes(args.sizes)) if args.sizes is not None else None
+
+    def progress(msg: str) -> None:
+        print(f"gradtrio verify: {msg}", file=sys.stderr, flush=True)
+
+    try:
+        report = verify_hvp(fn, activation=activation, output=output, sizes=sizes, examples=args.examples,
+                            seed=args.seed, progress=progress)
+    except HvpSignatureError as exc:
+        fail(str(exc))
+    except ValueError as exc:  # sizes the units cannot have (a softmax of one class, ...)
+        fail(str(exc))
+    print(report.to_json(indent=2) if args.json else report)
     return EXIT_OF_VERDICT[report.verdict]
