@@ -26,8 +26,6 @@ import time
 from pathlib import Path
 from statistics import median
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "second_order"
 
@@ -102,7 +100,8 @@ def run_size(size: str, seeds: list[int], quick: bool) -> dict:
                                    ("time_s", "iterations", "function_evals", "hessp_evals", "test_accuracy")},
         })
     return {"size": size, "data": what, "target_iterations": QUICK_TARGET_ITERATIONS if quick else TARGET_ITERATIONS,
-            "caps": {k: min(c, QUICK_CAP) if quick else c for k, c in CAPS.items()}, "m_train": len(y), "m_test": len(yt), "seeds": seeds,
+            "caps": {k: min(c, QUICK_CAP) if quick else c for k, c in CAPS.items()},
+            "m_train": len(y), "m_test": len(yt), "seeds": seeds,
             "targets": [next(r["target"] for r in runs if r["seed"] == s) for s in seeds],
             "rows": rows, "runs": runs}
 
@@ -134,7 +133,8 @@ def report(results: list[dict], env: dict, command: str, wall: float) -> str:
            f"from the seed's initial weights; its final cost is the target J*. Every method then starts from "
            f"the same weights and stops at the first iterate with J ≤ J* (checked after every iteration) or "
            f"at its cap ({results[0]['caps']['first']} iterations for the first-order methods, "
-           f"{results[0]['caps']['second']} for the second-order ones). λ = {LAM:g}, the NumPy backend (hand-written backprop; `hvp`: Pearlmutter's "
+           f"{results[0]['caps']['second']} for the second-order ones). λ = {LAM:g}, the NumPy backend "
+           f"(hand-written backprop; `hvp`: Pearlmutter's "
            f"exact Hessian-vector product, `gvp`: the Gauss-Newton product), medians over the seeds, "
            f"including runs that stopped at their cap. `time`: `train`'s wall time to the stop; "
            f"`cost/grad evals`: cost-and-gradient evaluations (one more than the optimizer's own: `train` "
@@ -150,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.second_order_training", description=__doc__.split("\n")[0])
     p.add_argument("--sizes", default=",".join(SIZES), help="comma-separated: digits, course (default: both)")
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: %(default)s)")
-    p.add_argument("--quick", action="store_true", help=f"smoke run: 200 examples, 1 seed, the target after {QUICK_TARGET_ITERATIONS} L-BFGS-B iterations, "
-                   f"caps of {QUICK_CAP}")
+    p.add_argument("--quick", action="store_true",
+                   help=f"smoke run: 200 examples, 1 seed, the target after {QUICK_TARGET_ITERATIONS} L-BFGS-B "
+                   f"iterations, caps of {QUICK_CAP}")
     p.add_argument("--out", default=str(OUT), help="results folder (default: %(default)s)")
     args = p.parse_args(argv)
     from .env import collect_environment

@@ -281,7 +281,6 @@ def _jax_products():
     the non-bias entries (``mask``). Written here, independent of the hand-written products.
     """
     import jax
-    import jax.numpy as jnp
 
     from .autodiff import JAX_ACTIVATIONS, _flat_cost, _jax_loss
 
