@@ -94,7 +94,8 @@ def _add_train(sub) -> None:
     t.add_argument("--method", choices=METHODS, default="L-BFGS-B",
                    help="scipy optimizer; Newton-CG, trust-ncg and trust-krylov also use curvature products "
                    "(--curvature) (default: %(default)s)")
-    defaults = ", ".join(f"{c} for {m}" for m, c in DEFAULT_CURVATURE.items())
+    kinds = set(DEFAULT_CURVATURE.values())
+    defaults = kinds.pop() if len(kinds) == 1 else ", ".join(f"{c} for {m}" for m, c in DEFAULT_CURVATURE.items())
     t.add_argument("--curvature", choices=CURVATURES, default=None,
                    help="the second-order methods' product: hvp the exact Hessian's, gvp the Gauss-Newton "
                    f"matrix's (positive semi-definite) (default: {defaults})")
