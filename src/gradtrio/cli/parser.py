@@ -72,7 +72,7 @@ def _add_dataset(parser) -> None:
 
 
 def _add_train(sub) -> None:
-    from ..train import BACKENDS, METHODS
+    from ..train import BACKENDS, CURVATURES, DEFAULT_CURVATURE, METHODS
 
     t = sub.add_parser("train", help="train a network (the embedded digits by default)",
                        description="Train a network; print a summary; write the weights, the cost "
@@ -92,7 +92,13 @@ def _add_train(sub) -> None:
                    help="regularization λ >= 0 (default: %(default)s)")
     t.add_argument("--maxiter", type=argtypes.nonneg_int, default=100, help="most iterations (default: %(default)s)")
     t.add_argument("--method", choices=METHODS, default="L-BFGS-B",
-                   help="scipy optimizer (default: %(default)s)")
+                   help="scipy optimizer; Newton-CG, trust-ncg and trust-krylov also use curvature products "
+                   "(--curvature) (default: %(default)s)")
+    kinds = set(DEFAULT_CURVATURE.values())
+    defaults = kinds.pop() if len(kinds) == 1 else ", ".join(f"{c} for {m}" for m, c in DEFAULT_CURVATURE.items())
+    t.add_argument("--curvature", choices=CURVATURES, default=None,
+                   help="the second-order methods' product: hvp the exact Hessian's, gvp the Gauss-Newton "
+                   f"matrix's (positive semi-definite) (default: {defaults})")
     t.add_argument("--backend", choices=BACKENDS, default="numpy",
                    help="numpy: hand-written backprop; jax: jax.grad (default: %(default)s)")
     t.add_argument("--seed", type=argtypes.nonneg_int, default=0,

@@ -64,6 +64,19 @@ def _describe_methods(methods: Sequence[str]) -> str:
     return "backprop vs JAX vs finite differences along 10 random directions"
 
 
+#: How the summary names each curvature product.
+CURVATURE_WORDS = {"hvp": "Hessian-vector products", "gvp": "Gauss-Newton-vector products"}
+
+
+def check_curvature(args: argparse.Namespace) -> None:
+    """Refuse ``--curvature`` with a method that uses the gradient only."""
+    from ..train import SECOND_ORDER_METHODS
+
+    if getattr(args, "curvature", None) is not None and args.method not in SECOND_ORDER_METHODS:
+        raise ValueError(f"--curvature {args.curvature} is for --method {', '.join(SECOND_ORDER_METHODS)}; "
+                         f"--method {args.method} uses the gradient only")
+
+
 def check_test_size(test_size: float) -> None:
     """Refuse a ``--test-size`` that is not a fraction strictly between 0 and 1."""
     if not 0.0 < test_size < 1.0:
@@ -154,6 +167,7 @@ def _prepare(args: argparse.Namespace) -> _Run:
 
     if args.labels is not None and args.data is None:
         raise ValueError("--labels applies to a --data file; the embedded data sets are labelled already")
+    check_curvature(args)
     weights_name = f"{WEIGHTS_NAME}.{args.format}"
     check_out_dir("--out", args.out, (weights_name, HISTORY_NAME, CURVE_NAME, PICTURE_NAME))
     hidden = layer_sizes(args.hidden)
@@ -191,7 +205,7 @@ def _fit(run: _Run):
         f" ({'/'.join(acts)} hidden units, {run.output} output)"
     print(f"gradtrio train: {run.name}: {len(run.y_train)} train / {len(run.y_test)} test examples; network "
           f"{run.net}{units} ({num_params(run.sizes)} parameters); λ = {args.lam:g}; "
-          f"{args.method}, {args.backend} backend, seed {args.seed}", flush=True)
+          f"{args.method}{_curvature_words(args)}, {args.backend} backend, seed {args.seed}", flush=True)
     # --maxiter 0 evaluates the initial weights only: nothing to show progress of
     progress = Progress(args.maxiter, desc="iteration") if args.maxiter > 0 else None
     try:
@@ -200,12 +214,30 @@ def _fit(run: _Run):
         try:
             return train(run.X_train, run.y_train, hidden=run.hidden, lam=args.lam, maxiter=args.maxiter,
                          method=args.method, seed=args.seed, backend=args.backend, callback=progress,
-                         num_labels=run.K, activation=run.activation, output=run.output)
+                         num_labels=run.K, activation=run.activation, output=run.output,
+                         curvature=getattr(args, "curvature", None))
         finally:
             restore_interrupts()
     finally:
         if progress is not None:
             progress.close()
+
+
+def _curvature_words(args: argparse.Namespace) -> str:
+    """`` (Hessian-vector products)`` after a second-order method's name; empty for the others."""
+    from ..train import DEFAULT_CURVATURE
+
+    if args.method not in DEFAULT_CURVATURE:
+        return ""
+    return f" ({CURVATURE_WORDS[getattr(args, 'curvature', None) or DEFAULT_CURVATURE[args.method]]})"
+
+
+def _evaluations(result) -> str:
+    """The summary's count of evaluations: cost-and-gradient ones, and curvature products if any."""
+    text = f"{result.function_evals} cost evaluations"
+    if result.curvature is not None:
+        text += f", {result.hessp_evals} {CURVATURE_WORDS[result.curvature]}"
+    return text
 
 
 def _save_run(run: _Run, result, title: str) -> dict[str, str]:
@@ -304,7 +336,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     saved = _save_run(run, result, run.curve_title)
     picture = _hidden_units(run, result)
     rows = [
-        ("iterations", f"{result.iterations} ({result.function_evals} cost evaluations; {result.message})"),
+        ("iterations", f"{result.iterations} ({_evaluations(result)}; {result.message})"),
         ("time", f"{result.wall_time:.3f} s"),
         ("final cost", f"{result.final_cost:.6f}"),
         *score_rows(run, result),
