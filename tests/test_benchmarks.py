@@ -200,3 +200,46 @@ def test_checker_comparison_smoke(tmp_path):
         flagged = [c for c, res in control["results"].items() if isinstance(res, dict) and res.get("detected")]
         assert not flagged, (control["mutant"], flagged)
     assert (tmp_path / "checkers.md").exists()
+
+
+# H V by hand against JAX's forward-over-reverse on the same float64 inputs: the same products summed in
+# other orders, a few ulps (2.2e-16) times the depth and the sums over <= 40 examples, relative to the
+# largest entry → 1e-12 is generous (measured ~3e-16), as GRAD_RTOL for the gradient.
+HVP_RTOL = 1e-12
+
+
+def test_second_order_speed_smoke(tmp_path):
+    """The second-order speed benchmark runs end to end in its quick mode: every product is timed in
+    every round, its ratios are the per-round ratios of the recorded times, H V agrees with JAX's to
+    rounding, vᵀGv >= 0, and the course-size targets are reported as not measured (not silently dropped)."""
+    import os
+    import subprocess
+
+    from benchmarks.second_order_speed import METHODS, RATIOS
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "benchmarks.second_order_speed", "--quick", "--repeats", "2",
+                        "--out", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((tmp_path / "speed.json").read_text())
+    md = (tmp_path / "speed.md").read_text()
+    for heading in ("### Targets", "### Ratios", "### Times", "### Checks"):
+        assert heading in md
+    (setting,) = res["settings"]
+    assert setting["setting"] == "1" and len(setting["cases"]) == 3
+    assert {c["output"] for c in setting["cases"]} == {"sigmoid", "softmax", "identity"}
+    for c in setting["cases"]:
+        assert set(c["methods"]) == set(METHODS), c["problem"]
+        for name, m in c["methods"].items():
+            assert m["repeats"] == len(m["times_s"]) == 2 and m["inner"] >= 1, name
+            assert m["min_s"] <= m["median_s"] <= m["max_s"], name
+        for a, b in RATIOS:
+            per_round = np.array(c["methods"][a]["times_s"]) / np.array(c["methods"][b]["times_s"])
+            got = c["ratios"][f"{a}/{b}"]
+            assert got["median"] == pytest.approx(float(np.median(per_round)), rel=1e-12)
+            assert got["q1"] <= got["median"] <= got["q3"]
+        check = c["check"]
+        assert check["hvp_vs_jax_rel"] < HVP_RTOL and check["grad_vs_jax_rel"] < GRAD_RTOL["float64"], check
+        assert check["vGv"] >= 0.0, check
+    assert len(res["targets"]) == 3
+    assert all(t["status"] == "not measured (course size not run)" for t in res["targets"])
