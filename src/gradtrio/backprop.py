@@ -654,9 +654,9 @@ def hvp_loop(
         Ra = [np.zeros_like(a[0])]
         z: list[np.ndarray] = [np.empty(0, dtype)]
         Rz: list[np.ndarray] = [np.empty(0, dtype)]
-        for l, (T, V) in enumerate(zip(mats, vmats)):
+        for l, (T, Vl) in enumerate(zip(mats, vmats)):
             z.append(T @ a[l])
-            Rz.append(T @ Ra[l] + V @ a[l])
+            Rz.append(T @ Ra[l] + Vl @ a[l])
             if l < len(mats) - 1:
                 g = hidden[l]
                 a.append(np.concatenate(([1.0], g.value(z[-1]))).astype(dtype))
@@ -682,8 +682,8 @@ def hvp_loop(
                           + back * g.second_derivative(z[l]) * Rz[l])
                 delta = back * g.derivative(z[l])
     out_mats = []
-    for V, RDelta in zip(vmats, RDeltas):
+    for Vl, RDelta in zip(vmats, RDeltas):
         D = RDelta / m
-        D[:, 1:] += (lam / m) * V[:, 1:]
+        D[:, 1:] += (lam / m) * Vl[:, 1:]
         out_mats.append(D)
     return out_mats

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .model import Problem, forward
-from .model.activations import SOFTMAX_CROSS_ENTROPY, SIGMOID_CROSS_ENTROPY, Activation
+from .model.activations import IDENTITY, SIGMOID_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY, Activation
 from .rounding import FUNCTION_ULPS, SATURATED_STEP, TIE_SAFETY, _residual_error, _slope_error, near_kink
 
 __all__ = ["hvp_rounding", "HVP_SAFETY"]
@@ -39,11 +39,17 @@ __all__ = ["hvp_rounding", "HVP_SAFETY"]
 HVP_SAFETY = 8.0
 
 
-#: The bound on ``|d g''/d a|`` used where a unit is saturated (``g' = 0`` in the dtype): there ``g''`` as
-#: another engine writes it from the output (tanh: ``−2a(1 − a²)``, with XLA's tanh one ulp below 1) moves
-#: by this times the output's error, while ``g'''·err(z)`` is 0. 4 is tanh's ``|6a² − 2|`` at ``a = ±1``,
-#: the largest of the smooth units (the sigmoid's and softplus's are at most 1).
-SATURATED_BEND = 4.0
+#: The bound on ``|d g''/d a|`` for units whose ``g''`` an engine may write from the output ``a`` (gradtrio's
+#: sigmoid ``g'(1 − 2a)``, tanh ``−2a g'``; XLA's derivatives of its own tanh and logistic): there ``g''``
+#: carries this times the output's error, which ``|g'''|·err(z)`` does not see where the unit saturates
+#: (at z = 19, ``1 − a`` is 4e-9 and the sigmoid's g'' from a is off by ~ε, g''' ~ 4e-9). 4 is tanh's
+#: ``|6a² − 2|`` at ``a = ±1``, the largest of the smooth units (the sigmoid's and softplus's are at most 1).
+BEND_FROM_OUTPUT = 4.0
+
+
+#: Operations per summed term whose underflow (or flush to zero) the floor of :func:`hvp_rounding` counts
+#: (each product's forward, R-forward, curvature and backward steps, with room to spare).
+UNDERFLOW_OPS = 16.0
 
 
 def _jump(f, k: float) -> float:
@@ -57,14 +63,15 @@ def _bend_error(g: Activation, z: np.ndarray, err_z: np.ndarray, err_a: np.ndarr
                 eps: float) -> np.ndarray:
     """The error of ``g''(z)`` in units of ε: ``|g'''|·err(z)`` (a central difference of ``g''`` of step
     :data:`gradtrio.rounding.SATURATED_STEP`, enough for a bound), a few roundings of the formula, the
-    error a saturated unit's output carries into it (:data:`SATURATED_BEND`), and the jump of ``g''`` at 0
+    error the output carries into it when ``g''`` is written from it (:data:`BEND_FROM_OUTPUT`), and the
+    jump of ``g''`` at 0
     for units within rounding of it."""
     g2 = g.second_derivative
     d = SATURATED_STEP
     third = np.abs(g2(z + d) - g2(z - d)) / (2 * d)
     err = third * err_z + (3.0 + FUNCTION_ULPS) * np.abs(g2(z))
-    if g.derivative_from_output is not None and not g.kinks:
-        err = err + np.where(slope == 0, SATURATED_BEND * err_a, 0.0)
+    if g.derivative_from_output is not None and not g.kinks and g is not IDENTITY:
+        err = err + BEND_FROM_OUTPUT * err_a
     jump = _jump(g2, 0.0)
     if jump:
         err = err + np.where(np.abs(z) < TIE_SAFETY * eps * err_z, jump / eps, 0.0)
@@ -129,7 +136,8 @@ def hvp_rounding(pb: Problem, mats: Sequence[np.ndarray], vmats: Sequence[np.nda
         if not gauss_newton:
             bend = g.second_derivative(z)
             bends.append(bend * Rz)
-            bend_errs.append(np.abs(bend) * err_Rz + np.abs(Rz) * _bend_error(g, z, err_z, err_a, slope, eps) + np.abs(bend * Rz))
+            bend_errs.append(np.abs(bend) * err_Rz + np.abs(Rz) * _bend_error(g, z, err_z, err_a, slope, eps)
+                             + np.abs(bend * Rz))
     # Output: δ = H − Y with the gradient's error scale; R{δ} = C R{z} with its own.
     out = arch.out
     H = out.value(z)
@@ -154,7 +162,10 @@ def hvp_rounding(pb: Problem, mats: Sequence[np.ndarray], vmats: Sequence[np.nda
                   * (FUNCTION_ULPS + 3.0 + err_z + spread + np.abs(s)))
     else:  # identity: R{δ} = R{z} exactly
         err_Rd = err_Rz
-    # Backward.
+    # Backward. Underflow errs absolutely, which the relative analysis above does not see: X of 1e-309 makes
+    # every product subnormal, which NumPy keeps and XLA on the CPU flushes to zero, so each operation may
+    # lose up to the smallest normal number: a floor of UNDERFLOW_OPS of them per term summed.
+    underflow = UNDERFLOW_OPS * (m + arch.num_params) * float(np.finfo(pb.dtype).tiny)
     sq_m = np.sqrt(float(m))
     result: list[np.ndarray] = [np.empty(0)] * len(mats)
     for l in range(last, -1, -1):
@@ -167,7 +178,7 @@ def hvp_rounding(pb: Problem, mats: Sequence[np.ndarray], vmats: Sequence[np.nda
         if l > 0 and not gauss_newton:
             e[:, 1:] += (sq_m * (ad.T @ np.abs(Racts[l])) + E.T @ np.abs(Racts[l]) + ad.T @ Ra_errs[l]) / m
         e[:, 1:] += lam / m * np.abs(V[:, 1:])  # the penalty's (λ/m) V and its addition
-        result[l] = eps * e
+        result[l] = eps * e + underflow
         if l > 0:
             W, VW = T[:, 1:], V[:, 1:]
             aW, aVW = np.abs(W), np.abs(VW)
