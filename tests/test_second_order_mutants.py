@@ -253,3 +253,48 @@ def test_benchmark_quick_smoke(tmp_path):
         else:
             assert detected and row["mutant"] in row["diagnosis"], row
     assert "| mutant | product |" in (tmp_path / "checkers.md").read_text()
+
+
+#: A student's hvp for the course's network only (two weight matrices unpacked), g'' term forgotten.
+THREE_LAYER_STUDENT = textwrap.dedent('''
+    import numpy as np
+
+
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+
+    def hvp(thetas, X, Y, lam, V):
+        T1, T2 = thetas
+        V1, V2 = V
+        m = X.shape[0]
+        R1, R2 = np.zeros_like(T1), np.zeros_like(T2)
+        for t in range(m):
+            a1 = np.r_[1, X[t]]
+            z2, Rz2 = T1 @ a1, V1 @ a1
+            g = sigmoid(z2) * (1 - sigmoid(z2))
+            a2, Ra2 = np.r_[1, sigmoid(z2)], np.r_[0, g * Rz2]
+            z3, Rz3 = T2 @ a2, T2 @ Ra2 + V2 @ a2
+            h = sigmoid(z3)
+            d3, Rd3 = h - Y[t], h * (1 - h) * Rz3
+            R2 += np.outer(Rd3, a2) + np.outer(d3, Ra2)
+            Rd2 = (T2.T @ Rd3 + V2.T @ d3)[1:] * g
+            R1 += np.outer(Rd2, a1)
+        R1 /= m
+        R2 /= m
+        R1[:, 1:] += lam / m * V1[:, 1:]
+        R2[:, 1:] += lam / m * V2[:, 1:]
+        return [R1, R2]
+''')
+
+
+def test_verify_hvp_keeps_a_three_layer_function_on_three_layers_and_diagnoses_it(tmp_path, capsys, monkeypatch):
+    """A function written for the course's network raises on other depths: that is not its bug. The drawn
+    problems keep three layers, a note says so, and the forgotten g'' term is named."""
+    (tmp_path / "course_hvp.py").write_text(THREE_LAYER_STUDENT)
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify", "course_hvp.py:hvp", "--hvp", "--examples", "6", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert not any(f["check"] == "exception" for f in data["findings"]), data["findings"]
+    assert any("2 and 4 layers" in n for n in data["notes"]), data["notes"]
+    assert [d["name"] for d in data["diagnosis"]] == ["gpp_term_dropped"]

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from gradtrio import autodiff, backprop, check_hessians
-from gradtrio.check_hessian import _exact_bound, hvp_magnitudes
 from gradtrio.model import ACTIVATIONS, OUTPUTS, validate
 from gradtrio.network import one_hot
 from gradtrio.oracles import second_order as so
 from gradtrio.rounding import scales_of
+from gradtrio.rounding_second import HVP_SAFETY, hvp_rounding
 from gradtrio.tolerances import ANALYTIC_SAFETY
 
 ACTS = [a for a in ACTIVATIONS if a != "logistic"]
@@ -44,7 +44,7 @@ def test_references_agree(act, out):
         thetas, X, Y, lam, V = _problem(act, out, seed)
         units = {"activation": act, "output": out}
         pb, mats = validate(thetas, X, Y, lam, activations=act, output=out)
-        bound = _exact_bound(pb, hvp_magnitudes(pb, mats, V))  # rounding of one exact product
+        bound = HVP_SAFETY * pb.arch.unroll(hvp_rounding(pb, mats, V))  # rounding of one exact product
         ref = _flat(backprop.hvp(thetas, X, Y, lam, V, **units))
         jax_hv = _flat(autodiff.hvp(thetas, X, Y, lam, V, **units))
         dense = autodiff.hessian(thetas, X, Y, lam, **units) @ _flat(V)

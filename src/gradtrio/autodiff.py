@@ -55,6 +55,7 @@ def x64():
 
 __all__ = [
     "x64",
+    "flat_hessp_kernel",
     "jax_cost",
     "JAX_ACTIVATIONS",
     "cost",
@@ -67,8 +68,7 @@ __all__ = [
     "hvp_flat",
     "gvp",
     "hessian",
-    "HESSIAN_MAX_PARAMS",
-]
+    "HESSIAN_MAX_PARAMS", "flat_hessp_kernel"]
 
 _TRACES: collections.Counter[str] = collections.Counter()
 
@@ -479,6 +479,32 @@ def _gvp(thetas, X, Y, lam, tangents, activation="sigmoid", output="sigmoid"):
 
 
 _jit_gvp = jax.jit(_counted("gvp", _gvp), static_argnames=_UNITS)
+
+
+def _gvp_flat(vector, X, Y, lam, v, sizes, activation="sigmoid", output="sigmoid"):
+    """:func:`_gvp` on unrolled vectors."""
+    cut = Architecture(sizes).cut
+    return jnp.concatenate([g.ravel() for g in _gvp(cut(vector), X, Y, lam, cut(v), activation, output)])
+
+
+_jit_gvp_flat = jax.jit(_counted("gvp_flat", _gvp_flat), static_argnames=("sizes",) + _UNITS)
+
+
+def flat_hessp_kernel(problem: Problem, *, gauss_newton: bool = False
+                      ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``(x, p) -> H(x) p`` (or ``G(x) p``) by JAX on unrolled vectors of a validated problem: SciPy's
+    ``hessp``, the JAX twin of :func:`gradtrio.backprop.flat_hessp_kernel` (nothing is checked again)."""
+    sizes, X, Y, dtype = problem.arch.sizes, problem.X, problem.Y, problem.dtype
+    lam = np.asarray(problem.lam, dtype)
+    units = _units(problem.arch)
+    jitted = _jit_gvp_flat if gauss_newton else _jit_hvp_flat
+
+    def hessp(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+        with x64():
+            return np.array(jitted(np.asarray(x, dtype), X, Y, lam, np.asarray(p, dtype), sizes=sizes, **units),
+                            dtype=dtype)
+
+    return hessp
 
 
 def _product(jitted, thetas, X, Y, lam, V, activation, output) -> list[np.ndarray]:

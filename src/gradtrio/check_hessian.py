@@ -23,19 +23,14 @@ Error bounds
 ------------
 Each method has a per-entry bound; a pair's bound is the sum of its two.
 
-- *Exact methods* (backprop, loop, autodiff, hessian, complex, user, the Gauss-Newton pair): rounding only.
-  An entry of ``H v`` is a sum over m examples of products of at most ``2L + 2`` factors (``δ``, ``R{δ}``,
-  ``a``, ``R{a}``, ``g'``, ``g''``, the loss's curvature), so its rounding is a few ε times the sum of the
-  absolute values of its terms, ``M``, not of their sum (which can cancel). :func:`hvp_magnitudes` computes
-  ``M`` by running the R-operator on magnitudes (``|Θ|``, ``|V|``, ``|X|``, ``|g'|``, ``|g''|``, the loss's
-  curvature on ``|R{z}|``, and the residual's terms ``|H| + |Y|`` in place of ``|H − Y|``). The bound is
-  ``ANALYTIC_SAFETY · ε · (sqrt(m) + sqrt(w) + 2L + FUNCTION_ULPS) · M``: ``sqrt(m)`` and ``sqrt(w)``
-  (``w`` the widest layer) for the two kinds of sum an entry passes through (examples, units: random-walk
-  growth, as :mod:`gradtrio.rounding` counts them), ``2L`` for the products and ``FUNCTION_ULPS`` for each
-  unit's evaluation; ANALYTIC_SAFETY (8) as for gradients. It is first order: an error of ``z`` moves
-  ``g'(z)`` by ``|g''| err(z)``, which it ignores; that is within the constant for the unsaturated
-  networks it is used on (the errors it must separate from bugs are O(1) relative, and its resolution,
-  ~1e-13, is far below :data:`gradtrio.tolerances.BUG_SIZE`).
+- *Exact methods* (backprop, loop, autodiff, hessian, user, the Gauss-Newton pair): rounding only,
+  ``HVP_SAFETY · hvp_rounding(...)`` (:mod:`gradtrio.rounding_second`): a running error analysis of the
+  R-operator's passes on the problem at hand, which counts the slope's and bend's own errors, the kinks of
+  ``g'`` and ``g''``, saturated units, the classic ``h(1 − h)``'s absolute error and underflow.
+- *The complex step*: the same rounding, plus its truncation measured from a second step:
+  ``Im ∇J(θ + i h v)/h − H v ≈ c h²``, so ``|D(2h) − D(h)| ≈ 3 c h²`` bounds it three times over. With
+  h = 1e-20 it is ~1e-40 relative, but not relative to an entry that is exactly 0 at θ (zero weights above a
+  layer), where the step's ``h²`` terms are all there is.
 - *Central differences*: measured (truncation from the second step, rounding of the gradient over h;
   :mod:`gradtrio.oracles.second_order`), with the gradient's rounding ``ANALYTIC_SAFETY · ε · G`` from
   :mod:`gradtrio.rounding`.
@@ -57,14 +52,13 @@ from numpy.typing import ArrayLike
 
 from . import _docs
 from .check import Row, judge_layer, relative_error
-from .model import Problem, validate
-from .model import forward as model_forward
-from .model.activations import SIGMOID_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY
+from .model import validate
 from .model.validate import check_direction
-from .rounding import FUNCTION_ULPS, scales_of
+from .rounding import scales_of
+from .rounding_second import HVP_SAFETY, hvp_rounding
 from .tolerances import ANALYTIC_SAFETY, BUG_SIZE, verdict_of
 
-__all__ = ["HESSIAN_METHODS", "DEFAULT_HESSIAN_METHODS", "HessianReport", "check_hessians", "hvp_magnitudes"]
+__all__ = ["HESSIAN_METHODS", "DEFAULT_HESSIAN_METHODS", "HessianReport", "check_hessians"]
 
 #: Every method :func:`check_hessians` knows ("user" comes with ``hvp=``).
 HESSIAN_METHODS: tuple[str, ...] = ("backprop", "loop", "autodiff", "hessian", "central", "complex", "gauss-newton")
@@ -72,74 +66,6 @@ HESSIAN_METHODS: tuple[str, ...] = ("backprop", "loop", "autodiff", "hessian", "
 DEFAULT_HESSIAN_METHODS: tuple[str, ...] = ("backprop", "loop", "autodiff", "hessian", "central", "complex")
 
 HvpFn = Callable[..., Sequence[np.ndarray]]
-
-
-def hvp_magnitudes(problem: Problem, mats: Sequence[np.ndarray], vmats: Sequence[np.ndarray],
-                   gauss_newton: bool = False) -> np.ndarray:
-    """The sum of the absolute values of the terms of every entry of ``H V`` (or ``G V``), unrolled.
-
-    The R-operator of :func:`gradtrio.backprop.hvp` with every factor replaced by its absolute value
-    (module docstring); float64, shape ``(num_params,)``.
-    """
-    arch, lam = problem.arch, problem.lam
-    X = problem.X.astype(np.float64)
-    Y = problem.Y.astype(np.float64)
-    mats = [np.asarray(T, dtype=np.float64) for T in mats]
-    vmats = [np.asarray(V, dtype=np.float64) for V in vmats]
-    m = X.shape[0]
-    p = model_forward(arch, mats, X, keep=True)
-    acts = [np.abs(a) for a in p.acts]
-    Ws = [np.abs(T[:, 1:]) for T in mats]
-    VWs = [np.abs(V[:, 1:]) for V in vmats]
-    vbs = [np.abs(V[:, 0]) for V in vmats]
-    Racts = [np.zeros_like(X)]
-    Rzs, slopes, bends = [], [], []
-    Rz = acts[0] @ VWs[0].T + vbs[0]
-    for l, g in enumerate(arch.hidden):
-        z = p.zs[l]
-        gp, gpp = np.abs(g.derivative(z)), np.abs(g.second_derivative(z))
-        Rzs.append(Rz)
-        slopes.append(gp)
-        bends.append(gpp)
-        Racts.append(gp * Rz)
-        Rz = Racts[-1] @ Ws[l + 1].T + acts[l + 1] @ VWs[l + 1].T + vbs[l + 1]
-    z = p.logits
-    out = arch.out
-    if out is SIGMOID_CROSS_ENTROPY:
-        H = out.value(z)
-        delta, Rdelta = H + np.abs(Y), H * (1.0 - H) * Rz
-    elif out is SOFTMAX_CROSS_ENTROPY:
-        H = out.value(z)
-        delta, Rdelta = H + np.abs(Y), H * Rz + H * (H * Rz).sum(axis=-1, keepdims=True)
-    else:
-        delta, Rdelta = np.abs(z) + np.abs(Y), Rz
-    blocks = []
-    for l in range(len(mats) - 1, -1, -1):
-        B = np.empty_like(mats[l])
-        B[:, 0] = Rdelta.sum(axis=0)
-        B[:, 1:] = Rdelta.T @ acts[l]
-        if l > 0 and not gauss_newton:
-            B[:, 1:] += delta.T @ Racts[l]
-        B /= m
-        B[:, 1:] += lam / m * VWs[l]
-        blocks.append(B)
-        if l > 0:
-            gp = slopes[l - 1]
-            Rback = (Rdelta @ Ws[l]) * gp
-            if not gauss_newton:
-                back = delta @ Ws[l]
-                Rback += (delta @ VWs[l]) * gp + back * bends[l - 1] * Rzs[l - 1]
-                delta = back * gp
-            Rdelta = Rback
-    return np.concatenate([B.ravel() for B in blocks[::-1]])
-
-
-def _exact_bound(problem: Problem, M: np.ndarray) -> np.ndarray:
-    """``ANALYTIC_SAFETY · ε · (sqrt(m) + sqrt(w) + 2L + FUNCTION_ULPS) · M`` (module docstring)."""
-    eps = float(np.finfo(problem.dtype).eps)
-    sizes = problem.arch.sizes
-    depth = 2 * len(sizes) + FUNCTION_ULPS
-    return ANALYTIC_SAFETY * eps * (math.sqrt(problem.m) + math.sqrt(max(sizes) + 1) + depth) * M
 
 
 def _finite_or_none(x: Any) -> Any:
@@ -345,7 +271,7 @@ def check_hessians(
     units = arch.unit_keywords
     theta, v = arch.unroll(mats), arch.unroll(vmats)
     scales = scales_of(problem, mats)
-    exact = _exact_bound(problem, hvp_magnitudes(problem, mats, vmats))
+    exact = HVP_SAFETY * arch.unroll(hvp_rounding(problem, mats, vmats))
     flat: dict[str, np.ndarray] = {}
     errors: dict[str, np.ndarray] = {}
     steps: dict[str, float] = {}
@@ -382,10 +308,15 @@ def check_hessians(
                                                       scales.z_error)
             continue
         elif name == "complex":
-            res = so.complex_step_hvp(so.complex_gradient_fn(problem), theta, v, step_scale=scales.flat_sensitivity())
+            cgrad = so.complex_gradient_fn(problem)
+            res = so.complex_step_hvp(cgrad, theta, v, step_scale=scales.flat_sensitivity())
+            twice = so.complex_step_hvp(cgrad, theta, v, h=2 * res.h)
             flat[name], steps[name] = res.hv, res.h
+            errors[name] = exact + np.abs(twice.hv - res.hv)  # rounding, and the truncation measured (doc)
             if arch.kinked:
-                kinks[name] = so.stencil_crosses_kink(problem, mats, vmats, [1j * res.h], scales.z_error)
+                kinks[name] = so.stencil_crosses_kink(problem, mats, vmats, [1j * res.h, 2j * res.h],
+                                                      scales.z_error)
+            continue
         errors[name] = exact
 
     eps = float(np.finfo(problem.dtype).eps)
@@ -408,7 +339,7 @@ def check_hessians(
     if "gauss-newton" in methods:
         g_hand = _as_flat("gauss-newton", backprop.gvp(mats, X, Y, lam, vmats, **kw), mats)
         g_jax = _as_flat("gauss-newton-jax", autodiff.gvp(mats, X, Y, lam, vmats, **kw), mats)
-        g_bound = 2 * _exact_bound(problem, hvp_magnitudes(problem, mats, vmats, gauss_newton=True))
+        g_bound = 2 * HVP_SAFETY * arch.unroll(hvp_rounding(problem, mats, vmats, gauss_newton=True))
         compare("gauss-newton", "gauss-newton-jax", g_hand, g_jax, g_bound)
         products["gauss-newton"], products["gauss-newton-jax"] = arch.cut(g_hand), arch.cut(g_jax)
     return HessianReport(rows, arch.sizes, problem.m, float(lam), problem.dtype.name, products, steps, kinks,

@@ -81,7 +81,6 @@ thread pools"), made with ``python -m benchmarks.threads``.
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import os
 import time
@@ -272,63 +271,9 @@ def _hessp_fn(backend: str, problem: Problem, curvature: str) -> Callable[[np.nd
         from .backprop import flat_hessp_kernel
 
         return flat_hessp_kernel(problem, gauss_newton=curvature == "gvp")
-    return _jax_hessp(problem, gauss_newton=curvature == "gvp")
+    from .autodiff import flat_hessp_kernel as jax_flat_hessp_kernel
 
-
-@functools.cache
-def _jax_products():
-    """Jitted JAX curvature products on unrolled vectors: ``(hvp, gvp)``, each
-    ``(x, p, X, Y, lam, mask, sizes=, activation=, output=) -> product``.
-
-    hvp is forward-over-reverse, ``jvp`` of ``grad`` of :func:`gradtrio.autodiff.jax_cost`. gvp is the
-    Gauss-Newton product from the network's logits ``z(x)``: ``u = J_z p`` (``jvp``), ``C u`` (``jvp`` of the
-    loss's gradient in ``z``, C its Hessian in ``z``), then ``J_zᵀ C u / m`` (``vjp``), plus ``(λ/m) p`` on
-    the non-bias entries (``mask``). Written here, independent of the hand-written products.
-    """
-    import jax
-
-    from .autodiff import JAX_ACTIVATIONS, _flat_cost, _jax_loss
-
-    def hvp(x, p, X, Y, lam, mask, sizes, activation, output):
-        grad = jax.grad(lambda v: _flat_cost(v, X, Y, lam, sizes, activation, output))
-        return jax.jvp(grad, (x,), (p,))[1]
-
-    def gvp(x, p, X, Y, lam, mask, sizes, activation, output):
-        def logits(v):
-            thetas = Architecture(sizes).cut(v)
-            a = X
-            for T, name in zip(thetas[:-1], activation):
-                a = JAX_ACTIVATIONS[name](a @ T[:, 1:].T + T[:, 0])
-            return a @ thetas[-1][:, 1:].T + thetas[-1][:, 0]
-
-        z, u = jax.jvp(logits, (x,), (p,))
-        Cu = jax.jvp(jax.grad(lambda w: _jax_loss(w, Y, output)), (z,), (u,))[1]
-        _, back = jax.vjp(logits, x)
-        m = X.shape[0]
-        return back(Cu)[0] / m + (lam / m) * mask * p
-
-    static = ("sizes", "activation", "output")
-    return jax.jit(hvp, static_argnames=static), jax.jit(gvp, static_argnames=static)
-
-
-def _jax_hessp(problem: Problem, gauss_newton: bool) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """``(x, p) -> H(x) p`` or ``G(x) p`` by JAX (:func:`_jax_products`) on the validated problem."""
-    from .autodiff import x64
-
-    arch, X, Y, dtype = problem.arch, problem.X, problem.Y, problem.dtype
-    lam = np.asarray(problem.lam, dtype)
-    mask = np.ones(arch.num_params, dtype)
-    for block in arch.cut(mask):
-        block[:, 0] = 0.0  # the bias column: not penalized
-    product = _jax_products()[1 if gauss_newton else 0]
-    units = {"sizes": arch.sizes, "activation": tuple(arch.activations), "output": arch.output}
-
-    def hessp(x: np.ndarray, p: np.ndarray) -> np.ndarray:
-        with x64():
-            return np.array(product(np.asarray(x, dtype), np.asarray(p, dtype), X, Y, lam, mask, **units),
-                            dtype=dtype)
-
-    return hessp
+    return jax_flat_hessp_kernel(problem, gauss_newton=curvature == "gvp")
 
 
 def _check_curvature(method: str, curvature: str | None) -> str | None:

@@ -42,7 +42,6 @@ __all__ = [
     "JUDGE_PROBLEMS",
     "judge_problems",
     "reference_product",
-    "magnitudes",
 ]
 
 Product = Literal["hvp", "gvp"]
@@ -219,72 +218,6 @@ def _r_operator(arch: Architecture, mats: Sequence[np.ndarray], X: np.ndarray, Y
             Rdelta = Rdelta + back * gpp * Rzl
         delta = back * gp
     return grads
-
-
-def magnitudes(problem: SecondOrderProblem, *, gauss_newton: bool = False) -> tuple[list[np.ndarray], float]:
-    """The scale of every term of the correct product: the R-operator run on absolute values.
-
-    Every sum of the algorithm is replaced by the sum of its terms' magnitudes (``|a||W|ᵀ``, ``|δ||V_W|``,
-    ``|C|`` for the loss's curvature, ...), at the correct forward pass's values: entry ``(l, i, j)`` bounds
-    ``Σ |term|`` of ``(H V)[l][i, j]``, and the rounding of any evaluation order of those sums is at most
-    ``n ε`` times it (``n`` the longest chain of roundings, :func:`rounding_terms`).
-
-    Returns
-    -------
-    mags : list of ndarray
-        Shaped like ``problem.thetas``.
-    zmax : float
-        The largest ``|a||W|ᵀ + |b|`` of any pre-activation: how far a rounding of z moves g'(z) and
-        g''(z), relative to themselves, is at most about ``n ε zmax`` (their logarithmic derivatives are
-        O(1) for every smooth unit).
-    """
-    pb, mats = validate(problem.thetas, problem.X, problem.Y, problem.lam, activations=problem.activation,
-                        output=problem.output)
-    vmats = check_direction(problem.V, mats)
-    arch, X, Y, lam = pb.arch, pb.X, pb.Y, pb.lam
-    m, L = X.shape[0], len(mats)
-    acts, Racts, zs, Rzs, slopes, bends, z, Rz = _forward(arch, mats, vmats, X, None)
-    aT = [np.abs(T) for T in mats]
-    aV = [np.abs(V) for V in vmats]
-    # R-forward in magnitudes
-    a_, Ra_, Rz_s, zmax = np.abs(X), np.zeros_like(X), [], 0.0
-    for l in range(L):
-        zm = a_ @ aT[l][:, 1:].T + aT[l][:, 0]
-        zmax = max(zmax, float(np.max(zm, initial=0.0)))
-        Rzm = Ra_ @ aT[l][:, 1:].T + a_ @ aV[l][:, 1:].T + aV[l][:, 0]
-        Rz_s.append(Rzm)
-        if l < L - 1:
-            a_ = np.abs(acts[l + 1])
-            Ra_ = np.abs(slopes[l]) * Rzm
-    H = arch.out.value(z)
-    delta_ = np.abs(H) + np.abs(Y)  # δ = h − y, each side rounded relative to itself
-    if arch.out.name == "softmax":  # |diag p − p pᵀ| |R| = p|R| + p (p·|R|)
-        Rdelta_ = H * Rz_s[-1] + H * np.sum(H * Rz_s[-1], axis=1, keepdims=True)
-    else:
-        Rdelta_ = np.abs(arch.out.curvature(z, Rz_s[-1]))
-    mags: list[np.ndarray] = [np.empty(0)] * L
-    for l in range(L - 1, -1, -1):
-        B = np.empty(mats[l].shape)
-        B[:, 0] = Rdelta_.sum(axis=0)
-        B[:, 1:] = Rdelta_.T @ np.abs(acts[l])
-        if l > 0 and not gauss_newton:
-            B[:, 1:] += delta_.T @ np.abs(Racts[l])
-        B /= m
-        B[:, 1:] += lam / m * aV[l][:, 1:]
-        mags[l] = B
-        if l == 0:
-            break
-        W, VW = aT[l][:, 1:], aV[l][:, 1:]
-        gp, gpp = np.abs(slopes[l - 1]), np.abs(bends[l - 1])
-        back = delta_ @ W
-        Rback = Rdelta_ @ W
-        if not gauss_newton:
-            Rback = Rback + delta_ @ VW
-        Rdelta_ = Rback * gp
-        if not gauss_newton:
-            Rdelta_ = Rdelta_ + back * gpp * Rz_s[l - 1]
-        delta_ = back * gp
-    return mags, zmax
 
 
 def rounding_terms(problem: SecondOrderProblem) -> float:

@@ -19,7 +19,6 @@ noise; a control (the correct product) passes every checker on every problem.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +35,6 @@ from .second_order import (
     SecondOrderMutant,
     SecondOrderProblem,
     judge_problems,
-    magnitudes,
     no_hidden_problem,
     reference_product,
     rounding_terms,
@@ -106,65 +104,44 @@ class SecondOrderCheck:
 # --------------------------------------------------------------------------------------------------
 
 
-@functools.cache
-def _jitted() -> tuple[Any, Any]:
-    import jax
-
-    from ..autodiff import JAX_ACTIVATIONS, _jax_loss, _names, jax_cost
-
-    def hvp(thetas, X, Y, lam, V, activation, output):
-        grad = jax.grad(lambda th: jax_cost(th, X, Y, lam, activation, output))
-        return jax.jvp(grad, (thetas,), (V,))[1]
-
-    def gvp(thetas, X, Y, lam, V, activation, output):
-        names = _names(activation, len(thetas) - 1)
-
-        def logits(th):
-            a = X
-            for T, name in zip(th[:-1], names):
-                a = JAX_ACTIVATIONS[name](a @ T[:, 1:].T + T[:, 0])
-            return a @ th[-1][:, 1:].T + th[-1][:, 0]
-
-        z, Jv = jax.jvp(logits, (thetas,), (V,))
-        _, CJv = jax.jvp(jax.grad(lambda q: _jax_loss(q, Y, output)), (z,), (Jv,))
-        (G,) = jax.vjp(logits, thetas)[1](CJv)
-        m = X.shape[0]
-        return [g / m + (lam / m) * v.at[:, 0].set(0.0) for g, v in zip(G, V)]
-
-    static = ("activation", "output")
-    return jax.jit(hvp, static_argnames=static), jax.jit(gvp, static_argnames=static)
-
-
 def jax_product(problem: SecondOrderProblem, product: Product = "hvp") -> list[np.ndarray]:
-    """JAX's ``H V`` (forward-over-reverse, ``jvp`` of ``grad`` of :func:`gradtrio.autodiff.jax_cost`) or
-    ``G V`` on ``problem``, in float64."""
+    """JAX's ``H V`` (:func:`gradtrio.autodiff.hvp`, forward-over-reverse) or ``G V``
+    (:func:`gradtrio.autodiff.gvp`) on ``problem``, in float64."""
     from .. import autodiff
 
-    shared = getattr(autodiff, product, None)  # autodiff.hvp / autodiff.gvp where they exist
-    if shared is not None:
-        out = shared(problem.thetas, problem.X, problem.Y, problem.lam, problem.V, activation=problem.activation,
-                     output=problem.output)
-        return [np.asarray(x, dtype=np.float64) for x in out]
-    hvp, gvp = _jitted()
-    fn = hvp if product == "hvp" else gvp
-    with autodiff.x64():
-        out = fn([np.asarray(t, np.float64) for t in problem.thetas], np.asarray(problem.X, np.float64),
-                 np.asarray(problem.Y, np.float64), np.float64(problem.lam),
-                 [np.asarray(v, np.float64) for v in problem.V], activation=problem.activation, output=problem.output)
-        return [np.asarray(x, dtype=np.float64) for x in out]
+    fn = autodiff.hvp if product == "hvp" else autodiff.gvp
+    out = fn(problem.thetas, problem.X, problem.Y, problem.lam, problem.V, activation=problem.activation,
+             output=problem.output)
+    return [np.asarray(x, dtype=np.float64) for x in out]
+
+
+def _scales(problem: SecondOrderProblem, product: Product = "hvp") -> list[np.ndarray]:
+    """:func:`gradtrio.rounding_second.hvp_rounding` of ``problem``: each entry's rounding scale."""
+    from ..model import validate
+    from ..model.validate import check_direction
+    from ..rounding_second import hvp_rounding
+
+    pb, mats = validate(problem.thetas, problem.X, problem.Y, problem.lam, activations=problem.activation,
+                        output=problem.output)
+    return hvp_rounding(pb, mats, check_direction(problem.V, mats), gauss_newton=product == "gvp")
 
 
 def product_bound(problem: SecondOrderProblem, product: Product = "hvp") -> list[np.ndarray]:
-    """How far two correct evaluations of the product may differ, entry by entry.
+    """How far two correct evaluations of the product may differ, entry by entry:
+    ``BOTH_SIDES · HVP_SAFETY`` times the running error scale of :func:`gradtrio.rounding_second.hvp_rounding`
+    (each of the two carries up to one scale)."""
+    from ..rounding_second import HVP_SAFETY
 
-    ``BOTH_SIDES · n ε (1 + zmax) · M``: ``M`` the sum of the terms' magnitudes (:func:`magnitudes`), ``n``
-    the longest chain of roundings (:func:`rounding_terms`: the worst case, every rounding of one sign), and
-    ``1 + zmax`` for the rounding of the pre-activations, which moves g'(z) and g''(z) by up to
-    ``n ε zmax`` relative to themselves. No statistical safety factor: the worst case needs none.
-    """
-    mags, zmax = magnitudes(problem, gauss_newton=product == "gvp")
-    n = rounding_terms(problem)
-    return [BOTH_SIDES * n * EPS * (1.0 + zmax) * M for M in mags]
+    return [BOTH_SIDES * HVP_SAFETY * E for E in _scales(problem, product)]
+
+
+def _one_side(problem: SecondOrderProblem, product: Product, u: Sequence[np.ndarray], Pv: Sequence[np.ndarray]
+              ) -> float:
+    """The rounding of ``uᵀ(P v)``: ``|u|ᵀ`` times the product's bound, plus the dot product's own
+    ``n ε |u|ᵀ|P v|`` (n the number of parameters)."""
+    n = sum(t.size for t in problem.thetas)
+    au = [np.abs(x) for x in u]
+    return _dot(au, product_bound(problem, product)) + n * EPS * _dot(au, [np.abs(P) for P in Pv])
 
 
 def _valid(out: Any, problem: SecondOrderProblem) -> list[np.ndarray] | None:
@@ -269,24 +246,20 @@ def check_central(fn: ProductFn, problem: SecondOrderProblem, product: Product =
 def check_symmetry(fn: ProductFn, problem: SecondOrderProblem, product: Product = "hvp") -> SecondOrderCheck:
     """``uᵀ(P v) = vᵀ(P u)`` on :data:`SYMMETRY_PAIRS` seeded pairs (v = V first).
 
-    Bound: ``BOTH_SIDES · n' ε (1 + zmax) (|u|ᵀ(M_v + |P v|) + |v|ᵀ(M_u + |P u|))`` with ``n'`` the product's
-    chain of roundings plus the dot product's (the number of parameters), and ``M`` the term magnitudes; the
-    product's own ``|P v|`` is added so that a product larger than the correct one is bounded by its own size.
+    Bound: each side's :func:`_one_side`, ``|u|ᵀ B_v + n ε |u|ᵀ|P v|`` (``B`` :func:`product_bound`, ``n`` the
+    number of parameters, the dot product's own rounding, on the product's own ``|P v|`` so that a product
+    larger than the correct one is bounded by its own size).
     """
     dirs = _directions(problem, 2 * SYMMETRY_PAIRS, salt=11)
     pairs = [(problem.V, dirs[0])] + [(dirs[2 * k], dirs[2 * k + 1]) for k in range(1, SYMMETRY_PAIRS)]
-    n = rounding_terms(problem) + sum(t.size for t in problem.thetas)
     worst = 0.0
     for v, u in pairs:
         pv, pu = problem.with_direction(v), problem.with_direction(u)
         Pv, Pu = _call(fn, pv), _call(fn, pu)
         if Pv is None or Pu is None:
             return _bad("symmetry")
-        Mv, zv = magnitudes(pv, gauss_newton=product == "gvp")
-        Mu, _ = magnitudes(pu, gauss_newton=product == "gvp")
-        scale = (_dot([np.abs(x) for x in u], [M + np.abs(P) for M, P in zip(Mv, Pv)])
-                 + _dot([np.abs(x) for x in v], [M + np.abs(P) for M, P in zip(Mu, Pu)]))
-        bound = max(BOTH_SIDES * n * EPS * (1.0 + zv) * scale, FLOOR_TINY * float(np.finfo(np.float64).tiny) / EPS)
+        bound = max(_one_side(pv, product, u, Pv) + _one_side(pu, product, v, Pu),
+                    FLOOR_TINY * float(np.finfo(np.float64).tiny) / EPS)
         diff = abs(_dot(u, Pv) - _dot(v, Pu))
         worst = max(worst, diff / bound if np.isfinite(diff) else math.inf)
     return SecondOrderCheck("symmetry", worst > 1.0, worst)
@@ -336,17 +309,13 @@ def check_psd(fn: ProductFn, problem: SecondOrderProblem, product: Product = "gv
     """``vᵀ G v ≥ −bound`` on V and :data:`PSD_DIRECTIONS` − 1 seeded directions, the bound as in
     :func:`check_symmetry` for one side."""
     dirs = [problem.V] + _directions(problem, PSD_DIRECTIONS - 1, salt=23)
-    n = rounding_terms(problem) + sum(t.size for t in problem.thetas)
     worst = 0.0
     for v in dirs:
         pv = problem.with_direction(v)
         Pv = _call(fn, pv)
         if Pv is None:
             return _bad("psd")
-        Mv, zv = magnitudes(pv, gauss_newton=True)
-        bound = BOTH_SIDES * n * EPS * (1.0 + zv) * _dot([np.abs(x) for x in v],
-                                                         [M + np.abs(P) for M, P in zip(Mv, Pv)])
-        bound = max(bound, FLOOR_TINY * float(np.finfo(np.float64).tiny) / EPS)
+        bound = max(_one_side(pv, "gvp", v, Pv), FLOOR_TINY * float(np.finfo(np.float64).tiny) / EPS)
         q = _dot(v, Pv)
         worst = max(worst, -q / bound if np.isfinite(q) else math.inf)
     return SecondOrderCheck("psd", worst > 1.0, max(worst, 0.0))

@@ -86,6 +86,7 @@ class HvpReport:
     problems: int = 0
     seconds: float = 0.0
     smallest: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -99,6 +100,7 @@ class HvpReport:
         lines = [f"gradtrio verify --hvp {self.function}: {head}",
                  f"network: {self.units['activation']} hidden units, {self.units['output']} output",
                  f"checked on {self.problems} problems in {self.seconds:.1f} s"]
+        lines += [f"note: {n}" for n in self.notes]
         for f in self.findings:
             lines += f.lines()
         if self.diagnosis:
@@ -120,7 +122,7 @@ class HvpReport:
         return {"function": self.function, "product": "hvp", "verdict": self.verdict, "passed": self.passed,
                 "units": self.units, "findings": [{k: clean(v) for k, v in vars(f).items()} for f in self.findings],
                 "diagnosis": [vars(d) for d in self.diagnosis], "pattern": self.pattern, "problems": self.problems,
-                "seconds": self.seconds, "smallest": self.smallest}
+                "seconds": self.seconds, "smallest": self.smallest, "notes": list(self.notes)}
 
     def to_json(self, **kw: Any) -> str:
         return json.dumps(self.to_dict(), **kw)
@@ -161,8 +163,8 @@ def _targets(rng: np.random.Generator, m: int, K: int, output: str) -> np.ndarra
     return np.eye(K)[rng.integers(0, K, size=m)]
 
 
-def _problems(sizes: tuple[int, ...] | None, examples: int, seed: int, activation: str, output: str
-              ) -> list[tuple[SecondOrderProblem, str]]:
+def _problems(sizes: tuple[int, ...] | None, examples: int, seed: int, activation: str, output: str,
+              layers: Sequence[int] = DRAW_LAYERS) -> list[tuple[SecondOrderProblem, str]]:
     from ..network import debug_problem
 
     rng = np.random.default_rng([seed, 4242])
@@ -178,8 +180,8 @@ def _problems(sizes: tuple[int, ...] | None, examples: int, seed: int, activatio
                                activation, output), "debug") for lam in DEBUG_LAMS]
     for _ in range(examples):
         if sizes is None:
-            layers = int(rng.choice(DRAW_LAYERS))
-            d = [int(rng.integers(DRAW_WIDTH[0], DRAW_WIDTH[1] + 1)) for _ in range(layers)]
+            depth = int(rng.choice(list(layers)))
+            d = [int(rng.integers(DRAW_WIDTH[0], DRAW_WIDTH[1] + 1)) for _ in range(depth)]
             if output == "softmax":
                 d[-1] = max(d[-1], 2)
         else:
@@ -339,6 +341,14 @@ def verify_hvp(
         raise HvpSignatureError(f"{fname} {first.error.removeprefix('HvpSignatureError: ')}"
                                 if first.error.startswith("HvpSignatureError")
                                 else f"{fname} cannot be called as hvp(thetas, X, Y, lam, V): {first.error}")
+    notes: list[str] = []
+    if sz is None:  # a function written for the course's three layers (T1, T2 = thetas) is checked on those
+        layers = [d for d in DRAW_LAYERS if d == len(DEBUG_SIZES) or _takes_depth(fn, d, activation, output)]
+        if len(layers) < len(DRAW_LAYERS):
+            skipped = [str(d) for d in DRAW_LAYERS if d not in layers]
+            notes.append(f"your function raised on networks of {' and '.join(skipped)} layers, so the drawn "
+                         f"problems keep {', '.join(map(str, layers))} (pass --sizes to choose the architecture)")
+            problems = problems[:2] + _problems(sz, int(n), int(seed), activation, output, layers)[2:]
     outcomes = [first] + [_run(fn, p, k) for p, k in problems[1:2]]
     say(f"checking {len(problems) - 2} drawn problems")
     outcomes += [_run(fn, p, k) for p, k in problems[2:]]
@@ -406,7 +416,15 @@ def verify_hvp(
     verdict = "fail" if failed else ("inconclusive" if findings and any(f.severity == "inconclusive"
                                                                          for f in findings) else "pass")
     return HvpReport(verdict, fname, units, findings, diagnosis, pattern, total, time.perf_counter() - start,
-                     smallest)
+                     smallest, notes)
+
+
+def _takes_depth(fn: Callable, depth: int, activation: str, output: str) -> bool:
+    """Whether ``fn`` returns a product of the right shapes on a small debug network of ``depth`` layers."""
+    sizes = (3,) + (4,) * (depth - 2) + (3,)
+    problem = _problems(sizes, 0, 0, activation, output)[0]
+    res = _run(fn, *problem)
+    return res.error is None
 
 
 def fn_units(fn: Callable) -> Callable[..., Any]:
