@@ -31,7 +31,7 @@ from .model import Problem, forward
 from .model.activations import IDENTITY, SIGMOID_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY, Activation
 from .rounding import FUNCTION_ULPS, SATURATED_STEP, TIE_SAFETY, _residual_error, _slope_error, near_kink
 
-__all__ = ["hvp_rounding", "HVP_SAFETY"]
+__all__ = ["hvp_rounding", "HVP_SAFETY", "curvature_kinks"]
 
 #: What the callers multiply :func:`hvp_rounding` by before calling a difference a bug: 8, as
 #: :data:`gradtrio.tolerances.ANALYTIC_SAFETY` for gradients (the scales count sqrt(n) per sum, so 8 is
@@ -57,6 +57,15 @@ def _jump(f, k: float) -> float:
     right = float(f(np.nextafter(np.array([k]), np.inf))[0])
     left = float(f(np.nextafter(np.array([k]), -np.inf))[0])
     return abs(right - left)
+
+
+def curvature_kinks(g: Activation) -> tuple[float, ...]:
+    """Where the Hessian of a network of ``g`` units jumps: the kinks of ``g'`` (relu, leaky_relu) and the
+    points where ``g''`` jumps though ``g'`` does not (the ELU at 0, where ``g''`` goes from 1 to 0). A
+    stencil across one measures no Hessian, though the gradient may be smooth there."""
+    if g.kinks:
+        return g.kinks
+    return (0.0,) if _jump(g.second_derivative, 0.0) else ()
 
 
 def _bend_error(g: Activation, z: np.ndarray, err_z: np.ndarray, err_a: np.ndarray, slope: np.ndarray,

@@ -269,7 +269,8 @@ def _hidden_z(arch: Architecture, mats: Sequence[np.ndarray], X: np.ndarray) -> 
 
 def stencil_crosses_kink(problem: Problem, mats: Sequence[np.ndarray], vmats: Sequence[np.ndarray],
                          offsets: Sequence[complex], z_error: Sequence[np.ndarray] | None = None) -> int:
-    """How many (example, unit) pre-activations of kinked hidden layers change side of their kink between
+    """How many (example, unit) pre-activations of hidden layers with a kink of ``g'`` or ``g''``
+    (:func:`gradtrio.rounding_second.curvature_kinks`) change side of it between
     θ and some point ``θ + t V`` of the stencil (``t`` real for differences, ``i h`` for the complex step,
     whose real parts decide the branch), or sit within rounding of it at θ and are moved by ``V``.
 
@@ -283,9 +284,10 @@ def stencil_crosses_kink(problem: Problem, mats: Sequence[np.ndarray], vmats: Se
         0 when no stencil point crosses a kink (the product is a derivative there).
     """
     from ..rounding import TIE_SAFETY, scales_of
+    from ..rounding_second import curvature_kinks
 
     arch = problem.arch
-    if not arch.kinked:
+    if not any(curvature_kinks(g) for g in arch.hidden):
         return 0
     eps = float(np.finfo(problem.dtype).eps)
     if z_error is None:
@@ -296,9 +298,9 @@ def stencil_crosses_kink(problem: Problem, mats: Sequence[np.ndarray], vmats: Se
     base = _hidden_z(arch, [np.asarray(T, dtype=wdt) for T in mats], X)
     count = 0
     for l, g in enumerate(arch.hidden):
-        if not g.kinks:
+        if not curvature_kinks(g):
             continue
-        k = g.kinks[0]
+        k = curvature_kinks(g)[0]
         band = TIE_SAFETY * eps * z_error[l]
         z0 = base[l].real
         side0 = np.where(z0 - k > band, 1, np.where(k - z0 > band, -1, 0))
