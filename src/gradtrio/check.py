@@ -262,6 +262,24 @@ def _finite_or_none(x: Any) -> Any:
     return x
 
 
+def row_table(rows: Sequence[Row], verdicts: Sequence[str]) -> list[str]:
+    """The report's table: a header line, then one line per row with its verdict (ok, FAIL, INCONCLUSIVE)."""
+    w = max([len(r.pair) for r in rows] + [4])
+    lines = [f"{'pair':<{w}}  {'layer':<9} {'max |a-b|':>10} {'|a-b|/|a+b|':>12} {'err/bound':>10} "
+             f"{'resolution':>10}  result"]
+    word = {"pass": "ok", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
+    for r, v in zip(rows, verdicts):
+        lines.append(f"{r.pair:<{w}}  {r.layer:<9} {r.max_abs:>10.2e} {r.rel_err:>12.2e} "
+                     f"{r.ratio:>10.2e} {r.resolution:>10.1e}  {word[v]}")
+    return lines
+
+
+def summary_line(verdict: str, n: int, n_fail: int, n_inc: int) -> str:
+    """``PASSED: 7/8 comparisons agree, 0 disagree, 1 inconclusive`` (the report's last line, unexplained)."""
+    summary = {"pass": "PASSED", "fail": "FAILED", "inconclusive": "INCONCLUSIVE"}[verdict]
+    return f"{summary}: {n - n_fail - n_inc}/{n} comparisons agree, {n_fail} disagree, {n_inc} inconclusive"
+
+
 @dataclass
 class GradientReport:
     """The result of :func:`compare_gradients` / :func:`check_gradients`.
@@ -352,17 +370,10 @@ class GradientReport:
     def __str__(self) -> str:
         head = (f"gradient check: sizes {self.sizes}, m = {self.m}, λ = {self.lam:g}, {self.dtype}, "
                 f"J = {self.J:.10g}")
-        w = max([len(r.pair) for r in self.rows] + [4])
-        lines = [head, f"{'pair':<{w}}  {'layer':<9} {'max |a-b|':>10} {'|a-b|/|a+b|':>12} "
-                       f"{'err/bound':>10} {'resolution':>10}  result"]
-        word = {"pass": "ok", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
-        for r in self.rows:
-            lines.append(f"{r.pair:<{w}}  {r.layer:<9} {r.max_abs:>10.2e} {r.rel_err:>12.2e} "
-                         f"{r.ratio:>10.2e} {r.resolution:>10.1e}  {word[r.verdict]}")
+        lines = [head] + row_table(self.rows, [r.verdict for r in self.rows])
         n_fail, n_inc = len(self.failures()), len(self.inconclusive())
-        summary = {"pass": "PASSED", "fail": "FAILED", "inconclusive": "INCONCLUSIVE"}[self.verdict]
-        lines.append(f"{summary}: {len(self.rows) - n_fail - n_inc}/{len(self.rows)} comparisons agree, "
-                     f"{n_fail} disagree, {n_inc} inconclusive (an entry disagrees when |a-b| exceeds the "
+        lines.append(summary_line(self.verdict, len(self.rows), n_fail, n_inc)
+                     + " (an entry disagrees when |a-b| exceeds the "
                      "two methods' measured error bounds; a comparison is inconclusive when its bounds are "
                      f"coarser than {self.rows[0].bug_size if self.rows else BUG_SIZE:g} x the largest entry)")
         if self.kinks:

@@ -51,7 +51,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _docs
-from .check import Row, judge_layer, relative_error
+from .check import Row, judge_layer, relative_error, row_table, summary_line
 from .model import validate
 from .model.validate import check_direction
 from .rounding import scales_of
@@ -143,17 +143,8 @@ class HessianReport:
 
     def __str__(self) -> str:
         head = f"Hessian-vector check: sizes {self.sizes}, m = {self.m}, λ = {self.lam:g}, {self.dtype}"
-        w = max([len(r.pair) for r in self.rows] + [4])
-        lines = [head, f"{'pair':<{w}}  {'layer':<9} {'max |a-b|':>10} {'|a-b|/|a+b|':>12} "
-                       f"{'err/bound':>10} {'resolution':>10}  result"]
-        word = {"pass": "ok", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
-        for r in self.rows:
-            lines.append(f"{r.pair:<{w}}  {r.layer:<9} {r.max_abs:>10.2e} {r.rel_err:>12.2e} "
-                         f"{r.ratio:>10.2e} {r.resolution:>10.1e}  {word[self.row_verdict(r)]}")
-        n_fail, n_inc = len(self.failures()), len(self.inconclusive())
-        summary = {"pass": "PASSED", "fail": "FAILED", "inconclusive": "INCONCLUSIVE"}[self.verdict]
-        lines.append(f"{summary}: {len(self.rows) - n_fail - n_inc}/{len(self.rows)} comparisons agree, "
-                     f"{n_fail} disagree, {n_inc} inconclusive")
+        lines = [head] + row_table(self.rows, [self.row_verdict(r) for r in self.rows])
+        lines.append(summary_line(self.verdict, len(self.rows), len(self.failures()), len(self.inconclusive())))
         for name, n in self.kinks.items():
             if n:
                 lines.append(f"{name}: its stencil moved {n} hidden unit(s) across a kink of g' or g'' "
