@@ -10,10 +10,12 @@ two) are held to the roundings they perform.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+import pytest
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from gradtrio import autodiff, backprop
+from gradtrio.catalog.second_order import SECOND_ORDER_CATALOG
 from gradtrio.check_hessian import check_hessians
 from gradtrio.model import validate
 from gradtrio.model.validate import check_direction
@@ -56,9 +58,17 @@ def _absdot(a, b) -> float:
 
 
 seeds = st.integers(0, 2**32 - 1)
+SMOOTH = ("sigmoid", "tanh", "softplus", "gelu", "identity")  # C² units (the ELU's g'' jumps at 0)
+#: The draws of the properties that the mutant test below reruns on a swapped-in bug.
+DRAWS = {
+    "three_way": (unit_problems(), seeds),
+    "symmetry": (unit_problems(), seeds),
+    "penalty": (unit_problems(), seeds, st.booleans()),
+    "taylor": (unit_problems(activation=st.sampled_from(SMOOTH), kinks=st.just("none")), seeds),
+}
 
 
-@given(unit_problems(), seeds)
+@given(*DRAWS["three_way"])
 def test_hvp_equals_loop_and_jax_forward_over_reverse(u, seed):
     """The batch R-operator, the per-example loop and JAX's jvp of grad: three writings, one product.
     Each carries up to the rounding scale E, so two differ by at most 2·HVP_SAFETY·E."""
@@ -80,7 +90,7 @@ def test_check_hessians_never_fails_a_correct_product(u, seed):
     assert report.verdict != "fail", f"{u!r}\n{report}"
 
 
-@given(unit_problems(), seeds)
+@given(*DRAWS["symmetry"])
 def test_hessian_is_symmetric(u, seed):
     """uᵀ(H v) = vᵀ(H u): each side rounds by |u|ᵀ E_v (resp. |v|ᵀ E_u) and by the dot product's own
     n·ε·Σ|terms|."""
@@ -138,7 +148,7 @@ def test_gauss_newton_is_positive_semidefinite(u, seed):
     assert _dot(V, Gv) >= -bound, f"vᵀGv = {_dot(V, Gv)} < -{bound:.3g}\n{u!r}"
 
 
-@given(unit_problems(), seeds, st.booleans())
+@given(*DRAWS["penalty"])
 def test_penalty_term_is_lambda_over_m_times_v_off_the_bias(u, seed, gauss_newton):
     """Product(λ) − product(0) = (λ/m) V on the weight columns and exactly 0 on the bias column. The two
     runs perform the same operations up to the final addition of (λ/m) V, so they differ from it by the
@@ -164,10 +174,9 @@ TAYLOR_FLOOR = 1000.0
 #: The slope a correct product must show between the smallest readable steps: halfway between a wrong
 #: product's 1 and a right one's 2 (a slope of 3 or more, where third-order terms cancel, passes).
 TAYLOR_MIN_SLOPE = 1.5
-SMOOTH = ("sigmoid", "tanh", "softplus", "gelu", "identity")  # C² units (the ELU's g'' jumps at 0)
 
 
-@given(unit_problems(activation=st.sampled_from(SMOOTH), kinks=st.just("none")), seeds)
+@given(*DRAWS["taylor"])
 def test_taylor_remainder_of_the_gradient_falls_with_slope_two(u, seed):
     p, V = u.problem, _direction(u, seed)
     units = _units(u)
@@ -187,3 +196,25 @@ def test_taylor_remainder_of_the_gradient_falls_with_slope_two(u, seed):
     (t1, r1), (t2, r2) = points[-3], points[-1]  # the two smallest readable steps, a factor 4 apart
     slope = np.log(r1 / r2) / np.log(t1 / t2)
     assert slope >= TAYLOR_MIN_SLOPE, f"slope {slope:.2f} from {points[-3:]}\n{u!r}"
+
+
+# --- the suite catches second-order bugs ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,draws,suite_test", [
+    ("gpp_term_dropped", "three_way", test_hvp_equals_loop_and_jax_forward_over_reverse),
+    ("hessian_as_gauss_newton", "three_way", test_hvp_equals_loop_and_jax_forward_over_reverse),
+    ("hessian_as_gauss_newton", "taylor", test_taylor_remainder_of_the_gradient_falls_with_slope_two),
+    ("v_delta_term_dropped", "symmetry", test_hessian_is_symmetric),
+    ("penalty_on_bias", "penalty", test_penalty_term_is_lambda_over_m_times_v_off_the_bias),
+])
+def test_the_suite_finds_a_draw_that_fails_a_mutant(monkeypatch, name, draws, suite_test):
+    """Swap a catalog bug in for backprop.hvp: the property, rerun on its own draws (100, derandomized, so
+    the same on every machine), must find a failing draw, and fail by its own assertion, not by a crash."""
+    mutant = SECOND_ORDER_CATALOG[name]
+    monkeypatch.setattr(backprop, "hvp", lambda th, X, Y, lam, V, **units: mutant(th, X, Y, lam, V, **units))
+    rerun = settings(report_multiple_bugs=False, max_examples=100, derandomize=True, database=None, deadline=None,
+                     phases=[Phase.generate])(  # a failing draw is what is asked: no shrinking
+        given(*DRAWS[draws])(suite_test.hypothesis.inner_test))
+    with pytest.raises(AssertionError):
+        rerun()
