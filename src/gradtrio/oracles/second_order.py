@@ -107,6 +107,20 @@ def hvp_step(method: str, v: np.ndarray, dtype: np.dtype, step_scale: np.ndarray
     return default_step(method, dtype) / _scale(np.asarray(v, dtype=np.float64), step_scale)
 
 
+def _prepared_step(method: str, theta: np.ndarray, v: np.ndarray, h: float | None,
+                   step_scale: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.dtype, float]:
+    """``(theta, v in float64, the working dtype, the step)``: :func:`hvp_step` of ``method`` when ``h`` is
+    None, and a given step refused unless positive and finite."""
+    theta = np.asarray(theta)
+    v64 = np.asarray(v, dtype=np.float64)
+    dt = theta.dtype if theta.dtype.kind == "f" else np.dtype(np.float64)
+    if h is None:
+        h = hvp_step(method, v64, dt, step_scale)
+    if not (np.isfinite(h) and h > 0):
+        raise ValueError(f"the step must be a positive finite number; got {h!r}")
+    return theta, v64, dt, float(h)
+
+
 def central_hvp(grad: FlatGrad, theta: np.ndarray, v: np.ndarray, *, h: float | None = None,
                 grad_error: np.ndarray | float | None = None,
                 step_scale: np.ndarray | None = None) -> HvpEstimate:
@@ -136,13 +150,7 @@ def central_hvp(grad: FlatGrad, theta: np.ndarray, v: np.ndarray, *, h: float | 
         rounded to the dtype, which changes the direction by ``ε|θ|/h`` relative; that is below ``ε^(2/3)``
         for the steps above and is covered by the rounding term's safety factor.
     """
-    theta = np.asarray(theta)
-    v64 = np.asarray(v, dtype=np.float64)
-    dt = theta.dtype if theta.dtype.kind == "f" else np.dtype(np.float64)
-    if h is None:
-        h = hvp_step("central", v64, dt, step_scale)
-    if not (np.isfinite(h) and h > 0):
-        raise ValueError(f"the step must be a positive finite number; got {h!r}")
+    theta, v64, dt, h = _prepared_step("central", theta, v, h, step_scale)
     eps = float(np.finfo(dt).eps)
     vt = v64.astype(dt)
     gs = {t: np.asarray(grad((theta + t * vt).astype(dt)), dtype=np.float64) for t in (h, -h, 2 * h, -2 * h)}
@@ -177,13 +185,7 @@ def complex_step_hvp(cgrad: FlatGrad, theta: np.ndarray, v: np.ndarray, *, h: fl
         ``error`` is 0: the error is rounding, ``≈ ε·|terms of H v|``, which the caller bounds as it bounds
         an exact method's.
     """
-    theta = np.asarray(theta)
-    v64 = np.asarray(v, dtype=np.float64)
-    dt = theta.dtype if theta.dtype.kind == "f" else np.dtype(np.float64)
-    if h is None:
-        h = hvp_step("complex", v64, dt, step_scale)
-    if not (np.isfinite(h) and h > 0):
-        raise ValueError(f"the step must be a positive finite number; got {h!r}")
+    theta, v64, dt, h = _prepared_step("complex", theta, v, h, step_scale)
     cdt = np.complex64 if dt == np.float32 else np.complex128
     point = np.asarray(theta, dtype=cdt)
     point = point + np.asarray((1j * h) * v64.astype(dt), dtype=cdt)
