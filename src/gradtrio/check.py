@@ -10,10 +10,14 @@ Methods
 - ``backprop``: :func:`gradtrio.backprop.cost_and_grad` (vectorized, hand-written NumPy)
 - ``loop``: :func:`gradtrio.backprop.cost_and_grad_loop` (the per-example course algorithm)
 - ``autodiff``: :func:`gradtrio.autodiff.cost_and_grad` (``jax.grad`` of the same cost)
-- ``central``: central differences of the NumPy cost at steps h and 2h, every coordinate
-  (``computeNumericalGradient``, with its truncation measured), many perturbations per call
-- ``batched``: the same, each call a ``jit(vmap(cost))`` of the JAX cost
-- ``complex``: complex step on :func:`gradtrio.finite_diff.complex_cost_fn`
+- ``central``: central differences of the cost at steps h and 2h, every coordinate
+  (``computeNumericalGradient``, with its truncation measured). By default each perturbed cost is
+  computed incrementally (:mod:`gradtrio.incremental`: only what the moved weight changes, the
+  difference summed over the changed terms, with its own rounding bound); ``incremental=False`` evaluates
+  the NumPy cost in full, many perturbations per call
+- ``batched``: central differences, each call a ``jit(vmap(cost))`` of the JAX cost in full (the black-box path)
+- ``complex``: the complex step, incremental by default (the GELU's, and ``incremental=False``: on
+  :func:`gradtrio.finite_diff.complex_cost_fn`)
 - ``forward``: forward differences (to show why central ones are used)
 - ``richardson``: central differences at h and h/2, extrapolated
 - ``directional``: ``gᵀv`` of the reference against central differences along random directions
@@ -103,8 +107,15 @@ def _jax_batched_cost(problem: Problem) -> oracles.Function:
 class _Problem:
     """One validated problem and what every method needs of it: the flat θ, the costs, the scales."""
 
-    def __init__(self, problem: Problem, mats: list[np.ndarray]):
+    def __init__(self, problem: Problem, mats: list[np.ndarray], incremental: bool | str = "auto",
+                 step_progress: Callable[[str, int, int], None] | None = None):
         self.problem, self.mats = problem, mats
+        if incremental == "auto":
+            from .incremental import pays
+
+            incremental = pays(problem)
+        self.incremental, self.step_progress = bool(incremental), step_progress
+        self._engine: Any = None
         self.X, self.Y, self.lam, self.dtype = problem.X, problem.Y, problem.lam, problem.dtype
         self.sizes = problem.arch.sizes
         self.theta = problem.arch.unroll(mats)
@@ -116,6 +127,21 @@ class _Problem:
 
     def analytic_error(self) -> np.ndarray:
         return ANALYTIC_SAFETY * self.scales.grad_error()
+
+    def _covers(self, method: str) -> bool:
+        from . import incremental
+
+        return incremental.supports(self.problem, "complex" if method == "complex" else "central")
+
+    def _incremental(self, method: str) -> Any:
+        """The incremental engine at this point (built once), reporting ``(method, done, total)``."""
+        from .incremental import IncrementalCost
+
+        if self._engine is None:
+            self._engine = IncrementalCost(self.problem, self.mats)
+        hook = self.step_progress
+        self._engine.progress = None if hook is None else (lambda done, total: hook(method, done, total))
+        return self._engine
 
     def numeric(self, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(flat gradient, flat error bound, kink entries) of a numerical method, picked by name in
@@ -134,7 +160,9 @@ class _Problem:
         kinked = self.problem.arch.kinked
         f = (_jax_batched_cost(self.problem) if method == "batched"
              else closures.complex_cost_fn(self.problem))
-        if kinked and method == "complex":
+        if self.incremental and method != "batched" and self._covers(method):
+            f = self._incremental(method).function(f)
+        elif kinked and method == "complex":
             # The model's complex cost is complex-safe by construction (tested against JAX); the
             # complex step's first-use self-check compares it with central differences along random
             # directions, which cross kinks: on a kinked network that check proves nothing.
@@ -454,6 +482,8 @@ def compare_gradients(
     progress: Callable[[str], None] | None = None,
     activation: str | Sequence[str] = "sigmoid",
     output: str = "sigmoid",
+    incremental: bool | str = "auto",
+    step_progress: Callable[[str, int, int], None] | None = None,
 ) -> GradientReport:
     """Compute the gradient by every method and compare each with the reference, entry by entry.
 
@@ -485,6 +515,15 @@ def compare_gradients(
     progress : callable ``(method) -> None``, optional
         Called with each method's name before it runs (``gradtrio check`` shows progress with it).
     {units}
+    incremental : {"auto", True, False}, default "auto"
+        True: central, forward and Richardson differences and the complex step evaluate each perturbed
+        cost incrementally (:mod:`gradtrio.incremental`), with the rounding bound of the changed terms.
+        False: the full NumPy cost for every perturbation, with the cost's noise σ/h (the black-box
+        path). "auto": the engine where the full path's work reaches
+        :data:`gradtrio.incremental.AUTO_WORK` (its kernels' compilation would cost more than they save
+        on smaller problems).
+    step_progress : callable ``(method, done, total) -> None``, optional
+        Called as an incremental method works through the ``total`` entries.
 
     Returns
     -------
@@ -512,7 +551,9 @@ def compare_gradients(
         raise ValueError("the first method is the reference and must give a full gradient, not 'directional'")
     if not (isinstance(bug_size, (int, float)) and 0 < bug_size < 1):
         raise ValueError(f"bug_size must be a relative size strictly between 0 and 1; got {bug_size!r}")
-    pb = _Problem(problem, mats)
+    if incremental not in ("auto", True, False):
+        raise ValueError(f"incremental must be 'auto', True or False; got {incremental!r}")
+    pb = _Problem(problem, mats, incremental, step_progress)
     J = float(model_cost(problem.arch, mats, X, Y, lam))
     flat: dict[str, np.ndarray] = {}
     errors: dict[str, np.ndarray] = {}

@@ -21,6 +21,11 @@ def _method_progress(methods: Sequence[str], desc: str = "gradient check"):
         i = order.index(name) if name in order else bar.n
         bar.update(i, name)
 
+    def steps(name: str, done: int, total: int) -> None:  # within an incremental method: its entries
+        defer_interrupts(True)  # raises a Ctrl-C held back meanwhile; JAX runs again after it
+        bar.update(order.index(name) if name in order else bar.n, f"{name} {done}/{total} entries")
+
+    hook.steps = steps  # type: ignore[attr-defined]
     return bar, hook
 
 
@@ -33,6 +38,7 @@ def gradient_check(run: Callable[..., object], methods: Sequence[str], show_prog
     bar = None
     if show_progress:
         bar, kw["progress"] = _method_progress(methods)
+        kw["step_progress"] = kw["progress"].steps
     else:  # no hook between methods: hold Ctrl-C back for the whole check if it runs JAX
         defer_interrupts(bool(JAX_METHODS & set(methods)))
     try:

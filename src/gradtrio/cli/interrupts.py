@@ -27,6 +27,8 @@ def interrupted(exc: BaseException | None) -> bool:
 pending_interrupt: list[bool] = []
 
 #: The gradient-check methods that run JAX (import, tracing, compilation, XLA): see defer_interrupts.
+#: (Central, forward and Richardson differences and the complex step run JAX's kernels too when incremental:
+#: :func:`gradtrio.cli.check._method_progress` holds Ctrl-C back between their progress steps.)
 JAX_METHODS = frozenset({"autodiff", "batched"})
 
 

@@ -84,6 +84,7 @@ class _Evaluator:
     def __init__(self, f: Function, theta: np.ndarray):
         self.J, self.theta, self.evaluations = f.value, theta, 0
         self.batched = f.batched
+        self.incremental = f.coordinate_differences
 
     def one(self, v: np.ndarray) -> float:
         self.evaluations += 1
@@ -106,9 +107,21 @@ class _Evaluator:
         return costs, realized
 
 
-def _differences(ev: _Evaluator, steps: np.ndarray, scheme: str, J0: float) -> np.ndarray:
-    """``D`` at the given per-entry steps: central ``(J₊ − J₋)/(realized span)``, forward ``(J₊ − J₀)/h``."""
+def _differences(ev: _Evaluator, steps: np.ndarray, scheme: str,
+                 J0: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """``D`` at the given per-entry steps: central ``(J₊ − J₋)/(realized span)``, forward ``(J₊ − J₀)/h``;
+    and, when the cost computes its own coordinate differences, their rounding over the span (else None)."""
     n = steps.size
+    if ev.incremental is not None:
+        idx = np.arange(n)
+        diff, span, rounding = ev.incremental(idx, steps, np.zeros(n) if scheme == "forward" else -steps)
+        ev.evaluations += n if scheme == "forward" else 2 * n
+        if not np.all(np.isfinite(diff)):
+            raise FloatingPointError("the cost is not finite at a perturbed point; use a smaller step")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ok = span != 0
+            return (np.where(ok, diff / np.where(ok, span, 1.0), np.nan),
+                    np.where(ok, rounding / np.abs(np.where(ok, span, 1.0)), np.inf))
     out = np.empty(n)
     B = BATCH if ev.batched else n
     for start in range(0, n, B):
@@ -123,7 +136,7 @@ def _differences(ev: _Evaluator, steps: np.ndarray, scheme: str, J0: float) -> n
             # An entry whose step rounds away (theta + h == theta in the dtype: a step divided by a
             # large gain, on a large weight) has no difference: NaN, and an infinite bound below.
             out[idx] = np.where(span != 0, diff / np.where(span != 0, span, 1.0), np.nan)
-    return out
+    return out, None
 
 
 @legacy(("f", "theta", "h"), estimator_order, "(J, theta, h)", {"J": "f"})
@@ -165,7 +178,8 @@ def bounded_difference(
         An entry whose step rounds back to θ in its dtype gets ``grad`` 0 and an infinite ``error``
         (the comparison is then inconclusive there, never a failure). Central and Richardson cost
         ``4n + 13`` evaluations (two steps, and the noise measurement);
-        forward ``2n + 13``.
+        forward ``2n + 13``. A cost with ``coordinate_differences`` (:class:`Function`) is differenced by
+        them, with their own rounding bound instead of σ/h, and no noise measurement (``noise`` is NaN).
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}; got {scheme!r}")
@@ -176,8 +190,12 @@ def bounded_difference(
         raise ValueError(f"step_scale must hold {theta.size} values >= 1; got shape {scale.shape}")
     steps = h / scale
     ev = _Evaluator(as_function(f), theta)
-    J0 = ev.one(theta)
-    sigma = noise_level(estimate_noise(ev.one, theta, seed=seed), J0, theta.dtype, noise_floor)
+    if ev.incremental is not None:
+        # The cost differences itself and bounds its own rounding: no noise measurement, no J(θ).
+        J0, sigma = float("nan"), float("nan")
+    else:
+        J0 = ev.one(theta)
+        sigma = noise_level(estimate_noise(ev.one, theta, seed=seed), J0, theta.dtype, noise_floor)
     grad_, rounding, truncation = _estimates(ev, steps, scheme, J0, sigma)
     error = ROUND_SAFETY * rounding + TRUNC_SAFETY * truncation
     lost = ~np.isfinite(grad_) | ~np.isfinite(error)
@@ -188,18 +206,22 @@ def bounded_difference(
 
 def _estimates(ev: _Evaluator, steps: np.ndarray, scheme: str, J0: float,
                sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(gradient, rounding, truncation)`` of a scheme, before the safety factors."""
+    """``(gradient, rounding, truncation)`` of a scheme, before the safety factors.
+
+    The rounding is ``σ/h`` of the cost's noise σ, or, for a cost that computes its own coordinate
+    differences, the rounding bound each difference comes with."""
     if scheme == "richardson":
-        D1 = _differences(ev, steps, "central", J0)
-        D2 = _differences(ev, steps / 2, "central", J0)
+        D1, r1 = _differences(ev, steps, "central", J0)
+        D2, r2 = _differences(ev, steps / 2, "central", J0)
         grad = (4 * D2 - D1) / 3
-        rounding = 3 * sigma / steps  # (4·σ/(h/2)·(1/√2)... + σ/h·(1/√2)) / 3 < 3σ/h
+        # (4·σ/(h/2)·(1/√2)... + σ/h·(1/√2)) / 3 < 3σ/h; the coordinate differences' own: (4 r₂ + r₁)/3
+        rounding = 3 * sigma / steps if r1 is None or r2 is None else (4 * r2 + r1) / 3
         truncation = np.abs(D1 - D2) / 3  # the truncation of D(h/2): above Richardson's O(h⁴)
         return grad, rounding, truncation
     if scheme == "forward":
-        F1 = _differences(ev, steps, "forward", J0)
-        F2 = _differences(ev, 2 * steps, "forward", J0)
-        return F1, 2 * sigma / steps, np.abs(F2 - F1)
-    D1 = _differences(ev, steps, "central", J0)
-    D2 = _differences(ev, 2 * steps, "central", J0)
-    return D1, sigma / steps, np.abs(D2 - D1) / 3
+        F1, r1 = _differences(ev, steps, "forward", J0)
+        F2, _ = _differences(ev, 2 * steps, "forward", J0)
+        return F1, 2 * sigma / steps if r1 is None else r1, np.abs(F2 - F1)
+    D1, r1 = _differences(ev, steps, "central", J0)
+    D2, _ = _differences(ev, 2 * steps, "central", J0)
+    return D1, sigma / steps if r1 is None else r1, np.abs(D2 - D1) / 3

@@ -46,6 +46,16 @@ class Function:
     kinked : bool, default False
         ``value`` has switch points (ReLU, max): a central difference whose stencil crosses one is not a
         derivative, and :func:`gradtrio.oracles.kink_check` is the oracle to judge a gradient there.
+    coordinate_differences : callable, optional
+        ``coordinate_differences(idx, plus, minus) -> (diff, span, rounding)``: ``f(θ + s₊e_i) − f(θ + s₋e_i)``
+        for the flat entries ``idx`` (steps ``plus``, ``minus`` of shape ``(k,)``), the displacement actually
+        stored, and a bound on the rounding of each difference. A cost that knows its own structure
+        computes these without evaluating f twice (:class:`gradtrio.incremental.IncrementalCost`); the
+        finite-difference oracles then use them, and their rounding instead of the noise σ/h.
+    coordinate_complex : callable, optional
+        ``coordinate_complex(idx, h) -> Im f(θ + i h e_i)/h`` for the flat entries ``idx``: the complex step
+        of each coordinate, computed by the cost itself; :func:`gradtrio.oracles.complex_step_gradient`
+        uses it.
     """
 
     value: Callable[[np.ndarray], Any]
@@ -55,6 +65,9 @@ class Function:
     batch_size: int | None = None
     complex_safe: bool = False
     kinked: bool = False
+    coordinate_differences: Callable[[np.ndarray, np.ndarray, np.ndarray],
+                                     tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+    coordinate_complex: Callable[[np.ndarray, float], np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         if not callable(self.value):

@@ -1,0 +1,638 @@
+"""Finite differences of the model's cost, each perturbed cost evaluated incrementally.
+
+Moving one weight ``Θ(l)[j, k]`` by ``s`` changes the pre-activation of one unit, ``z_l[:, j] += s·a_{l-1}[:, k]``
+(``a[:, 0] = 1``, the bias), and nothing upstream of it. So ``J(θ + s e_i)`` needs no new first-layer
+product (the ``m × s_1 × s_2`` GEMM that dominates a forward pass of the course's 400-25-10 network), only
+what the unit feeds, and the *difference* ``J(θ + s₊e_i) − J(θ + s₋e_i)`` is summed over the terms that
+changed, each written as a difference (no ``J(θ + s₊e_i)`` is ever formed, so the large unchanged part of
+the cost never cancels):
+
+- a hidden unit's change ``g(z + Δz) − g(z)`` in a difference form of the activation where it has one —
+  ``σ(u) − σ(v) = −σ(u)σ(−v)·expm1(−Δz)``, ``tanh u − tanh v = tanh Δz·(1 − tanh u tanh v)``,
+  ``softplus u − softplus v = log1p(σ(v)·expm1(Δz))``, the linear pieces of relu, leaky relu and ELU
+  exactly — accurate to a few ε *of the change*; the GELU (no such form) and a step across a kink use
+  ``g(u) − g(v)``;
+- the loss's change from the logits' change ``d``, by the identities ``softplus(z + d) − softplus(z) =
+  log1p(σ(z)·expm1(d))`` and ``logsumexp(z + d) − logsumexp(z) = log1p(Σ_k p_k expm1(d_k))`` (p the softmax),
+  two of them subtracted as ``log1p(p(e₊ − e₋)/(1 + p e₋))``; squared error as ``(d₊ − d₋)(z − y + (d₊ + d₋)/2)``;
+- the penalty's change ``(λ/2m)(t₊² − t₋²)`` in closed form, on the values actually stored.
+
+These are identities of the cost itself (no derivative of it is used), so the differences stay what they
+are: finite differences of the model's cost, independent of backpropagation and of JAX's autodiff. The
+complex step works the same way with ``s = i h``: ``Im J(θ + i h e_i) = Im Σ(changed terms)``.
+
+The work of one perturbation is ``m·(s_{l+1} + downstream)`` instead of a whole forward pass: 10,025
+perturbations of the course network's first layer cost ``m·K`` each. Entries are processed in batches
+of :func:`batch_size` (the batch axis last, where XLA's fused loops vectorize), one compiled kernel per
+layer, in ``jax.jit``; on several JAX devices the batch axis is split over them
+(a ``NamedSharding`` of the batch).
+
+**Rounding.** The computed difference carries the rounding of the changed terms only. Near θ the changes
+are linear in the step, so the error of ``D_i = (J₊ − J₋)/(t₊ − t₋)`` is about ``ρ·ε·Γ_i/m`` with ``Γ_i =
+Σ_examples |∂J/∂z|·|a_{l-1, k}|`` propagated through absolute values (``|W|``, ``|g'|``): the running-error
+scale of one gradient entry, and ``ρ`` the relative error of one changed term after the layers it passes
+(:data:`TERM_ULPS` per operation, :data:`SUM_ULPS` per summed unit downstream). Units with no difference form
+(the GELU) add the classic ``ε|g(z)|/s`` of a subtraction. :meth:`IncrementalCost.rounding` returns this
+bound; the verdicts use it instead of the cost's noise σ/s, which is 10-100 times larger at the course size.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .autodiff import x64
+from .model.activations import LEAKY_SLOPE
+from .model.problem import Problem
+
+__all__ = [
+    "IncrementalCost",
+    "DIFFERENCE_FORMS",
+    "COMPLEX_FORMS",
+    "BATCH_ELEMENTS",
+    "TERM_ULPS",
+    "SUM_ULPS",
+    "supports",
+    "pays",
+    "full_work",
+    "AUTO_WORK",
+    "incremental_cost",
+]
+
+#: Elements of the largest intermediate array of one kernel call (``m × width × batch``): 2²² float64
+#: (32 MiB) per device. Measured on the 2-core CPU at the course size (``python -m benchmarks.incremental
+#: --sweep``): batches of 32 to 256 first-layer entries (m·K·B = 1.6-12.8·10⁶ elements) run within 5 % of
+#: each other; below 16 the per-call overhead shows, and above 2²⁴ the intermediates leave the cache.
+BATCH_ELEMENTS = 2**22
+
+#: Rounding of one changed term, in ulps of the change, per elementary operation it passes (a product,
+#: an ``expm1``, a ``log1p``, a quotient: XLA's are within 1-2 ulps), counted 8 per layer it crosses: a
+#: difference form is about 5 operations deep.
+TERM_ULPS = 8.0
+#: Rounding of a sum over the units of a layer downstream of the perturbed one, per summed unit (the
+#: ``|W|``-weighted absolute sum bounds the error of the GEMM, ``s·ε`` in the worst case; the running
+#: error of :mod:`gradtrio.rounding` counts the same).
+SUM_ULPS = 1.0
+
+#: The hidden activations the engine writes in difference form (its ``g(u) − g(v)``, exact to a few ε of
+#: the change). Others (the GELU) are differenced directly, with the ε|g| rounding that adds.
+DIFFERENCE_FORMS = ("identity", "sigmoid", "logistic", "tanh", "relu", "leaky_relu", "elu", "softplus")
+#: The hidden activations the complex step can run through (JAX has no complex ``erf``: the GELU's
+#: complex step stays on the model's NumPy complex cost).
+COMPLEX_FORMS = DIFFERENCE_FORMS
+
+
+#: The work below which ``incremental="auto"`` keeps the full-evaluation path: multiply-adds of central
+#: differences at two steps evaluated in full, ``4·n·m·Σ_l (s_l + 1)·s_{l+1}`` (:func:`full_work`). Below 10⁹
+#: the full path takes about a second on the 2-core CPU while compiling the engine's kernels (one a layer)
+#: takes about as long; above it the engine wins by the ratio of a forward pass to the changed terms
+#: (``python -m benchmarks.incremental`` measures both).
+AUTO_WORK = 1e9
+
+
+def full_work(problem: Problem) -> float:
+    """Multiply-adds of central differences at steps h and 2h evaluated in full: ``4·n·m·Σ_l (s_l+1)s_{l+1}``."""
+    sizes = problem.arch.sizes
+    per_pass = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return 4.0 * problem.arch.num_params * problem.m * per_pass
+
+
+def pays(problem: Problem) -> bool:
+    """Whether ``incremental="auto"`` picks the engine: :func:`full_work` at least :data:`AUTO_WORK`."""
+    return full_work(problem) >= AUTO_WORK
+
+
+def supports(problem: Problem, method: str = "central") -> bool:
+    """Whether the engine covers ``problem`` for ``method`` (``"central"`` or ``"complex"``).
+
+    Central differences cover every activation and output; the complex step every activation but the GELU.
+    """
+    names = tuple(g.name for g in problem.arch.hidden)
+    forms = COMPLEX_FORMS if method == "complex" else names
+    return all(n in forms for n in names)
+
+
+# --- the activations' differences ------------------------------------------------------------------------
+
+def _re(z: Any) -> Any:
+    return jnp.real(z) if jnp.iscomplexobj(z) else z
+
+
+def _sigmoid(z: Any) -> Any:
+    """σ(z) without overflow, complex-safe (the branch by ``Re z``)."""
+    pos = _re(z) >= 0
+    zn = jnp.where(pos, -z, z)  # Re zn <= 0: exp(zn) never overflows
+    e = jnp.exp(zn)
+    return jnp.where(pos, 1 / (1 + e), e / (1 + e))
+
+
+def _log1p_exp(z: Any) -> Any:
+    """softplus(z) = log(1 + e^z) without overflow, complex-safe."""
+    pos = _re(z) > 0
+    return jnp.where(pos, z, 0) + jnp.log1p(jnp.exp(jnp.where(pos, -z, z)))
+
+
+def _gelu(z: Any) -> Any:
+    return jax.nn.gelu(z, approximate=False)
+
+
+def _elu(z: Any) -> Any:
+    neg = _re(z) <= 0
+    return jnp.where(neg, jnp.expm1(jnp.where(neg, z, 0)), z)
+
+
+def _leaky(z: Any) -> Any:
+    return jnp.where(_re(z) > 0, z, LEAKY_SLOPE * z)
+
+
+def _relu(z: Any) -> Any:
+    return jnp.where(_re(z) > 0, z, 0)
+
+
+def _piecewise(value: Callable[[Any], Any],
+               below: Callable[[Any, Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
+    """The difference of a unit linear above 0 (slope 1): ``dz`` where both points are above, ``below(v, dz,
+    aux)`` where both are at or below, ``g(u) − g(v)`` across the kink."""
+    def diff(v: Any, dz: Any, aux: Any) -> Any:
+        u = v + dz
+        up, vp = _re(u) > 0, _re(v) > 0
+        return jnp.where(up & vp, dz, jnp.where(~up & ~vp, below(v, dz, aux), value(u) - value(v)))
+    return diff
+
+
+def _sigmoid_diff(v: Any, dz: Any, aux: Any) -> Any:  # aux = σ(−v)
+    return -_sigmoid(v + dz) * aux * jnp.expm1(-dz)
+
+
+def _tanh_diff(v: Any, dz: Any, aux: Any) -> Any:  # aux = tanh v
+    return jnp.tanh(dz) * (1 - jnp.tanh(v + dz) * aux)
+
+
+def _softplus_diff(v: Any, dz: Any, aux: Any) -> Any:  # aux = σ(v)
+    return jnp.log1p(aux * jnp.expm1(dz))
+
+
+#: ``g(v + dz) − g(v)`` for each hidden activation, written to keep its digits (module docstring), given
+#: ``aux``, a value of the base point computed once (:data:`_AUX`).
+_DIFFS: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "identity": lambda v, dz, aux: dz,
+    "sigmoid": _sigmoid_diff,
+    "logistic": _sigmoid_diff,
+    "tanh": _tanh_diff,
+    "relu": _piecewise(_relu, lambda v, dz, aux: jnp.zeros_like(dz)),
+    "leaky_relu": _piecewise(_leaky, lambda v, dz, aux: LEAKY_SLOPE * dz),
+    "elu": _piecewise(_elu, lambda v, dz, aux: aux * jnp.expm1(dz)),
+    "softplus": _softplus_diff,
+    "gelu": lambda v, dz, aux: _gelu(v + dz) - aux,
+}
+
+#: The base point's value each difference form reuses, per unit and example.
+_AUX: dict[str, Callable[[Any], Any]] = {
+    "identity": lambda v: v,
+    "sigmoid": lambda v: _sigmoid(-v),
+    "logistic": lambda v: _sigmoid(-v),
+    "tanh": jnp.tanh,
+    "relu": lambda v: v,
+    "leaky_relu": lambda v: v,
+    "elu": lambda v: jnp.exp(jnp.minimum(v, 0)),
+    "softplus": _sigmoid,
+    "gelu": _gelu,
+}
+
+
+# --- the loss's differences -------------------------------------------------------------------------------
+
+def _loss_diff(output: str, base: Any, dp: Any, dm: Any | None) -> Any:
+    """``Σ_examples [ℓ(z + d₊) − ℓ(z + d₋)]`` per perturbation, shape ``(B,)``, without the labels' linear
+    term ``−Y·(d₊ − d₋)`` of the cross-entropies (:func:`_label_term` adds it, one layer lower, where it is
+    ``m·s`` numbers instead of ``m·K``).
+
+    ``ℓ`` is ``softplus`` per unit (sigmoid), ``logsumexp`` per example (softmax) or ``½(z − y)²``
+    (identity). ``base`` is σ(z), the softmax p or ``z − y``, shape ``(m, K', 1)``; ``dp``, ``dm`` the
+    logits' changes, ``(m, K', B)``. ``dm`` None: one point, ``ℓ(z + d₊) − ℓ(z)`` (the complex step).
+    """
+    if output == "identity":
+        if dm is None:
+            return jnp.sum(dp * (base + dp / 2), axis=(0, 1))
+        return jnp.sum((dp - dm) * (base + (dp + dm) / 2), axis=(0, 1))
+    ep = jnp.expm1(dp)
+    if output == "sigmoid":  # one elementwise expression, one sum: XLA fuses it without materializing d
+        if dm is None:
+            return jnp.sum(jnp.log1p(base * ep), axis=(0, 1))
+        em = jnp.expm1(dm)
+        return jnp.sum(jnp.log1p(base * (ep - em) / (1 + base * em)), axis=(0, 1))
+    sp = jnp.sum(base * ep, axis=1)  # softmax: one log1p per example, of the units' summed change
+    if dm is None:
+        return jnp.sum(jnp.log1p(sp), axis=0)
+    sm = jnp.sum(base * jnp.expm1(dm), axis=1)
+    return jnp.sum(jnp.log1p((sp - sm) / (1 + sm)), axis=0)
+
+
+def _label_term(output: str, YW: Any, da: Any) -> Any:
+    """``Σ Y·(d₊ − d₋)`` of the cross-entropies, from the last hidden layer's change ``da`` (``(m, s, B)``)
+    and ``YW = Y Θ(L)[:, 1:]`` (``(m, s, 1)``): the linear term of the loss, summed where it is cheapest."""
+    if output == "identity":
+        return 0.0
+    return jnp.sum(YW * da, axis=(0, 1))
+
+
+def _to_loss(output: str, base: Any, YW: Any, ap: Any, am: Any | None, w: Any) -> Any:
+    """The loss's change from the last hidden layer's change ``ap``, ``am`` through the output weights
+    ``w``: ``einsum`` strings pick a single moved unit (``ap`` of shape ``(m, B)``, ``w`` its column, ``(K, B)``)
+    or a whole layer (``(m, s, B)`` and ``(K, s)``)."""
+    if ap.ndim == 2:
+        labels = 0.0 if output == "identity" else jnp.sum(YW * (ap if am is None else ap - am), axis=0)
+        out = lambda a: a[:, None, :] * w[None]  # noqa: E731
+    else:
+        labels = _label_term(output, YW[:, :, None], ap if am is None else ap - am)
+        out = lambda a: jnp.einsum("msb,ts->mtb", a, w)  # noqa: E731
+    return _loss_diff(output, base[:, :, None], out(ap), None if am is None else out(am)) - labels
+
+
+@functools.partial(jax.jit, static_argnames=("names", "output", "l"))
+def _kernel(names: tuple[str, ...], output: str, l: int, A: tuple[Any, ...], Z: tuple[Any, ...],
+            U: tuple[Any, ...], W: tuple[Any, ...], base: Any, Y: Any, YW: Any, rows: Any, cols: Any, sp: Any,
+            sm: Any | None) -> Any:
+    """Loss differences of a batch of entries ``Θ(l)[rows, cols]`` moved by ``sp`` and ``sm`` (``(B,)``)."""
+    L = len(W)
+    x = A[l][:, cols]                      # (m, B): the input each weight multiplies
+    dp = sp * x
+    dm = None if sm is None else sm * x
+    if l == L - 1:                         # an output weight: one logit moves
+        d = dp if dm is None else dp - dm
+        labels = 0.0 if output == "identity" else jnp.sum(Y[:, rows] * d, axis=0)
+        return _loss_diff(output, base[:, rows][:, None, :], dp[:, None, :],
+                          None if dm is None else dm[:, None, :]) - labels
+    g = _DIFFS[names[l]]
+    z, aux = Z[l][:, rows], U[l][:, rows]
+    ap = g(z, dp, aux)                     # (m, B): the one unit that moves
+    am = None if dm is None else g(z, dm, aux)
+    wcol = W[l + 1][:, 1 + rows]           # (s_{l+2}, B): where its change goes
+    if l == L - 2:
+        return _to_loss(output, base, YW[:, rows], ap, am, wcol)
+    dzp = ap[:, None, :] * wcol[None]      # (m, s_{l+2}, B)
+    dzm = None if am is None else am[:, None, :] * wcol[None]
+    for layer in range(l + 1, L - 1):      # hidden layers downstream: every unit moves
+        g = _DIFFS[names[layer]]
+        z, aux = Z[layer][:, :, None], U[layer][:, :, None]
+        ap = g(z, dzp, aux)
+        am = None if dzm is None else g(z, dzm, aux)
+        if layer < L - 2:
+            Wn = W[layer + 1][:, 1:]
+            dzp = jnp.einsum("msb,ts->mtb", ap, Wn)
+            dzm = None if am is None else jnp.einsum("msb,ts->mtb", am, Wn)
+    return _to_loss(output, base, YW, ap, am, W[L - 1][:, 1:])
+
+
+# --- placement on the devices ------------------------------------------------------------------------------
+
+def _device_count() -> int:
+    return jax.device_count()
+
+
+def _padded(B: int) -> int:
+    """``B`` rounded up to a multiple of the device count (each device gets an equal share)."""
+    n = _device_count()
+    return -(-B // n) * n
+
+
+def _place(x: np.ndarray) -> Any:
+    """A batch vector on the devices: split over all of them along its one axis (replicated on one)."""
+    n = _device_count()
+    if n == 1:
+        return jnp.asarray(x)
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    mesh = Mesh(np.array(jax.devices()), ("rows",))
+    return jax.device_put(x, NamedSharding(mesh, PartitionSpec("rows")))
+
+
+def _gather(r: Any) -> np.ndarray:
+    return np.asarray(r)
+
+
+# --- the engine -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Differences:
+    """Central (or any two-point) differences of many entries, and their rounding.
+
+    Attributes
+    ----------
+    diff : ndarray of shape (k,)
+        ``J(θ + s₊e_i) − J(θ + s₋e_i)`` for each entry, float64.
+    span : ndarray of shape (k,)
+        ``t₊ − t₋``, the displacement actually stored (``fl(θ_i + s₊) − fl(θ_i + s₋)``).
+    rounding : ndarray of shape (k,)
+        A bound on the rounding of ``diff``, in cost units (see the module docstring).
+    """
+
+    diff: np.ndarray
+    span: np.ndarray
+    rounding: np.ndarray
+
+
+class IncrementalCost:
+    """The model's cost at one point, ready to be differenced entry by entry without full forward passes.
+
+    Parameters
+    ----------
+    problem : Problem
+        Validated data and architecture (:func:`gradtrio.model.problem.validate`).
+    mats : sequence of ndarray
+        ``mats[l]`` of shape ``(s_{l+1}, s_l + 1)``, in the problem's dtype (validated).
+    progress : callable, optional
+        ``progress(done, total)`` after each batch of entries.
+    batch_elements : int, default :data:`BATCH_ELEMENTS`
+        The size of one call's largest intermediate, per device.
+
+    Notes
+    -----
+    The base point's forward pass (and the scales of the rounding bound) are computed once, here; every
+    difference after that costs only the changed terms.
+    """
+
+    def __init__(self, problem: Problem, mats: Sequence[np.ndarray], *,
+                 progress: Callable[[int, int], None] | None = None, batch_elements: int = BATCH_ELEMENTS):
+        self.problem, self.mats = problem, [np.asarray(t) for t in mats]
+        self.arch, self.dtype = problem.arch, np.dtype(problem.dtype)
+        self.names = tuple(g.name for g in problem.arch.hidden)
+        self.output = problem.arch.output
+        self.theta = problem.arch.unroll(self.mats)
+        self.progress = progress
+        self.batch_elements = int(batch_elements)
+        self.offsets = np.concatenate([[0], np.cumsum([t.size for t in self.mats])])
+        self._base = self._forward()
+        self._gamma: list[np.ndarray] | None = None
+
+    @property
+    def num_params(self) -> int:
+        return int(self.theta.size)
+
+    def _forward(self) -> dict[str, Any]:
+        """The base point's activations, pre-activations and loss bases, on the devices, in the dtype."""
+        with self._precision():
+            dt = jnp.float64 if self.dtype == np.float64 else jnp.float32
+            W = tuple(jnp.asarray(t, dtype=dt) for t in self.mats)
+            X = jnp.asarray(self.problem.X, dtype=dt)
+            Y = jnp.asarray(self.problem.Y, dtype=dt)
+            m = X.shape[0]
+            A, Z = [], []
+            a = X
+            for layer, T in enumerate(W):
+                A.append(jnp.concatenate([jnp.ones((m, 1), dt), a], axis=1))
+                z = a @ T[:, 1:].T + T[:, 0]
+                Z.append(z)
+                if layer < len(W) - 1:
+                    from .autodiff import JAX_ACTIVATIONS
+                    a = JAX_ACTIVATIONS[self.names[layer]](z)
+            zL = Z[-1]
+            if self.output == "sigmoid":
+                base = _sigmoid(zL)
+            elif self.output == "softmax":
+                base = jax.nn.softmax(zL, axis=1)
+            else:
+                base = zL - Y
+            U = tuple(_AUX[name](z) for name, z in zip(self.names, Z[:-1]))
+            YW = Y @ W[-1][:, 1:]
+            return {"A": tuple(A), "Z": tuple(Z), "U": U, "W": W, "base": base, "Y": Y, "YW": YW, "dt": dt}
+
+    def _precision(self) -> Any:
+        import contextlib
+        return x64() if self.dtype == np.float64 else contextlib.nullcontext()
+
+    def locate(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(layer, row, col)`` of flat entries ``idx`` (unrolled, row-major, layer after layer)."""
+        layer = np.searchsorted(self.offsets, idx, side="right") - 1
+        cols = np.array([t.shape[1] for t in self.mats])[layer]
+        row, col = np.divmod(idx - self.offsets[layer], cols)
+        return layer, row, col
+
+    def batch_size(self, layer: int) -> int:
+        """Entries of ``layer`` per kernel call: :attr:`batch_elements` per device over the widest
+        ``m × width`` intermediate downstream of it."""
+        m = self.problem.m
+        widest = max(self.arch.sizes[layer + 1:] or (1,))
+        per_device = max(1, self.batch_elements // (m * max(widest, 1)))
+        return per_device * _device_count()
+
+    def _run(self, idx: np.ndarray, sp: np.ndarray, sm: np.ndarray | None, imag: bool) -> np.ndarray:
+        """Loss sums of the changed terms for entries ``idx`` (float64, ``(k,)``), layer by layer in batches."""
+        out = np.empty(idx.size, dtype=np.float64)
+        layer, row, col = self.locate(idx)
+        b = self._base
+        total, done = idx.size, 0
+        with self._precision():
+            for l in np.unique(layer):
+                where = np.flatnonzero(layer == l)
+                B = min(self.batch_size(int(l)), where.size)
+                B = _padded(B)
+                for start in range(0, where.size, B):
+                    part = where[start:start + B]
+                    pad = np.resize(part, B)  # the last batch repeats entries: one shape, one compile
+                    args = [_place(np.asarray(v)) for v in (row[pad], col[pad], sp[pad])]
+                    am = None if sm is None else _place(np.asarray(sm[pad]))
+                    r = _kernel(self.names, self.output, int(l), b["A"], b["Z"], b["U"], b["W"], b["base"],
+                                b["Y"], b["YW"], args[0], args[1], args[2], am)
+                    r = _gather(r)
+                    out[part] = np.imag(r[: part.size]) if imag else np.real(r[: part.size])
+                    done += part.size
+                    if self.progress is not None:
+                        self.progress(done, total)
+        return out
+
+    def _entries(self, idx: ArrayLike | None) -> np.ndarray:
+        if idx is None:
+            return np.arange(self.num_params)
+        idx = np.asarray(idx, dtype=np.int64).ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_params):
+            raise ValueError(f"entries must lie in 0..{self.num_params - 1}; got {idx.min()}..{idx.max()}")
+        return idx
+
+    def _penalty(self, idx: np.ndarray, tp: np.ndarray, tm: np.ndarray) -> np.ndarray:
+        """The penalty's change ``(λ/2m)(t₊² − t₋²)`` (0 on bias entries), float64."""
+        _, _, col = self.locate(idx)
+        lam, m = self.problem.lam, self.problem.m
+        return np.where(col > 0, lam / (2 * m) * (tp - tm) * (tp + tm), 0.0)
+
+    def differences(self, steps: ArrayLike, idx: ArrayLike | None = None, *,
+                    minus: ArrayLike | None = None) -> Differences:
+        """``J(θ + s₊e_i) − J(θ + s₋e_i)`` for every entry ``i`` of ``idx``, summed over the changed terms.
+
+        Parameters
+        ----------
+        steps : array_like of shape (k,) or scalar
+            ``s₊``, the step of each entry.
+        idx : array_like of int, shape (k,), optional
+            Flat entries (unrolled order); all of them by default.
+        minus : array_like of shape (k,) or scalar, optional
+            ``s₋``; ``−s₊`` by default (central differences). ``0`` gives forward differences.
+
+        Returns
+        -------
+        Differences
+            The steps are realized in the problem's dtype: ``span`` is ``fl(θ_i + s₊) − fl(θ_i + s₋)``.
+        """
+        idx = self._entries(idx)
+        sp = np.broadcast_to(np.asarray(steps, dtype=np.float64), idx.shape)
+        sm = -sp if minus is None else np.broadcast_to(np.asarray(minus, dtype=np.float64), idx.shape)
+        th = self.theta[idx]
+        tp = (th + sp.astype(self.dtype)).astype(np.float64)
+        tm = (th + sm.astype(self.dtype)).astype(np.float64)
+        th64 = th.astype(np.float64)
+        dp, dm = tp - th64, tm - th64
+        m = self.problem.m
+        data = self._run(idx, dp, dm, imag=False) / m
+        span = tp - tm
+        rounding = self.rounding(idx, span, dp, dm)
+        return Differences(data + self._penalty(idx, tp, tm), span, rounding)
+
+    def complex_step(self, h: float, idx: ArrayLike | None = None) -> np.ndarray:
+        """``Im J(θ + i h e_i) / h`` for every entry of ``idx``, summed over the changed terms.
+
+        Parameters
+        ----------
+        h : float
+            The complex step (``gradtrio.oracles.COMPLEX_STEP`` is the usual one).
+        idx : array_like of int, optional
+
+        Returns
+        -------
+        ndarray of shape (k,), float64
+            The gradient by the complex step (exact to rounding away from kinks).
+        """
+        if not supports(self.problem, "complex"):
+            raise ValueError(f"the incremental complex step has no complex form of {self.names}")
+        idx = self._entries(idx)
+        ct = np.complex128 if self.dtype == np.float64 else np.complex64
+        step = np.full(idx.size, 1j * h, dtype=ct)
+        m = self.problem.m
+        data = self._run(idx, step, None, imag=True) / (m * h)
+        _, _, col = self.locate(idx)
+        return data + np.where(col > 0, self.problem.lam / m * self.theta[idx].astype(np.float64), 0.0)
+
+    def gradient(self, h: float, idx: ArrayLike | None = None) -> np.ndarray:
+        """Central differences ``(J(θ + h e_i) − J(θ − h e_i)) / (t₊ − t₋)``, shape ``(k,)``, float64."""
+        d = self.differences(h, idx)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(d.span != 0, d.diff / np.where(d.span != 0, d.span, 1.0), np.nan)
+
+    def coordinate_differences(self, idx: np.ndarray, plus: np.ndarray,
+                               minus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`gradtrio.oracles.Function.coordinate_differences`: ``(diff, span, rounding)``."""
+        d = self.differences(plus, idx, minus=minus)
+        return d.diff, d.span, d.rounding
+
+    def function(self, value: Callable[[np.ndarray], Any] | None = None) -> Any:
+        """A :class:`gradtrio.oracles.Function` of the model's cost that the oracles difference through
+        this engine: central, forward and Richardson differences (and entry bounds) by
+        :meth:`coordinate_differences`, the complex step by :meth:`complex_step` where the units have a
+        complex form. ``value`` (by default the model's batched, complex-safe NumPy cost) serves what
+        asks for a plain evaluation."""
+        from .model import closures
+        from .oracles import Function
+
+        return Function(value if value is not None else closures.complex_cost_fn(self.problem),
+                        batched=True, complex_safe=True, kinked=self.arch.kinked,
+                        coordinate_differences=self.coordinate_differences,
+                        coordinate_complex=(lambda idx, h: self.complex_step(h, idx))
+                        if supports(self.problem, "complex") else None)
+
+    # --- the rounding bound -------------------------------------------------------------------------------
+
+    def _gains(self) -> list[np.ndarray]:
+        """``Γ[l]`` of shape ``(s_{l+1}, s_l + 1)``: ``Σ_examples |∂loss/∂z_l[:, j]|·|a_{l-1}[:, k]|``, the
+        derivatives propagated in absolute values (``|W|``, ``|g'|``), from the loss's slope bound
+        ``|σ| + |y|`` (``|p| + |y|``, ``|z − y|``). Computed once, in float64, in NumPy."""
+        if self._gamma is not None:
+            return self._gamma
+        b = self._base
+        A = [np.asarray(a, dtype=np.float64) for a in b["A"]]
+        Z = [np.asarray(z, dtype=np.float64) for z in b["Z"]]
+        base = np.asarray(b["base"], dtype=np.float64)
+        Y = np.abs(np.asarray(b["Y"], dtype=np.float64))
+        slope = np.abs(base) + (Y if self.output != "identity" else 0.0)
+        gamma: list[np.ndarray] = [np.empty(0)] * len(self.mats)
+        for layer in range(len(self.mats) - 1, -1, -1):
+            gamma[layer] = slope.T @ np.abs(A[layer])
+            if layer > 0:
+                g = self.arch.hidden[layer - 1]
+                gp = np.abs(g.derivative(Z[layer - 1]))
+                slope = (slope @ np.abs(self.mats[layer][:, 1:].astype(np.float64))) * gp
+        self._gamma = gamma
+        return gamma
+
+    def _direct_terms(self) -> list[np.ndarray]:
+        """Per layer: ``Σ_examples |∂loss/∂a| · |g(z)|`` of units differenced directly (the GELU),
+        shape ``(s_{l+1},)`` (zeros for difference forms): the ``ε|g|`` a subtraction of two values loses."""
+        out = []
+        b = self._base
+        base = np.asarray(b["base"], dtype=np.float64)
+        Y = np.abs(np.asarray(b["Y"], dtype=np.float64))
+        slope = np.abs(base) + (Y if self.output != "identity" else 0.0)
+        terms: list[np.ndarray] = [np.zeros(t.shape[0]) for t in self.mats]
+        for layer in range(len(self.mats) - 1, 0, -1):
+            up = slope @ np.abs(self.mats[layer][:, 1:].astype(np.float64))  # |∂/∂a_{layer-1}|
+            g = self.arch.hidden[layer - 1]
+            z = np.asarray(b["Z"][layer - 1], dtype=np.float64)
+            if g.name not in DIFFERENCE_FORMS:
+                terms[layer - 1] = np.sum(up * np.abs(g.value(z)), axis=0)
+            slope = up * np.abs(g.derivative(z))
+        out = terms
+        return out
+
+    def rounding(self, idx: np.ndarray, span: np.ndarray, dp: np.ndarray, dm: np.ndarray) -> np.ndarray:
+        """A bound on the rounding of ``J(θ + s₊e_i) − J(θ + s₋e_i)`` as computed here, cost units, ``(k,)``.
+
+        ``ρ·ε·Γ_i·|span|/m`` (:meth:`_gains`; ρ grows by :data:`TERM_ULPS` a layer crossed and
+        :data:`SUM_ULPS` a unit summed downstream), plus ``ε·Σ|∂loss/∂a||g|/m`` twice for a unit with no
+        difference form, plus the rounding of the penalty's change (``ε·λ/m·|t||span|``).
+        """
+        eps = float(np.finfo(self.dtype).eps)
+        layer, row, col = self.locate(idx)
+        gamma = self._gains()
+        direct = self._direct_terms()
+        m, L = self.problem.m, len(self.mats)
+        out = np.empty(idx.size)
+        for l in np.unique(layer):
+            w = layer == l
+            after = L - 1 - int(l)
+            rho = TERM_ULPS * (after + 1) + SUM_ULPS * sum(self.arch.sizes[int(l) + 2:-1] or (0,)) \
+                + SUM_ULPS * (self.arch.sizes[-1] if self.output == "softmax" else 0)
+            rho *= 1 + 2 * max(float(np.max(np.abs(dp[w]), initial=0)), float(np.max(np.abs(dm[w]), initial=0)))
+            lin = rho * eps * gamma[int(l)][row[w], col[w]] * np.abs(span[w]) / m
+            out[w] = lin + 2 * eps * direct[int(l)][row[w]] / m
+        th = np.abs(self.theta[idx].astype(np.float64))
+        out += eps * self.problem.lam / m * th * np.abs(span) * 4
+        return out
+
+
+def incremental_cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, *,
+                     activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
+                     progress: Callable[[int, int], None] | None = None) -> IncrementalCost:
+    """:class:`IncrementalCost` of a problem given as arrays (validated here, once).
+
+    Parameters
+    ----------
+    thetas : sequence of array_like
+        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
+    X : array_like of shape (m, s_1)
+    Y : array_like of shape (m, K)
+    lam : float
+    activation, output : str
+        As in :func:`gradtrio.backprop.cost_and_grad`.
+    progress : callable, optional
+        ``progress(done, total)``.
+    """
+    from .model.problem import validate
+
+    pb, mats = validate(thetas, X, Y, lam, activations=activation, output=output)
+    return IncrementalCost(pb, mats, progress=progress)
+
