@@ -125,6 +125,9 @@ MARGIN = 2.0
 #: problems where it shows, preferring m <= 100 to keep the study within its time budget).
 MUTANT_PROBLEMS = {"full": 8, "quick": 1}
 DIRECTIONAL_K = 10  # what compare_gradients' "directional" uses
+#: ``compare_gradients``'s ``incremental`` for every check ("auto" as users get it; ``--incremental on``
+#: forces :mod:`gradtrio.incremental` on every problem, ``off`` the full-evaluation path).
+INCREMENTAL: bool | str = "auto"
 #: Checkers whose statistic mixes all layers: their resolution is relative to the whole gradient.
 WHOLE_GRADIENT = ("directional", "taylor", "adjoint")
 #: A mutant whose gradient differs from the correct one by at most this many ε (relative, every layer)
@@ -499,7 +502,7 @@ def run_checker(name: str, p: Problem, bug: Bug, seed: int) -> Outcome:
                     custom = {ref: lambda th, X, Y, lam: fn(th, X, Y, lam)[1]}
                 with counting_costs() as counter:
                     result = check.compare_gradients(p.thetas, p.X, p.Y, p.lam, (ref, name), custom=custom,
-                                                     seed=seed, **p.units)
+                                                     seed=seed, incremental=INCREMENTAL, **p.units)
                 evals = int(getattr(result, "evaluations", {}).get(name, 0)) or counter.calls
                 if name in ("autodiff", "loop"):
                     evals, source = 1, "gradient evaluations"
@@ -1021,8 +1024,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--units", action="store_true",
                     help="the new units' section only (tanh, ReLU and friends, softmax, squared error; kink "
                          "regimes): writes units.json and units.md; the sigmoid study's results are kept")
+    ap.add_argument("--incremental", choices=("auto", "on", "off"), default="auto",
+                    help="compare_gradients' incremental finite differences: as users get them (auto), on every "
+                         "problem (on) or never (off)")
+    ap.add_argument("--checkers", default=None,
+                    help="comma-separated columns to run (default: all), e.g. central,complex,richardson")
     args = ap.parse_args(argv)
     argv = list(sys.argv[1:] if argv is None else argv)
+    global INCREMENTAL, CHECKERS, UNIT_CHECKERS
+    INCREMENTAL = {"auto": "auto", "on": True, "off": False}[args.incremental]
+    if args.checkers:
+        chosen = tuple(c.strip() for c in args.checkers.split(",") if c.strip())
+        unknown = [c for c in chosen if c not in CHECKERS]
+        if unknown:
+            ap.error(f"unknown checkers {unknown}; known: {', '.join(CHECKERS)}")
+        CHECKERS = tuple(c for c in CHECKERS if c in chosen)
+        UNIT_CHECKERS = tuple(c for c in UNIT_CHECKERS if c in chosen)
     out = args.out or (OUT_DIR.with_name("false_alarms-quick") if args.quick else OUT_DIR)
     log = print if args.verbose else (lambda s: None)
     env = collect_environment(argv)  # before the run: the date it started, the code it ran
@@ -1030,7 +1047,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.units:
         results = run_units_study(args.seed, args.quick, log)
         results["env"] = env
-        results["options"] = {"quick": args.quick, "seed": args.seed, "units": True}
+        results["options"] = {"quick": args.quick, "seed": args.seed, "units": True,
+                              "incremental": args.incremental, "checkers": list(UNIT_CHECKERS)}
         out.mkdir(parents=True, exist_ok=True)
         (out / "units.json").write_text(json.dumps(results, indent=1, default=str))
         (out / "units.md").write_text(units_markdown(results))
@@ -1042,7 +1060,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = run_study(args.seed, args.quick, log)
     results["env"] = env
     results["summary"] = summarize(results["records"])
-    results["options"] = {"quick": args.quick, "seed": args.seed}
+    results["options"] = {"quick": args.quick, "seed": args.seed, "incremental": args.incremental,
+                          "checkers": list(CHECKERS)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     (out / "results.md").write_text(markdown(results))

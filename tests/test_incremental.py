@@ -200,3 +200,30 @@ def test_bad_input_is_refused():
         eng.complex_step(1e-20)
     with pytest.raises(ValueError, match="incremental must be 'auto', True or False"):
         gradtrio.check_gradients((3, 4, 2), incremental="yes")
+
+
+def test_entry_bounds_through_the_engine_pass_the_gradient_and_name_a_planted_entry():
+    """Every entry's bound from the engine's differences: backprop's gradient passes (far tighter than the
+    black-box bounds of the same problem), and one entry off by 1 % is the one entry that fails."""
+    from gradtrio.oracles import entry_bounds
+    from gradtrio.tolerances import ANALYTIC_SAFETY
+
+    rng = np.random.default_rng(5)
+    sizes = (12, 7, 4)
+    th = [rng.normal(size=(b, a + 1)) * 0.5 for a, b in zip(sizes[:-1], sizes[1:])]
+    X = rng.integers(0, 17, size=(30, 12)).astype(float)
+    Y = np.eye(4)[rng.integers(0, 4, 30)]
+    pb, mats, eng = _engine(th, X, Y, 0.3, "tanh", "softmax")
+    theta = pb.arch.unroll(mats)
+    g = pb.arch.unroll(backprop.cost_and_grad(mats, pb.X, pb.Y, pb.lam, activation="tanh", output="softmax")[1])
+    sc = scales_of(pb, mats)
+    opts = dict(sizes=sizes, grad_error=ANALYTIC_SAFETY * sc.grad_error(), step_scale=sc.flat_sensitivity())
+    inc = entry_bounds(eng.function(), g, theta, **opts)
+    plain = entry_bounds(closures.cost_fn(pb), g, theta, noise_floor=sc.cost_error(), **opts)
+    assert inc.verdict == plain.verdict == "pass"
+    assert np.median(inc.bound) < np.median(plain.bound)
+    bad = g.copy()
+    i = int(np.argmax(np.abs(g)))
+    bad[i] *= 1.01
+    rep = entry_bounds(eng.function(), bad, theta, **opts)
+    assert [s.index for s in rep.failing()] == [i]

@@ -417,10 +417,10 @@ class IncrementalCost:
 
     def batch_size(self, layer: int) -> int:
         """Entries of ``layer`` per kernel call: :attr:`batch_elements` per device over the widest
-        ``m × width`` intermediate downstream of it."""
+        ``m × width`` intermediate downstream of it (the layers after the one its unit is in)."""
         m = self.problem.m
-        widest = max(self.arch.sizes[layer + 1:] or (1,))
-        per_device = max(1, self.batch_elements // (m * max(widest, 1)))
+        widest = max(self.arch.sizes[layer + 2:] or (1,))  # the moved unit is one column; downstream, whole layers
+        per_device = max(1, self.batch_elements // (m * widest))
         return per_device * _device_count()
 
     def _run(self, idx: np.ndarray, sp: np.ndarray, sm: np.ndarray | None, imag: bool) -> np.ndarray:
@@ -489,7 +489,8 @@ class IncrementalCost:
         th64 = th.astype(np.float64)
         dp, dm = tp - th64, tm - th64
         m = self.problem.m
-        data = self._run(idx, dp, dm, imag=False) / m
+        # a forward difference (s₋ = 0 everywhere) is one point against the base: half the work
+        data = self._run(idx, dp, None if not np.any(dm) else dm, imag=False) / m
         span = tp - tm
         rounding = self.rounding(idx, span, dp, dm)
         return Differences(data + self._penalty(idx, tp, tm), span, rounding)

@@ -24,6 +24,50 @@ from .probes import Prober, Suspect, check_inputs, suspect_at
 __all__ = ["EntryBounds", "entry_bounds"]
 
 
+class _CoordinateProber(Prober):
+    """A :class:`Prober` of single entries on a cost that differences its own coordinates
+    (``Function.coordinate_differences``): every ``J(θ ± s e_i) − J(θ)`` comes from the cost, in bulk for the
+    two base steps of every entry, one by one for the few entries a halving revisits; the rounding of each
+    probe is the bound those differences come with (no noise measurement, no ``J(θ)``: it is 0 here)."""
+
+    def __init__(self, differences, g: np.ndarray, theta: np.ndarray, h: float | None, seed,
+                 grad_error: ArrayLike | None, step_scale: ArrayLike | None, idx: np.ndarray):
+        self._diff, self._cache = differences, {}
+        self._J = lambda v: 0.0  # type: ignore[method-assign]  # J(θ) is the origin of every difference
+        super().__init__(self._J, g, theta, h, 0.0, seed, 0.0, grad_error, step_scale)
+        self.evaluations = 0
+        self.noise = float("nan")  # per probe: the bound of its own differences
+        steps = self.h / np.maximum(1.0, self.step_scale[idx])
+        for k in (1.0, 2.0):
+            self._fetch(idx, k * steps)
+
+    def _fetch(self, idx: np.ndarray, steps: np.ndarray) -> None:
+        zero = np.zeros(idx.size)
+        Jp, rp, ep = self._diff(idx, steps, zero)
+        Jm, rm, em = self._diff(idx, -steps, zero)
+        self.evaluations += 2 * idx.size
+        for i, s, a, b, c, d, e in zip(idx.tolist(), steps.tolist(), Jp, Jm, rp, rm, np.maximum(ep, em)):
+            self._cache[(i, s)] = (float(a), float(b), float(c), float(d), float(e))
+
+    def _central(self, support: np.ndarray, u: np.ndarray, step: float) -> tuple[float, float, float, float]:
+        i, s = int(support[0]), float(step * u[0])
+        if (i, s) not in self._cache:
+            self._fetch(np.array([i]), np.array([s]))
+        Jp, Jm, rp, rm, rounding = self._cache[(i, s)]
+        self._probe_noise = max(self._probe_noise, rounding)
+        g = float(self.g[i])
+        return (Jp - Jm) / (2 * step), g * (rp - rm) / (2 * step), Jp + Jm, abs(g) * abs(rp + rm)
+
+    def probe(self, support: np.ndarray, signs: np.ndarray) -> tuple[float, float, float, float, float]:
+        i = int(support[0])
+        s = self.h / max(1.0, float(self.step_scale[i]))
+        self._probe_noise = 0.0
+        self._central(support, np.ones(1), s)
+        self._central(support, np.ones(1), 2 * s)
+        self.noise = self._probe_noise  # the rounding of this entry's differences, for its bound
+        return super().probe(support, signs)
+
+
 @dataclass
 class EntryBounds:
     """Per-entry comparison of an analytic gradient with central differences.
@@ -144,6 +188,10 @@ def entry_bounds(
         As in :func:`gradtrio.oracles.localize`.
     indices : array_like of int, optional
         Unrolled positions to check (default: all ``n``; each costs 4 evaluations, and 2 a halving of its step).
+        A cost with ``coordinate_differences`` (:class:`gradtrio.oracles.Function`; gradtrio's model through
+        :meth:`gradtrio.incremental.IncrementalCost.function`) gives them all in bulk, incrementally, with the
+        rounding bound of each difference in place of the noise σ (``noise`` is then not read, and the
+        report's ``noise`` is NaN).
     bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`
         "inconclusive" when some layer's largest bound exceeds ``bug_size`` × its largest entry.
 
@@ -158,7 +206,11 @@ def entry_bounds(
     idx = np.arange(g.size) if indices is None else np.asarray(indices, dtype=np.int64).ravel()
     if idx.size and (idx.min() < 0 or idx.max() >= g.size):
         raise ValueError(f"indices must lie in 0..{g.size - 1}; got {int(idx.min())}..{int(idx.max())}")
-    pr = Prober(fn.value, g, theta_arr, h, noise, seed, noise_floor, grad_error, step_scale)
+    pr: Prober
+    if fn.coordinate_differences is not None:  # the cost differences its own coordinates (gradtrio's model)
+        pr = _CoordinateProber(fn.coordinate_differences, g, theta_arr, h, seed, grad_error, step_scale, idx)
+    else:
+        pr = Prober(fn.value, g, theta_arr, h, noise, seed, noise_floor, grad_error, step_scale)
     one = np.ones(1, dtype=np.int8)
     rows = np.array([pr.probe(np.array([i]), one) for i in idx], dtype=np.float64).reshape(-1, 5)
     analytic, fd, rounding, truncation, bound = rows.T
