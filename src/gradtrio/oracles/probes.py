@@ -169,6 +169,9 @@ class Prober:
     order one at least (for the cross-entropy, ``h − y`` of each example), since a black-box gradient that
     cancels to nearly zero still carries their rounding. ``step_scale`` (shape ``(n,)``, values >= 1) divides
     the step of a probe by its root mean square on the probe's support (see :mod:`gradtrio.oracles.bounded`).
+    ``batched`` says the cost also maps ``(B, n)`` to ``(B,)``: :meth:`prefetch` then evaluates the points of
+    many probes a call (``batch_size // 2`` probes, the rows of one call of the batched differences; by
+    default :data:`PREFETCH_PROBES`).
     """
 
     def __init__(self, cost_fn: Callable[[np.ndarray], float], g: np.ndarray, theta: np.ndarray,
@@ -244,7 +247,8 @@ class Prober:
         # rows held at once: a call's batch, and at most PREFETCH_NUMBERS numbers of perturbed vectors
         per_call = max(1, min(self.per_call, PREFETCH_NUMBERS // (4 * self.theta.size)))
         for start in range(0, len(probes), per_call):
-            keys, rows = [], []
+            keys: list[tuple[bytes, bytes, float]] = []
+            rows, seen = [], set(self._known)
             for support, signs in probes[start : start + per_call]:
                 h = self._base_step(support)
                 u = signs.astype(np.float64) / np.sqrt(support.size)
@@ -252,7 +256,8 @@ class Prober:
                     plus, minus = self._points(support, u, step)
                     for side, point in ((1, plus), (-1, minus)):
                         key = self._key(support, u, step, side)
-                        if key not in self._known and key not in keys:  # a probe given twice: once
+                        if key not in seen:  # a point already known, or given twice: evaluated once
+                            seen.add(key)
                             keys.append(key)
                             rows.append(point)
             if not rows:
