@@ -243,3 +243,24 @@ def test_second_order_speed_smoke(tmp_path):
         assert check["vGv"] >= 0.0, check
     assert len(res["targets"]) == 3
     assert all(t["status"] == "not measured (course size not run)" for t in res["targets"])
+
+
+def test_sharding_scaling_smoke(tmp_path):
+    """The sharding benchmark runs end to end in its quick mode on 1 and 2 simulated devices: each device
+    count is its own process that sees that many devices, both variants are timed in every round, and the
+    two-device gradients equal the one-device ones within the rounding bound (the exit status says so)."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "benchmarks.sharding_scaling", "--quick", "--devices", "1,2",
+                        "--out", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((tmp_path / "scaling.json").read_text())
+    assert [run["devices"] for run in res["runs"]] == [1, 2]
+    for run in res["runs"]:
+        assert run["env"]["jax"]["devices"] == [f"cpu:{d} cpu" for d in range(run["devices"])]
+        for m in run["methods"].values():
+            assert m["repeats"] == len(m["times_s"]) == 2 and m["min_s"] <= m["median_s"] <= m["max_s"]
+    assert all(c["within"] for c in res["agreement"]) and len(res["agreement"]) == 4
+    assert "Agreement with one device" in (tmp_path / "scaling.md").read_text()

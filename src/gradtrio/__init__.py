@@ -41,6 +41,7 @@ __all__ = [
     "catalog",
     "testing",
     "stepsize",
+    "sharding",
     "verify",
     "assert_verified",
 ]
@@ -49,7 +50,8 @@ __all__ = [
 # its Ctrl-C handling is in place) loads neither NumPy, SciPy nor JAX: the command imports them itself.
 _LAZY_MODULES = {"model", "oracles", "backprop", "network", "autodiff", "finite_diff", "check", "check_hessian",
                  "tolerances",
-                 "rounding", "measured", "localize", "verdicts", "mutants", "catalog", "testing", "stepsize"}
+                 "rounding", "measured", "localize", "verdicts", "mutants", "catalog", "testing", "stepsize",
+                 "sharding"}
 _LAZY_NAMES = {
     "load_digits": "data",
     "debug_problem": "network",

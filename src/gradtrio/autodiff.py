@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _docs
+from . import _docs, sharding
 from .model import Architecture, Problem, validate
 from .model.validate import check_direction, float_dtype
 
@@ -392,20 +392,26 @@ _jit_batch = jax.jit(_counted("cost_batch", _batch_cost), static_argnames=("size
 
 
 def flat_cost_batch(
-    V: ArrayLike, sizes: tuple[int, ...], X: np.ndarray, Y: np.ndarray, lam: float, *,
+    V: ArrayLike, sizes: tuple[int, ...], X: np.ndarray | jax.Array, Y: np.ndarray | jax.Array, lam: float, *,
     activation: tuple[str, ...] | str = "sigmoid", output: str = "sigmoid",
 ) -> np.ndarray:
     """The cost of many unrolled parameter vectors at once: ``jit(vmap(jax_cost))``, no validation.
 
-    The building block of :func:`gradtrio.model.closures.cost_batch_fn` (which validates once).
+    The building block of :func:`gradtrio.model.closures.cost_batch_fn` (which validates once). The rows
+    are split over every device JAX sees (:func:`gradtrio.sharding.map_rows`: padded to a multiple of the
+    device count, each device evaluating its block, ``X, Y`` and λ replicated); with one device they
+    run on it as one batch, nothing placed beforehand.
 
     Parameters
     ----------
     V : array_like of shape (B, num_params(sizes))
         One parameter vector a row; its dtype (with ``X``'s) sets the precision.
     sizes : tuple of int
-    X : ndarray of shape (m, sizes[0])
-    Y : ndarray of shape (m, sizes[-1]), one-hot
+    X : ndarray or jax.Array of shape (m, sizes[0])
+        A jax.Array already replicated over :func:`gradtrio.sharding.mesh` (by
+        :func:`gradtrio.sharding.replicate`) is used where it is, not copied again.
+    Y : ndarray or jax.Array of shape (m, sizes[-1]), one-hot
+        Likewise.
     lam : float
     activation : str or tuple of str, default "sigmoid"
     output : str, default "sigmoid"
@@ -414,15 +420,23 @@ def flat_cost_batch(
     Returns
     -------
     ndarray of shape (B,)
+        float64, on every process of a multi-host run.
     """
     V = np.asarray(V)
-    dtype = float_dtype(V, X)
+    dtype = float_dtype(V.dtype, X.dtype)
+    units = {"activation": activation if isinstance(activation, str) else tuple(activation), "output": output}
+
+    def costs(rows: Any, Xd: Any, Yd: Any, lamd: Any) -> jax.Array:
+        return _jit_batch(rows, Xd, Yd, lamd, sizes=tuple(sizes), **units)
+
     with x64():
-        out = _jit_batch(V.astype(dtype, copy=False), X.astype(dtype, copy=False),
-                         Y.astype(dtype, copy=False), np.asarray(lam, dtype), sizes=tuple(sizes),
-                         activation=activation if isinstance(activation, str) else tuple(activation),
-                         output=output)
-        return np.asarray(out, dtype=np.float64)
+        return sharding.map_rows(costs, V.astype(dtype, copy=False), _as(X, dtype), _as(Y, dtype),
+                                 np.asarray(lam, dtype)).astype(np.float64, copy=False)
+
+
+def _as(a: np.ndarray | jax.Array, dtype: np.dtype) -> np.ndarray | jax.Array:
+    """``a`` in ``dtype``, not copied when it has it (a device array stays where it is)."""
+    return a if a.dtype == dtype else a.astype(dtype)
 
 
 # --------------------------------------------------------------------------------------------------

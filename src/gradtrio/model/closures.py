@@ -17,6 +17,7 @@ from .activations import complex_sigmoid, complex_sigmoid_softplus, complex_soft
 from .architecture import Architecture
 from .forward import cost as _cost
 from .problem import Problem, validate_data
+from .validate import float_dtype
 
 __all__ = [
     "cost_fn",
@@ -67,15 +68,20 @@ def cost_fn(sizes: Sequence[int] | Problem, X: ArrayLike | None = None, Y: Array
 BATCH_NUMBERS = {"cpu": 2**24, "gpu": 48 * 2**20}
 
 
-def _jax_batch_size(n: int, m: int, sizes: Sequence[int]) -> int:
-    """Perturbations per call for the JAX batched cost: the activation memory budget of the device
+def _jax_batch_size(n: int, m: int, sizes: Sequence[int], devices: int | None = None) -> int:
+    """Perturbations per call for the JAX batched cost: the activation memory budget of one device
     (:data:`BATCH_NUMBERS`) over what one perturbed pair holds, ``2 · m · Σ sizes[1:]`` numbers (the
-    inputs X are shared by every perturbation under ``vmap``, so they do not count)."""
+    inputs X are shared by every perturbation under ``vmap``, so they do not count), times the number of
+    devices the rows are split over (``devices``, by default :func:`gradtrio.sharding.device_count`): each
+    device gets its budget, and the ``2·B`` rows of a call divide evenly among them."""
     import jax
+
+    from ..sharding import device_count
 
     platform = jax.default_backend()
     budget = BATCH_NUMBERS["gpu" if platform in ("gpu", "cuda", "rocm") else "cpu"]
-    return int(max(1, min(n, budget // (2 * m * sum(sizes[1:])))))
+    per_device = max(1, budget // (2 * m * sum(sizes[1:])))
+    return int(max(1, min(n, per_device * (device_count() if devices is None else devices))))
 
 
 @_docs.fill
@@ -90,36 +96,54 @@ def cost_batch_fn(
     {closure}
     backend : {"jax", "numpy"}
         ``"jax"``: ``jit(vmap(jax_cost))`` (:func:`gradtrio.autodiff.flat_cost_batch`), compiled
-        once per batch shape, on the GPU when JAX has one. ``"numpy"``: a loop of
-        the NumPy cost over the rows (no JAX needed).
+        once per batch shape, on the GPU when JAX has one, the rows split over every device JAX sees
+        (:mod:`gradtrio.sharding`; ``X`` and ``Y`` are placed on the devices once, at the first call).
+        ``"numpy"``: a loop of the NumPy cost over the rows (no JAX needed).
 
     Returns
     -------
     callable
-        ``J_batch(V) -> costs`` with ``V`` of shape ``(B, n)`` and costs of shape ``(B,)``, float64.
-        Its attribute ``batch_size`` suggests how many coordinates to perturb per call (for JAX, as
-        many as fit the device's activation budget :data:`BATCH_NUMBERS`).
+        ``J_batch(V) -> costs`` with ``V`` of shape ``(B, n)`` and costs of shape ``(B,)``, float64; a
+        vector of shape ``(n,)`` gives its cost, a float. Its attribute ``batch_size`` suggests how many
+        coordinates to perturb per call (for JAX, as many as fit the activation budget
+        :data:`BATCH_NUMBERS` of every device together), and ``batched`` is True (a
+        :class:`gradtrio.oracles.Function` made of it evaluates many perturbations a call: central
+        differences, entry bounds and localization probes).
     """
     pb = _problem(sizes, X, Y, lam)
     arch, Xv, Yv, lam = pb.arch, pb.X, pb.Y, pb.lam
     sz, n = arch.sizes, arch.num_params
-    J_batch: Callable[[np.ndarray], np.ndarray]
+    rows: Callable[[np.ndarray], np.ndarray]
     if backend == "jax":
         from ..autodiff import flat_cost_batch
+        from ..sharding import replicate
 
-        def J_batch(V: np.ndarray) -> np.ndarray:
-            return flat_cost_batch(V, sz, Xv, Yv, lam, activation=arch.activations, output=arch.output)
+        placed: dict[np.dtype, tuple[Any, Any]] = {}  # the data on the devices, per dtype of the rows
 
-        J_batch.batch_size = _jax_batch_size(n, Xv.shape[0], sz)  # type: ignore[attr-defined]
+        def rows(V: np.ndarray) -> np.ndarray:
+            dtype = float_dtype(V.dtype, Xv.dtype)
+            if dtype not in placed:
+                placed[dtype] = (replicate(Xv.astype(dtype, copy=False)), replicate(Yv.astype(dtype, copy=False)))
+            Xd, Yd = placed[dtype]
+            return flat_cost_batch(V, sz, Xd, Yd, lam, activation=arch.activations, output=arch.output)
+
+        batch_size = _jax_batch_size(n, Xv.shape[0], sz)
     elif backend == "numpy":
 
-        def J_batch(V: np.ndarray) -> np.ndarray:
-            V = np.asarray(V)
+        def rows(V: np.ndarray) -> np.ndarray:
             return np.array([_cost(arch, arch.roll(v), Xv, Yv, lam) for v in V], dtype=np.float64)
 
-        J_batch.batch_size = int(min(n, 256))  # type: ignore[attr-defined]
+        batch_size = int(min(n, 256))
     else:
         raise ValueError(f"backend must be 'jax' or 'numpy'; got {backend!r}")
+
+    def J_batch(V: np.ndarray) -> Any:
+        V = np.asarray(V)
+        out = rows(np.atleast_2d(V))
+        return float(out[0]) if V.ndim == 1 else out
+
+    J_batch.batch_size = batch_size  # type: ignore[attr-defined]
+    J_batch.batched = True  # type: ignore[attr-defined]  # read by gradtrio.oracles.as_function
     return J_batch
 
 

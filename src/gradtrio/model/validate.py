@@ -123,8 +123,9 @@ def _first_nonfinite(arr: np.ndarray) -> str:
     return f"{arr[idx]} at index {idx}"
 
 
-def float_dtype(*arrays: np.ndarray) -> np.dtype:
-    """The floating dtype a computation on ``arrays`` runs in (float64 unless all are float32)."""
+def float_dtype(*arrays: np.ndarray | np.dtype) -> np.dtype:
+    """The floating dtype a computation on ``arrays`` (or on arrays of these dtypes) runs in (float64
+    unless all are float32)."""
     dt = np.result_type(*arrays)
     if dt.kind not in "fc":
         return np.dtype(np.float64)

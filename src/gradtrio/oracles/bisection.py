@@ -120,13 +120,15 @@ class _Search:
     def first(self, n_random: int) -> list[np.ndarray]:
         """One probe per layer, then ``n_random`` on random halves of all entries: the failing supports."""
         starts = np.cumsum([0] + [r * c for r, c in theta_shapes(self.sizes)])
-        failing = [np.arange(a, b) for a, b in zip(starts[:-1], starts[1:]) if self.run("layer", np.arange(a, b))]
+        layers = [np.arange(a, b) for a, b in zip(starts[:-1], starts[1:])]
         n = self.g.size
-        for _ in range(n_random if n > 1 else 0):
-            subset = np.sort(self.pr.rng.choice(n, size=max(1, n // 2), replace=False))
-            if self.run("random", subset):
-                failing.append(subset)
-        return failing
+        # the random halves are drawn before any probe runs (probes draw nothing), so that a batched cost
+        # gets every first probe's points in one prefetch
+        subsets = [np.sort(self.pr.rng.choice(n, size=max(1, n // 2), replace=False))
+                   for _ in range(n_random if n > 1 else 0)]
+        self.pr.prefetch([(s, self.signs[s]) for s in layers + subsets])
+        failing = [layer for layer in layers if self.run("layer", layer)]
+        return failing + [subset for subset in subsets if self.run("random", subset)]
 
     def bisect(self, failing: list[np.ndarray], max_suspects: int) -> tuple[list[Suspect], list[Suspect]]:
         """Halve each failing support down to single entries: ``(suspects, unresolved)``."""
@@ -148,6 +150,7 @@ class _Search:
                     found.add(s.index)
                     continue
                 halves = [block[: block.size // 2], block[block.size // 2 :]]
+                self.pr.prefetch([(half, self.signs[half]) for half in halves])
                 verdicts = [self.run("bisect", half) for half in halves]
                 if not any(verdicts):
                     unresolved.append(suspect_at(int(block[0]), self.sizes))
@@ -186,7 +189,9 @@ def localize(
     ----------
     f : callable or Function
         ``f(theta) -> float`` on an unrolled vector of shape ``(n,)`` (the cost whose gradient
-        ``grad`` claims to be).
+        ``grad`` claims to be). A batched ``f`` (``f.batched``: ``(B, n) -> (B,)`` too) gets the points of
+        the first probes, and of the two halves of each bisection, in one call
+        (:meth:`gradtrio.oracles.probes.Prober.prefetch`).
     grad : array_like of shape (n,), list of matrices, callable, or None
         The analytic gradient at ``theta`` (unrolled, or in the shapes of ``thetas``), a
         function ``grad(theta)`` that returns it, or None for ``f.grad``.
@@ -230,7 +235,8 @@ def localize(
     g, theta_arr, sizes = check_inputs(gradient_of(fn, grad, theta_arr), theta_arr, sizes)
     _positive("max_suspects", max_suspects, 1)
     _positive("n_random", n_random, 0)
-    pr = Prober(fn.value, g, theta_arr, h, noise, seed, noise_floor, grad_error, step_scale)
+    pr = Prober(fn.value, g, theta_arr, h, noise, seed, noise_floor, grad_error, step_scale,
+                batched=fn.batched, batch_size=fn.batch_size)
     search = _Search(pr, g, sizes)
     suspects, unresolved = search.bisect(search.first(n_random), max_suspects)
     records = [r._replace(kind="entry") if r.size == 1 and r.failed else r for r in search.records]

@@ -19,7 +19,7 @@ from ..network import theta_shapes
 from ..tolerances import BUG_SIZE, judged
 from ._compat import legacy, located_order
 from .function import Function, as_function, gradient_of
-from .probes import Prober, Suspect, check_inputs, suspect_at
+from .probes import PREFETCH_NUMBERS, Prober, Suspect, check_inputs, suspect_at
 
 __all__ = ["EntryBounds", "entry_bounds"]
 
@@ -192,6 +192,9 @@ def entry_bounds(
         :meth:`gradtrio.incremental.IncrementalCost.function`) gives them all in bulk, incrementally, with the
         rounding bound of each difference in place of the noise σ (``noise`` is then not read, and the
         report's ``noise`` is NaN).
+        A batched ``f`` (``f.batched``: ``(B, n) -> (B,)``, as :func:`gradtrio.model.closures.cost_batch_fn`)
+        gets the 4 points of many entries a call (:meth:`gradtrio.oracles.probes.Prober.prefetch`), which
+        gradtrio's JAX batched cost splits over every device (:mod:`gradtrio.sharding`).
     bug_size : float, default :data:`gradtrio.tolerances.BUG_SIZE`
         "inconclusive" when some layer's largest bound exceeds ``bug_size`` × its largest entry.
 
@@ -210,9 +213,15 @@ def entry_bounds(
     if fn.coordinate_differences is not None:  # the cost differences its own coordinates (gradtrio's model)
         pr = _CoordinateProber(fn.coordinate_differences, g, theta_arr, h, seed, grad_error, step_scale, idx)
     else:
-        pr = Prober(fn.value, g, theta_arr, h, noise, seed, noise_floor, grad_error, step_scale)
+        pr = Prober(fn.value, g, theta_arr, h, noise, seed, noise_floor, grad_error, step_scale,
+                    batched=fn.batched, batch_size=fn.batch_size)
     one = np.ones(1, dtype=np.int8)
-    rows = np.array([pr.probe(np.array([i]), one) for i in idx], dtype=np.float64).reshape(-1, 5)
+    rows = np.empty((idx.size, 5))
+    chunk = max(1, PREFETCH_NUMBERS // (4 * g.size))  # a batched cost gets these many entries' points ahead
+    for start in range(0, idx.size, chunk):
+        supports = [np.array([i]) for i in idx[start : start + chunk]]
+        pr.prefetch([(s, one) for s in supports])
+        rows[start : start + len(supports)] = [pr.probe(s, one) for s in supports]
     analytic, fd, rounding, truncation, bound = rows.T
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(bound > 0, np.abs(analytic - fd) / bound, np.where(analytic == fd, 0.0, np.inf))

@@ -41,12 +41,13 @@ from numpy.typing import ArrayLike
 
 from ..network import check_sizes, num_params, theta_shapes
 from ..tolerances import GRAD_ROUND_SAFETY, ROUND_SAFETY, TRUNC_SAFETY
+from .bounded import BATCH
 from .function import flat_vector, rng_of
 from .noise import estimate_noise, noise_level
 from .steps import default_step
 
 __all__ = ["Suspect", "ProbeRecord", "suspect_at", "Prober", "check_inputs", "ASYMPTOTIC_RATIO", "QUARTIC_NOISE",
-           "ROMBERG_CONSISTENCY", "MAX_HALVINGS", "VERIFY_FRACTION"]
+           "ROMBERG_CONSISTENCY", "MAX_HALVINGS", "VERIFY_FRACTION", "PREFETCH_PROBES", "PREFETCH_NUMBERS"]
 
 #: The two-step truncation estimate ``|D(h) − D(2h)|/3`` is exact up to ``J⁽⁵⁾h⁴/30``; it stands only where
 #: the quartic term of J along the probe is small beside the quadratic one. The same four evaluations
@@ -68,6 +69,15 @@ QUARTIC_NOISE = 4.0
 #: infinite bound: it cannot fail, and its check is inconclusive.
 ROMBERG_CONSISTENCY = 0.5
 MAX_HALVINGS = 5
+#: Probes a batched call of :meth:`Prober.prefetch` evaluates (4 rows each) when the cost names no
+#: ``batch_size``: :data:`gradtrio.oracles.BATCH`, the coordinates of a call of the bounded differences.
+#: A cost that names one gets ``batch_size // 2`` probes a call: the ``2·batch_size`` rows a call of
+#: :func:`gradtrio.oracles.numerical_gradient_batched` sends it.
+PREFETCH_PROBES = BATCH
+#: The most numbers of perturbed vectors :meth:`Prober.prefetch` holds at once (``4 · probes · n``):
+#: 2²⁴, 128 MiB of float64, as the activation budget of one batched call (``BATCH_NUMBERS`` of
+#: :mod:`gradtrio.model.closures`).
+PREFETCH_NUMBERS = 2**24
 #: The quartic test reads J's even part, which a mixture of examples can keep small while the odd part is
 #: far from asymptotic (Hypothesis: 6-10, m = 20, |x| up to 97, J = 307: Δ⁴J within its noise, D(h) off by
 #: 4x its bound). So a probe whose gap |⟨g, u⟩ − D(h)| exceeds VERIFY_FRACTION of its two-step bound is also
@@ -159,12 +169,15 @@ class Prober:
     order one at least (for the cross-entropy, ``h − y`` of each example), since a black-box gradient that
     cancels to nearly zero still carries their rounding. ``step_scale`` (shape ``(n,)``, values >= 1) divides
     the step of a probe by its root mean square on the probe's support (see :mod:`gradtrio.oracles.bounded`).
+    ``batched`` says the cost also maps ``(B, n)`` to ``(B,)``: :meth:`prefetch` then evaluates the points of
+    many probes a call (``batch_size // 2`` probes, the rows of one call of the batched differences; by
+    default :data:`PREFETCH_PROBES`).
     """
 
     def __init__(self, cost_fn: Callable[[np.ndarray], float], g: np.ndarray, theta: np.ndarray,
                  h: float | None, noise: float | None, seed: int | np.random.Generator | None,
                  noise_floor: float = 0.0, grad_error: ArrayLike | None = None,
-                 step_scale: ArrayLike | None = None):
+                 step_scale: ArrayLike | None = None, *, batched: bool = False, batch_size: int | None = None):
         if theta.dtype.kind != "f":
             raise TypeError(f"theta must be a real floating vector; got dtype {theta.dtype}")
         self.cost_fn, self.theta, self.dtype = cost_fn, theta, theta.dtype
@@ -182,17 +195,79 @@ class Prober:
             raise ValueError("step_scale values must be >= 1")
         self.rng = rng_of(seed)
         self.evaluations = 0
+        self.batched = bool(batched)
+        self.per_call = max(1, int(batch_size) // 2) if batch_size else PREFETCH_PROBES
+        self._known: dict[tuple[bytes, bytes, float], float] = {}  # costs evaluated ahead (prefetch)
         self.J0 = self._J(theta)
         measured = estimate_noise(self._J, theta, seed=self.rng) if noise is None else float(noise)
         self.noise = noise_level(measured, self.J0, self.dtype, noise_floor)
 
-    def _J(self, v: np.ndarray) -> float:
-        self.evaluations += 1
-        val = float(self.cost_fn(v))
+    def _J(self, v: np.ndarray, key: tuple[bytes, bytes, float] | None = None) -> float:
+        """J(v), or the value :meth:`prefetch` evaluated for the point named ``key`` (counted then)."""
+        known = self._known.pop(key, None) if key is not None else None
+        if known is None:
+            self.evaluations += 1
+            val = float(self.cost_fn(v))
+        else:
+            val = known
         if not np.isfinite(val):
             raise FloatingPointError(f"the cost is not finite ({val}) at a probe point; "
                                      "use a smaller step h or check the cost function")
         return val
+
+    def _base_step(self, support: np.ndarray) -> float:
+        """The step of a probe on ``support``: random signs on it move the logits by about
+        ``h·rms(step_scale)`` (one entry: its own), so ``h`` is divided by that root mean square."""
+        return self.h / max(1.0, float(np.sqrt(np.mean(self.step_scale[support] ** 2))))
+
+    def _points(self, support: np.ndarray, u: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+        """The stored points ``fl(θ ± step·u)`` of one central difference."""
+        theta = self.theta
+        plus, minus = theta.copy(), theta.copy()
+        plus[support] = theta[support] + (step * u).astype(self.dtype)
+        minus[support] = theta[support] - (step * u).astype(self.dtype)
+        return plus, minus
+
+    @staticmethod
+    def _key(support: np.ndarray, u: np.ndarray, step: float, side: int) -> tuple[bytes, bytes, float]:
+        return support.tobytes(), u.tobytes(), float(side * step)
+
+    def prefetch(self, probes: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Evaluate the base-step points of many probes ahead, in batched calls of the cost.
+
+        For a batched cost (``batched=True``: ``(B, n) -> (B,)``) the four points ``θ ± s u``, ``θ ± 2s u`` of
+        each ``(support, signs)`` are evaluated :attr:`per_call` probes (4 rows each) a call, so that a
+        cost that splits its rows over devices (:mod:`gradtrio.sharding`) gets them all at once; the
+        :meth:`probe` of each then reads its values instead of calling the cost, in any order. The values,
+        the counts of :attr:`evaluations` and every result are those of the probes one by one (to the
+        rounding of the cost's batched evaluation). Nothing is done for a cost that is not batched.
+        """
+        if not self.batched or not probes:
+            return
+        # rows held at once: a call's batch, and at most PREFETCH_NUMBERS numbers of perturbed vectors
+        per_call = max(1, min(self.per_call, PREFETCH_NUMBERS // (4 * self.theta.size)))
+        for start in range(0, len(probes), per_call):
+            keys: list[tuple[bytes, bytes, float]] = []
+            rows, seen = [], set(self._known)
+            for support, signs in probes[start : start + per_call]:
+                h = self._base_step(support)
+                u = signs.astype(np.float64) / np.sqrt(support.size)
+                for step in (h, 2 * h):
+                    plus, minus = self._points(support, u, step)
+                    for side, point in ((1, plus), (-1, minus)):
+                        key = self._key(support, u, step, side)
+                        if key not in seen:  # a point already known, or given twice: evaluated once
+                            seen.add(key)
+                            keys.append(key)
+                            rows.append(point)
+            if not rows:
+                continue
+            costs = np.asarray(self.cost_fn(np.stack(rows)), dtype=np.float64)
+            if costs.shape != (len(rows),):
+                raise ValueError(f"a batched cost must return one value a row, shape ({len(rows)},); "
+                                 f"got {costs.shape}")
+            self.evaluations += len(rows)
+            self._known.update(zip(keys, costs.tolist()))
 
     def _central(self, support: np.ndarray, u: np.ndarray, step: float) -> tuple[float, float, float, float]:
         """One central difference along ``u`` at ``step``, two evaluations: ``(D, A, even, leak)``.
@@ -202,13 +277,10 @@ class Prober:
         ``leak = Σ|g_i|·|r₊ + r₋|_i``, what the stored points' asymmetry adds to ``even`` at first order (a
         wrong ``g`` only widens this allowance, which keeps the plain two-step bound: it cannot hide a bug).
         """
-        theta = self.theta
-        plus, minus = theta.copy(), theta.copy()
-        plus[support] = theta[support] + (step * u).astype(self.dtype)
-        minus[support] = theta[support] - (step * u).astype(self.dtype)
-        t0 = theta[support].astype(np.float64)
+        plus, minus = self._points(support, u, step)
+        t0 = self.theta[support].astype(np.float64)
         rp, rm = plus[support].astype(np.float64) - t0, minus[support].astype(np.float64) - t0
-        Jp, Jm = self._J(plus), self._J(minus)
+        Jp, Jm = self._J(plus, self._key(support, u, step, 1)), self._J(minus, self._key(support, u, step, -1))
         g = self.g[support]
         leak = float(np.abs(g) @ np.abs(rp + rm))
         return (Jp - Jm) / (2 * step), float(g @ (rp - rm)) / (2 * step), Jp + Jm - 2 * self.J0, leak
@@ -227,8 +299,7 @@ class Prober:
         Returns ``(analytic, fd, rounding, truncation, bound)`` for the unit direction, at the step the probe
         settled on: the base step, or a halving of it where the base step could not be trusted (below).
         """
-        # random signs on the support move the logits by about h·rms(step_scale) (one entry: its own)
-        h = self.h / max(1.0, float(np.sqrt(np.mean(self.step_scale[support] ** 2))))
+        h = self._base_step(support)
         u = signs.astype(np.float64) / np.sqrt(support.size)
         at_s, at_2s = self._central(support, u, h), self._central(support, u, 2 * h)
         # e(s) = D(s) − A(s) = c s² + d s⁴ + …: the error of D(s) (A takes out ⟨g, ·⟩ of the stored displacement).
