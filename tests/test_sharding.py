@@ -63,8 +63,12 @@ def recording_shard_rows(x):
 real_gather_rows = sharding.gather_rows
 
 def recording_gather_rows(y, n_valid):  # where the results were computed: on the devices of the rows
-    if isinstance(y, jax.Array):
-        placements[-1]["results"] = {str(s.device.id): int(s.data.shape[0]) for s in y.addressable_shards}
+    if isinstance(y, jax.Array):  # every batch placed since the last gather went into this result
+        done = {str(s.device.id): int(s.data.shape[0]) for s in y.addressable_shards}
+        for p in reversed(placements):
+            if "results" in p:
+                break
+            p["results"] = done
     return real_gather_rows(y, n_valid)
 
 sharding.shard_rows = recording_shard_rows  # map_rows looks them up at each call
@@ -116,6 +120,16 @@ out["complex_backprop"] = network.unroll(
     backprop.cost_and_grad(thetas, X, Yr, lam, activation="tanh", output="identity")[1]).tolist()
 out["complex_grad_error"] = rounding.rounding_scales(thetas, X, Yr, lam, activation="tanh",
                                                      output="identity").grad_error().tolist()
+# The incremental engine: its batches of entries split over the devices, the base point replicated.
+from gradtrio.incremental import incremental_cost
+eng = incremental_cost(thetas, X, Y, lam, activation="tanh")
+d = eng.differences(h)
+out["incremental"] = {"diff": d.diff.tolist(), "span": d.span.tolist(), "rounding": d.rounding.tolist(),
+                      "complex": eng.complex_step(hc).tolist(),
+                      "backprop": network.unroll(backprop.cost_and_grad(thetas, X, Y, lam,
+                                                                        activation="tanh")[1]).tolist(),
+                      "grad_error": rounding.rounding_scales(thetas, X, Y, lam,
+                                                             activation="tanh").grad_error().tolist()}
 out["placements"] = placements
 print("RESULT " + json.dumps(out))
 """
@@ -208,6 +222,17 @@ def test_complex_step_through_the_sharded_rows(runs):
     bound = 2 * ANALYTIC_SAFETY * np.asarray(one["complex_grad_error"])  # two analytic-quality sides
     _within(four["complex"], one["complex"], bound, "complex step: 4 devices vs 1")
     _within(four["complex"], four["complex_backprop"], bound, "complex step vs backprop")
+
+
+def test_incremental_differences_through_the_sharded_batches(runs):
+    """The engine's differences on 4 devices are the one-device ones to their rounding bound, and its
+    complex step is the gradient to rounding (its placements are checked with every other batch's above)."""
+    one, four = runs[1]["incremental"], runs[DEVICES]["incremental"]
+    assert four["span"] == one["span"]
+    _within(four["diff"], one["diff"], ROUND_SAFETY * 2 * np.asarray(one["rounding"]), "incremental: 4 devices vs 1")
+    bound = 2 * ANALYTIC_SAFETY * np.asarray(one["grad_error"])
+    _within(four["complex"], one["complex"], bound, "incremental complex step: 4 devices vs 1")
+    _within(four["complex"], four["backprop"], bound, "incremental complex step vs backprop")
 
 
 def _free_port() -> int:

@@ -25,7 +25,7 @@ The work of one perturbation is ``m·(s_{l+1} + downstream)`` instead of a whole
 perturbations of the course network's first layer cost ``m·K`` each. Entries are processed in batches
 of :func:`batch_size` (the batch axis last, where XLA's fused loops vectorize), one compiled kernel per
 layer, in ``jax.jit``; on several JAX devices the batch axis is split over them
-(a ``NamedSharding`` of the batch).
+(:mod:`gradtrio.sharding`: the batch split, the base point replicated).
 
 **Rounding.** The computed difference carries the rounding of the changed terms only. Near θ the changes
 are linear in the step, so the error of ``D_i = (J₊ − J₋)/(t₊ − t₋)`` is about ``ρ·ε·Γ_i/m`` with ``Γ_i =
@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import sharding
 from .autodiff import x64
 from .model.activations import LEAKY_SLOPE
 from .model.problem import Problem
@@ -291,33 +292,6 @@ def _kernel(names: tuple[str, ...], output: str, l: int, A: tuple[Any, ...], Z: 
     return _to_loss(output, base, YW, ap, am, W[L - 1][:, 1:])
 
 
-# --- placement on the devices ------------------------------------------------------------------------------
-
-def _device_count() -> int:
-    return jax.device_count()
-
-
-def _padded(B: int) -> int:
-    """``B`` rounded up to a multiple of the device count (each device gets an equal share)."""
-    n = _device_count()
-    return -(-B // n) * n
-
-
-def _place(x: np.ndarray) -> Any:
-    """A batch vector on the devices: split over all of them along its one axis (replicated on one)."""
-    n = _device_count()
-    if n == 1:
-        return jnp.asarray(x)
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec
-
-    mesh = Mesh(np.array(jax.devices()), ("rows",))
-    return jax.device_put(x, NamedSharding(mesh, PartitionSpec("rows")))
-
-
-def _gather(r: Any) -> np.ndarray:
-    return np.asarray(r)
-
-
 # --- the engine -------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -402,7 +376,11 @@ class IncrementalCost:
                 base = zL - Y
             U = tuple(_AUX[name](z) for name, z in zip(self.names, Z[:-1]))
             YW = Y @ W[-1][:, 1:]
-            return {"A": tuple(A), "Z": tuple(Z), "U": U, "W": W, "base": base, "Y": Y, "YW": YW, "dt": dt}
+            if sharding.device_count() > 1:  # every device holds the base point; the batches are split
+                A, Z, U, W = ([sharding.replicate(x) for x in group] for group in (A, Z, U, W))
+                base, Y, YW = (sharding.replicate(x) for x in (base, Y, YW))
+            return {"A": tuple(A), "Z": tuple(Z), "U": tuple(U), "W": tuple(W), "base": base, "Y": Y, "YW": YW,
+                    "dt": dt}
 
     def _precision(self) -> Any:
         import contextlib
@@ -421,7 +399,7 @@ class IncrementalCost:
         m = self.problem.m
         widest = max(self.arch.sizes[layer + 2:] or (1,))  # the moved unit is one column; downstream, whole layers
         per_device = max(1, self.batch_elements // (m * widest))
-        return per_device * _device_count()
+        return per_device * sharding.device_count()
 
     def _run(self, idx: np.ndarray, sp: np.ndarray, sm: np.ndarray | None, imag: bool) -> np.ndarray:
         """Loss sums of the changed terms for entries ``idx`` (float64, ``(k,)``), layer by layer in batches."""
@@ -432,16 +410,16 @@ class IncrementalCost:
         with self._precision():
             for l in np.unique(layer):
                 where = np.flatnonzero(layer == l)
-                B = min(self.batch_size(int(l)), where.size)
-                B = _padded(B)
+                D = sharding.device_count()
+                B = -(-min(self.batch_size(int(l)), where.size) // D) * D  # an equal share for each device
                 for start in range(0, where.size, B):
                     part = where[start:start + B]
                     pad = np.resize(part, B)  # the last batch repeats entries: one shape, one compile
-                    args = [_place(np.asarray(v)) for v in (row[pad], col[pad], sp[pad])]
-                    am = None if sm is None else _place(np.asarray(sm[pad]))
+                    args = [sharding.shard_rows(np.asarray(v))[0] for v in (row[pad], col[pad], sp[pad])]
+                    am = None if sm is None else sharding.shard_rows(np.asarray(sm[pad]))[0]
                     r = _kernel(self.names, self.output, int(l), b["A"], b["Z"], b["U"], b["W"], b["base"],
                                 b["Y"], b["YW"], args[0], args[1], args[2], am)
-                    r = _gather(r)
+                    r = sharding.gather_rows(r, B)
                     out[part] = np.imag(r[: part.size]) if imag else np.real(r[: part.size])
                     done += part.size
                     if self.progress is not None:
