@@ -376,11 +376,12 @@ class IncrementalCost:
                 base = zL - Y
             U = tuple(_AUX[name](z) for name, z in zip(self.names, Z[:-1]))
             YW = Y @ W[-1][:, 1:]
+            out: dict[str, Any] = {"A": tuple(A), "Z": tuple(Z), "U": U, "W": W, "base": base, "Y": Y, "YW": YW}
             if sharding.device_count() > 1:  # every device holds the base point; the batches are split
-                A, Z, U, W = ([sharding.replicate(x) for x in group] for group in (A, Z, U, W))
-                base, Y, YW = (sharding.replicate(x) for x in (base, Y, YW))
-            return {"A": tuple(A), "Z": tuple(Z), "U": tuple(U), "W": tuple(W), "base": base, "Y": Y, "YW": YW,
-                    "dt": dt}
+                out = {k: tuple(sharding.replicate(x) for x in v) if isinstance(v, tuple) else sharding.replicate(v)
+                       for k, v in out.items()}
+            out["dt"] = dt
+            return out
 
     def _precision(self) -> Any:
         import contextlib

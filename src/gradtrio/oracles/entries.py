@@ -32,14 +32,21 @@ class _CoordinateProber(Prober):
 
     def __init__(self, differences, g: np.ndarray, theta: np.ndarray, h: float | None, seed,
                  grad_error: ArrayLike | None, step_scale: ArrayLike | None, idx: np.ndarray):
-        self._diff, self._cache = differences, {}
-        self._J = lambda v: 0.0  # type: ignore[method-assign]  # J(θ) is the origin of every difference
-        super().__init__(self._J, g, theta, h, 0.0, seed, 0.0, grad_error, step_scale)
+        self._diff = differences
+        self._cache: dict[tuple[int, float], tuple[float, float, float, float, float]] = {}
+        self._probe_noise = 0.0
+        super().__init__(self._origin, g, theta, h, 0.0, seed, 0.0, grad_error, step_scale)
         self.evaluations = 0
         self.noise = float("nan")  # per probe: the bound of its own differences
         steps = self.h / np.maximum(1.0, self.step_scale[idx])
         for k in (1.0, 2.0):
             self._fetch(idx, k * steps)
+
+    def _origin(self, v: np.ndarray) -> float:
+        return 0.0  # J(θ) is the origin of every difference: the prober's J0, never evaluated
+
+    def _J(self, v: np.ndarray, key: tuple[bytes, bytes, float] | None = None) -> float:
+        return 0.0
 
     def _fetch(self, idx: np.ndarray, steps: np.ndarray) -> None:
         zero = np.zeros(idx.size)
