@@ -236,6 +236,40 @@ def _loss_diff(output: str, base: Any, dp: Any, dm: Any | None) -> Any:
     return jnp.sum(jnp.log1p((sp - sm) / (1 + sm)), axis=0)
 
 
+#: Below this |t|, ``sin t = t`` and ``cos t = 1`` to within half an ulp (the next terms, ``t³/6`` and
+#: ``t²/2``, are under ε/4 of the values: 1e-8 in float64, 1e-4 in float32), and ``atan q = q`` for
+#: ``|q| <= |t|``: the complex step's imaginary parts are that small whenever ``h`` times the logits'
+#: sensitivity to a weight is (the default h is 1e-20).
+SMALL_ANGLE = {np.dtype(np.float64): 1e-8, np.dtype(np.float32): 1e-4}
+
+
+#: How far below :data:`SMALL_ANGLE` the bound of the logits' imaginary parts must be (the sensitivity is a
+#: first-order bound at the base point).
+SMALL_SAFETY = 100.0
+
+
+def _complex_loss_imag(output: str, base: Any, r: Any, t: Any, small: bool) -> Any:
+    """``Im Σ_examples [ℓ(z + d) − ℓ(z)]`` for complex logit changes ``d = r + i t`` given as their real and
+    imaginary parts (``(m, K', B)`` each; ``base`` ``(m, K', 1)``), the labels' term left out.
+
+    ``ℓ(z + d) − ℓ(z) = log(1 − p + p e^d)`` (sigmoid, per unit; softmax: ``log Σ_k p_k e^{d_k}``), whose
+    imaginary part is ``atan2(Σ p e^r sin t, Σ p e^r cos t + (1 − Σ p))``: the complex logarithm and
+    exponential evaluated as such (no expansion of ℓ), in real arithmetic. ``small``: every ``|t|`` is
+    below :data:`SMALL_ANGLE`, where ``sin t``, ``cos t`` and ``atan q`` round to ``t``, ``1`` and ``q``
+    (XLA's CPU ``sin``, ``cos`` and ``atan2`` are scalar loops, four times an ``exp``). Squared error:
+    ``Im[d(z − y) + d²/2] = t(z − y) + r t``.
+    """
+    if output == "identity":
+        return jnp.sum(t * (base + r), axis=(0, 1))
+    pe = base * jnp.exp(r)
+    num, den = (pe * t, pe) if small else (pe * jnp.sin(t), pe * jnp.cos(t))
+    if output == "softmax":
+        num, den, base = jnp.sum(num, axis=1), jnp.sum(den, axis=1), jnp.sum(base, axis=1)
+    den = den + (1 - base)
+    q = num / den if small else jnp.arctan2(num, den)
+    return jnp.sum(q, axis=tuple(range(q.ndim - 1)))
+
+
 def _label_term(output: str, YW: Any, da: Any) -> Any:
     """``Σ Y·(d₊ − d₋)`` of the cross-entropies, from the last hidden layer's change ``da`` (``(m, s, B)``)
     and ``YW = Y Θ(L)[:, 1:]`` (``(m, s, 1)``): the linear term of the loss, summed where it is cheapest."""
@@ -244,28 +278,37 @@ def _label_term(output: str, YW: Any, da: Any) -> Any:
     return jnp.sum(YW * da, axis=(0, 1))
 
 
-def _to_loss(output: str, base: Any, YW: Any, ap: Any, am: Any | None, w: Any) -> Any:
+def _to_loss(output: str, base: Any, YW: Any, ap: Any, am: Any | None, w: Any, small: bool = False) -> Any:
     """The loss's change from the last hidden layer's change ``ap``, ``am`` through the output weights
     ``w``: ``einsum`` strings pick a single moved unit (``ap`` of shape ``(m, B)``, ``w`` its column, ``(K, B)``)
     or a whole layer (``(m, s, B)`` and ``(K, s)``)."""
     if ap.ndim == 2:
-        labels = 0.0 if output == "identity" else jnp.sum(YW * (ap if am is None else ap - am), axis=0)
         out = lambda a: a[:, None, :] * w[None]  # noqa: E731
+        label = lambda a: jnp.sum(YW * a, axis=0)  # noqa: E731
     else:
-        labels = _label_term(output, YW[:, :, None], ap if am is None else ap - am)
         out = lambda a: jnp.einsum("msb,ts->mtb", a, w)  # noqa: E731
+        label = lambda a: _label_term(output, YW[:, :, None], a)  # noqa: E731
+    if jnp.iscomplexobj(ap):  # the complex step: its imaginary part, the parts apart (module docstring)
+        re, im = jnp.real(ap), jnp.imag(ap)
+        labels = 0.0 if output == "identity" else label(im)
+        return _complex_loss_imag(output, base[:, :, None], out(re), out(im), small) - labels
+    labels = 0.0 if output == "identity" else label(ap if am is None else ap - am)
     return _loss_diff(output, base[:, :, None], out(ap), None if am is None else out(am)) - labels
 
 
-@functools.partial(jax.jit, static_argnames=("names", "output", "l"))
+@functools.partial(jax.jit, static_argnames=("names", "output", "l", "small"))
 def _kernel(names: tuple[str, ...], output: str, l: int, A: tuple[Any, ...], Z: tuple[Any, ...],
             U: tuple[Any, ...], W: tuple[Any, ...], base: Any, Y: Any, YW: Any, rows: Any, cols: Any, sp: Any,
-            sm: Any | None) -> Any:
+            sm: Any | None, small: bool = False) -> Any:
     """Loss differences of a batch of entries ``Θ(l)[rows, cols]`` moved by ``sp`` and ``sm`` (``(B,)``)."""
     L = len(W)
     x = A[l][:, cols]                      # (m, B): the input each weight multiplies
     dp = sp * x
     dm = None if sm is None else sm * x
+    if l == L - 1 and jnp.iscomplexobj(sp):  # an output weight's complex step: one logit moves by i·h·x
+        labels = 0.0 if output == "identity" else jnp.sum(Y[:, rows] * jnp.imag(dp), axis=0)
+        return _complex_loss_imag(output, base[:, rows][:, None, :], jnp.real(dp)[:, None, :],
+                                  jnp.imag(dp)[:, None, :], small) - labels
     if l == L - 1:                         # an output weight: one logit moves
         d = dp if dm is None else dp - dm
         labels = 0.0 if output == "identity" else jnp.sum(Y[:, rows] * d, axis=0)
@@ -277,7 +320,7 @@ def _kernel(names: tuple[str, ...], output: str, l: int, A: tuple[Any, ...], Z: 
     am = None if dm is None else g(z, dm, aux)
     wcol = W[l + 1][:, 1 + rows]           # (s_{l+2}, B): where its change goes
     if l == L - 2:
-        return _to_loss(output, base, YW[:, rows], ap, am, wcol)
+        return _to_loss(output, base, YW[:, rows], ap, am, wcol, small)
     dzp = ap[:, None, :] * wcol[None]      # (m, s_{l+2}, B)
     dzm = None if am is None else am[:, None, :] * wcol[None]
     for layer in range(l + 1, L - 1):      # hidden layers downstream: every unit moves
@@ -289,7 +332,7 @@ def _kernel(names: tuple[str, ...], output: str, l: int, A: tuple[Any, ...], Z: 
             Wn = W[layer + 1][:, 1:]
             dzp = jnp.einsum("msb,ts->mtb", ap, Wn)
             dzm = None if am is None else jnp.einsum("msb,ts->mtb", am, Wn)
-    return _to_loss(output, base, YW, ap, am, W[L - 1][:, 1:])
+    return _to_loss(output, base, YW, ap, am, W[L - 1][:, 1:], small)
 
 
 # --- the engine -------------------------------------------------------------------------------------------
@@ -402,8 +445,10 @@ class IncrementalCost:
         per_device = max(1, self.batch_elements // (m * widest))
         return per_device * sharding.device_count()
 
-    def _run(self, idx: np.ndarray, sp: np.ndarray, sm: np.ndarray | None, imag: bool) -> np.ndarray:
-        """Loss sums of the changed terms for entries ``idx`` (float64, ``(k,)``), layer by layer in batches."""
+    def _run(self, idx: np.ndarray, sp: np.ndarray, sm: np.ndarray | None, small: bool = False) -> np.ndarray:
+        """Loss sums of the changed terms for entries ``idx`` (float64, ``(k,)``), layer by layer in batches
+        (the imaginary part of the sum for a complex ``sp``; ``small``: its logits' imaginary parts are below
+        :data:`SMALL_ANGLE`)."""
         out = np.empty(idx.size, dtype=np.float64)
         layer, row, col = self.locate(idx)
         b = self._base
@@ -419,9 +464,9 @@ class IncrementalCost:
                     args = [sharding.shard_rows(np.asarray(v))[0] for v in (row[pad], col[pad], sp[pad])]
                     am = None if sm is None else sharding.shard_rows(np.asarray(sm[pad]))[0]
                     r = _kernel(self.names, self.output, int(l), b["A"], b["Z"], b["U"], b["W"], b["base"],
-                                b["Y"], b["YW"], args[0], args[1], args[2], am)
+                                b["Y"], b["YW"], args[0], args[1], args[2], am, small=small)
                     r = sharding.gather_rows(r, B)
-                    out[part] = np.imag(r[: part.size]) if imag else np.real(r[: part.size])
+                    out[part] = r[: part.size]  # the complex step's kernel returns Im already
                     done += part.size
                     if self.progress is not None:
                         self.progress(done, total)
@@ -469,7 +514,7 @@ class IncrementalCost:
         dp, dm = tp - th64, tm - th64
         m = self.problem.m
         # a forward difference (s₋ = 0 everywhere) is one point against the base: half the work
-        data = self._run(idx, dp, None if not np.any(dm) else dm, imag=False) / m
+        data = self._run(idx, dp, None if not np.any(dm) else dm) / m
         span = tp - tm
         rounding = self.rounding(idx, span, dp, dm)
         return Differences(data + self._penalty(idx, tp, tm), span, rounding)
@@ -494,7 +539,11 @@ class IncrementalCost:
         ct = np.complex128 if self.dtype == np.float64 else np.complex64
         step = np.full(idx.size, 1j * h, dtype=ct)
         m = self.problem.m
-        data = self._run(idx, step, None, imag=True) / (m * h)
+        # the logits' imaginary parts are at most h times their sensitivity to a weight (gradtrio.rounding)
+        from .rounding import scales_of
+
+        moved = h * float(np.max(scales_of(self.problem, self.mats).flat_sensitivity()))
+        data = self._run(idx, step, None, small=moved < SMALL_ANGLE[self.dtype] / SMALL_SAFETY) / (m * h)
         _, _, col = self.locate(idx)
         return data + np.where(col > 0, self.problem.lam / m * self.theta[idx].astype(np.float64), 0.0)
 
