@@ -621,8 +621,8 @@ class IncrementalCost:
         """A bound on the rounding of ``J(θ + s₊e_i) − J(θ + s₋e_i)`` as computed here, cost units, ``(k,)``.
 
         ``ρ·ε·Γ_i·|span|/m`` (:meth:`_gains`; ρ grows by :data:`TERM_ULPS` a layer crossed and
-        :data:`SUM_ULPS` a unit summed downstream), plus ``ε·Σ|∂loss/∂a||g|/m`` twice for a unit with no
-        difference form, plus the rounding of the penalty's change (``ε·λ/m·|t||span|``).
+        :data:`SUM_ULPS` a unit summed downstream), plus ``ε·Σ|∂loss/∂a||g|/m`` twice for each unit with no
+        difference form that moves (the entry's own unit, and every unit of such a layer downstream), plus the rounding of the penalty's change (``ε·λ/m·|t||span|``).
         """
         eps = float(np.finfo(self.dtype).eps)
         layer, row, col = self.locate(idx)
@@ -637,7 +637,10 @@ class IncrementalCost:
                 + SUM_ULPS * (self.arch.sizes[-1] if self.output == "softmax" else 0)
             rho *= 1 + 2 * max(float(np.max(np.abs(dp[w]), initial=0)), float(np.max(np.abs(dm[w]), initial=0)))
             lin = rho * eps * gamma[int(l)][row[w], col[w]] * np.abs(span[w]) / m
-            out[w] = lin + 2 * eps * direct[int(l)][row[w]] / m
+            # a directly differenced unit loses ε|g| twice: the moved unit's own, and every unit of a
+            # directly differenced layer downstream (all of them move)
+            below = sum(float(np.sum(direct[k])) for k in range(int(l) + 1, L))
+            out[w] = lin + 2 * eps * (direct[int(l)][row[w]] + below) / m
         th = np.abs(self.theta[idx].astype(np.float64))
         out += eps * self.problem.lam / m * th * np.abs(span) * 4
         return out
