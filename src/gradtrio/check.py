@@ -84,10 +84,13 @@ _ANALYTIC: dict[str, Callable[..., Sequence[np.ndarray]]] = {
 
 def _jax_batched_cost(problem: Problem) -> oracles.Function:
     """``jit(vmap(cost))`` as a batched :class:`gradtrio.oracles.Function`: every call is padded to
-    :data:`gradtrio.oracles.BATCH` rows (the rows :func:`gradtrio.oracles.bounded_difference` sends at a
-    time), so one compiled shape serves the whole gradient."""
+    :data:`gradtrio.oracles.BATCH` rows per JAX device (its ``batch_size``: the coordinates
+    :func:`gradtrio.oracles.bounded_difference` then sends at a time), so one compiled shape serves the whole
+    gradient and every device gets a share of each call (:mod:`gradtrio.sharding`)."""
+    from . import sharding
+
     J_batch = closures.cost_batch_fn(problem)
-    B = oracles.BATCH
+    B = oracles.BATCH * sharding.device_count()
 
     def J(V: np.ndarray) -> Any:
         V = np.asarray(V)
@@ -101,7 +104,7 @@ def _jax_batched_cost(problem: Problem) -> oracles.Function:
             out[start : start + k] = np.asarray(J_batch(chunk))[:k]
         return out[0] if V.ndim == 1 else out
 
-    return oracles.Function(J, batched=True)
+    return oracles.Function(J, batched=True, batch_size=B)
 
 
 class _Problem:

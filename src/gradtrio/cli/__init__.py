@@ -28,6 +28,7 @@ value once), one module a command (:mod:`~gradtrio.cli.train`, :mod:`~gradtrio.c
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -163,6 +164,10 @@ def _main(argv: list[str]) -> int:
     """:func:`_run`, with every error said in one line on stderr and turned into its exit code."""
     memory_context.clear()
     try:
+        if os.environ.get("JAX_COORDINATOR_ADDRESS"):  # one command per host: join the others first
+            from ..sharding import initialize
+
+            initialize()  # a ValueError (one line, exit 2) names a missing JAX_NUM_PROCESSES / JAX_PROCESS_ID
         return _run(argv)
     except SystemExit as exc:  # argparse's --help/--version (0) and our one-line errors (2)
         if isinstance(exc.code, str):  # SystemExit("message") from a subcommand: say it, in one line

@@ -41,8 +41,9 @@ from .steps import checked_step
 
 __all__ = ["BoundedGradient", "bounded_difference", "BATCH", "SCHEMES"]
 
-#: Coordinates perturbed per call of a batched cost (``f.batched``): the rows of one call are
-#: ``4·BATCH`` perturbed vectors (±h, ±2h), small enough for the activations to stay in cache.
+#: Coordinates perturbed per call of a batched cost (``f.batched``) that states no ``batch_size`` of its own:
+#: the rows of one call are ``2·BATCH`` perturbed vectors (+h and −h), small enough for the activations to
+#: stay in cache. (``check_gradients``' JAX cost states ``BATCH`` times the device count: a share each.)
 BATCH = 32
 
 #: The finite-difference schemes :func:`bounded_difference` knows.
@@ -83,7 +84,7 @@ class _Evaluator:
 
     def __init__(self, f: Function, theta: np.ndarray):
         self.J, self.theta, self.evaluations = f.value, theta, 0
-        self.batched = f.batched
+        self.batched, self.batch_size = f.batched, f.batch_size
         self.incremental = f.coordinate_differences
 
     def one(self, v: np.ndarray) -> float:
@@ -123,7 +124,7 @@ def _differences(ev: _Evaluator, steps: np.ndarray, scheme: str,
             return (np.where(ok, diff / np.where(ok, span, 1.0), np.nan),
                     np.where(ok, rounding / np.abs(np.where(ok, span, 1.0)), np.inf))
     out = np.empty(n)
-    B = BATCH if ev.batched else n
+    B = (ev.batch_size or BATCH) if ev.batched else n
     for start in range(0, n, B):
         idx = np.arange(start, min(start + B, n))
         Jp, rp = ev.moved(idx, steps[idx])
