@@ -622,7 +622,8 @@ class IncrementalCost:
 
         ``ρ·ε·Γ_i·|span|/m`` (:meth:`_gains`; ρ grows by :data:`TERM_ULPS` a layer crossed and
         :data:`SUM_ULPS` a unit summed downstream), plus ``ε·Σ|∂loss/∂a||g|/m`` twice for each unit with no
-        difference form that moves (the entry's own unit, and every unit of such a layer downstream), plus the rounding of the penalty's change (``ε·λ/m·|t||span|``).
+        difference form that moves (the entry's own unit, and every unit of such a layer downstream), plus
+        the rounding of the penalty's change (``ε·λ/m·|t||span|``).
         """
         eps = float(np.finfo(self.dtype).eps)
         layer, row, col = self.locate(idx)
