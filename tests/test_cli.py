@@ -193,14 +193,15 @@ def test_ctrl_c_during_the_check_says_the_weights_are_saved(tmp_path, monkeypatc
     load_weights(tmp_path / "weights.npz", sizes=(64, 25, 10))
 
 
-def test_out_of_memory_is_one_line_naming_what_was_too_big(monkeypatch, capsys):
+def test_out_of_memory_is_one_line_naming_what_was_too_big(monkeypatch, capsys, tmp_path):
     import gradtrio.train
 
     def too_big(*args, **kwargs):
         raise MemoryError("Unable to allocate 48.4 GiB for an array with shape (100000000, 65)")
 
     monkeypatch.setattr(gradtrio.train, "train", too_big)
-    assert cli.main(["train", "--hidden", "100000000", "--no-check"]) == cli.EXIT_USAGE
+    # --out: train creates its folder before training, and the default (gradtrio-out) is in the checkout.
+    assert cli.main(["train", "--hidden", "100000000", "--no-check", "--out", str(tmp_path)]) == cli.EXIT_USAGE
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("gradtrio: error: out of memory: the network "
                                                    "64-100000000-10 (7500000010 parameters"), err

@@ -27,6 +27,11 @@ RECORD_FIELDS = {"problem", "regime", "weights", "sizes", "n", "m", "lam", "dtyp
                  "evaluations", "evaluations_source", "seconds"}
 
 
+#: The tests that share the fixture below run on one pytest-xdist worker under ``--dist loadgroup``
+#: (.ci/run), so that the quick study behind ``quick`` runs once, not once a worker.
+SHARES_QUICK = pytest.mark.xdist_group("test_false_alarms.quick")
+
+
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("false_alarms")
@@ -35,6 +40,7 @@ def quick(tmp_path_factory):
     return out, results
 
 
+@SHARES_QUICK
 def test_quick_study_writes_both_files_with_header(quick):
     out, results = quick
     md = (out / "results.md").read_text()
@@ -46,6 +52,7 @@ def test_quick_study_writes_both_files_with_header(quick):
     assert set(results) >= {"records", "summary", "problems", "env", "seconds", "skipped_mutants", "mutant_plan"}
 
 
+@SHARES_QUICK
 def test_quick_study_records_are_complete(quick):
     _, results = quick
     records = results["records"]
@@ -69,6 +76,7 @@ def test_quick_study_records_are_complete(quick):
     assert judged | {s["kind"] for s in results["skipped_mutants"]} == gradient_mutants
 
 
+@SHARES_QUICK
 def test_quick_study_summary_counts_add_up(quick):
     _, results = quick
     records, summary = results["records"], results["summary"]
@@ -151,6 +159,7 @@ def test_verdict_of_follows_the_contract_with_a_fallback():
     assert fa.verdict_of(R(passed=True, conclusive=True)) == "pass"
 
 
+@SHARES_QUICK
 def test_quick_study_has_no_false_alarms(quick):
     _, results = quick
     for s in results["summary"]:

@@ -395,12 +395,18 @@ def test_a_crash_counts_as_detection():
 # --- the table and the command line --------------------------------------------------------------
 
 
+#: The tests that share the fixture below run on one pytest-xdist worker under ``--dist loadgroup``
+#: (.ci/run), so that the study behind ``table`` runs once, not once a worker.
+SHARES_TABLE = pytest.mark.xdist_group("test_mutants.table")
+
+
 @pytest.fixture(scope="module")
 def table():
     return catalog.detection_table(seeds=catalog.QUICK_BUDGET["seeds"],
                                    max_examples=catalog.QUICK_BUDGET["max_examples"])
 
 
+@SHARES_TABLE
 def test_table_control_rows_have_no_false_alarm(table):
     """One control per network a mutant lives on, first; none flagged by any checker."""
     controls = [r for r in table if r.control]
@@ -411,6 +417,7 @@ def test_table_control_rows_have_no_false_alarm(table):
         assert not any(r.detected for r in row.results.values()), (row.name, row.results)
 
 
+@SHARES_TABLE
 def test_table_rows_match_the_catalog(table):
     rows = {r.name: r for r in table if not r.control}
     assert list(rows) == list(CATALOG)
@@ -440,6 +447,7 @@ def test_table_rows_match_the_catalog(table):
         assert res["central"].evaluations == 1 + 4 * n + 13
 
 
+@SHARES_TABLE
 def test_format_table_is_built_from_results(table):
     text = mutants_cli.format_table(table)
     lines = text.splitlines()

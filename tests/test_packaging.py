@@ -8,6 +8,7 @@ installs setuptools and build, so nothing is downloaded). A few seconds; it runs
 from __future__ import annotations
 
 import email
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -19,6 +20,12 @@ import pytest
 import gradtrio
 
 ROOT = Path(__file__).resolve().parents[1]
+#: What the copy of the checkout that the sdist is built from leaves out: never in the sdist, and the
+#: first two can be large. docs/_build and __pycache__ stay, so that MANIFEST.in's pruning is still tested.
+NOT_SOURCE = (".git", ".venv", ".hypothesis", ".mypy_cache", ".ruff_cache", ".pytest_cache", "build", "dist",
+              "*.egg-info", "gradtrio-out")
+#: Every test here uses the one build: under ``--dist loadgroup`` (.ci/run) they share a pytest-xdist worker.
+pytestmark = pytest.mark.xdist_group("test_packaging.dists")
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +33,13 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     if not (ROOT / "pyproject.toml").is_file():
         pytest.skip("not a source tree (no pyproject.toml beside tests/)")
     out = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+    # Built from a copy: setuptools writes src/gradtrio.egg-info into the tree it builds the sdist from,
+    # and two pytest-xdist workers (each running this fixture for its share of the module) or a worker
+    # importing gradtrio meanwhile must not meet a half-written one in the checkout. The copy leaves out
+    # only what MANIFEST.in never ships (version control, environments, caches, earlier build outputs).
+    tree = out / "tree"
+    shutil.copytree(ROOT, tree, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SOURCE))
+    proc = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(tree)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"python -m build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     (sdist,) = out.glob("gradtrio-*.tar.gz")

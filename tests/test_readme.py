@@ -50,12 +50,24 @@ def _code_blocks(lang):
     return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
 
 
-def test_ci_runs_the_readme_test_command():
+def _ci_command() -> str:
     ci_lines = [ln for ln in (ROOT / ".ci" / "run").read_text().splitlines()
                 if ln and not ln.startswith(("#", "set ", "cd ", "export "))]
     assert len(ci_lines) == 1, ci_lines
+    return ci_lines[0]
+
+
+def test_ci_runs_the_readme_test_command():
     readme_commands = [ln for block in _code_blocks("sh") for ln in block.splitlines()]
-    assert ci_lines[0] in readme_commands, "the README's test command and .ci/run differ"
+    assert _ci_command() in readme_commands, "the README's test command and .ci/run differ"
+
+
+def test_the_test_command_runs_across_cores_with_the_plugin_it_installs():
+    """``-n``/``--dist`` are pytest-xdist's options: the extra that the command installs must bring it."""
+    command = _ci_command()
+    assert "'.[test," in command and " -n " in command and "--dist loadgroup" in command, command
+    extra = re.search(r"^test = \[(.*?)\]", (ROOT / "pyproject.toml").read_text(), flags=re.M | re.S)
+    assert extra and '"pytest-xdist' in extra.group(1), "pyproject.toml's test extra lacks pytest-xdist"
 
 
 def test_readme_usage_example_runs(capsys):
@@ -156,6 +168,11 @@ def _diff(shown: str, got: str) -> str:
     return "".join(difflib.unified_diff(*lines, "README.md", "fresh run"))
 
 
+#: The tests that share the fixture below run on one pytest-xdist worker under ``--dist loadgroup``
+#: (.ci/run), so that every README command behind ``fresh_outputs`` runs once, not once a worker.
+SHARES_FRESH_OUTPUTS = pytest.mark.xdist_group("test_readme.fresh_outputs")
+
+
 @pytest.fixture(scope="module")
 def fresh_outputs():
     """Every README command run once, in README order, in one scratch folder."""
@@ -172,6 +189,7 @@ def test_the_readme_shows_command_outputs():
         assert any(expected in c for c in commands), expected
 
 
+@SHARES_FRESH_OUTPUTS
 @pytest.mark.parametrize("command", [cmd for _, cmd, _ in command_blocks()])
 def test_every_command_output_in_the_readme_is_what_the_command_prints(command, fresh_outputs):
     (shown,) = [out for _, cmd, out in command_blocks() if cmd == command]

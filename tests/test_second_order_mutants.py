@@ -37,6 +37,11 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_PROBLEMS = 2
 
 
+#: The tests that share the fixture below run on one pytest-xdist worker under ``--dist loadgroup``
+#: (.ci/run), so that the study behind ``table`` runs once, not once a worker.
+SHARES_TABLE = pytest.mark.xdist_group("test_second_order_mutants.table")
+
+
 @pytest.fixture(scope="module")
 def table():
     return {row.name: row for row in second_order_table(problems=TEST_PROBLEMS)}
@@ -70,6 +75,7 @@ def test_hvp_loop_agrees_with_the_catalog_engine():
     assert worst <= 1.0
 
 
+@SHARES_TABLE
 @pytest.mark.parametrize("name", list(SECOND_ORDER_CATALOG))
 def test_every_mutant_differs_and_is_caught(table, name):
     row = table[name]
@@ -77,6 +83,7 @@ def test_every_mutant_differs_and_is_caught(table, name):
     assert row.caught, f"{name} is caught by no checker: {row.to_dict()['results']}"
 
 
+@SHARES_TABLE
 def test_controls_pass_every_checker(table):
     controls = [row for row in table.values() if row.mutant.name is None]
     assert len(controls) == len(SECOND_ORDER_CONTROLS)
@@ -86,6 +93,7 @@ def test_controls_pass_every_checker(table):
             assert not row.caught_by(c), (row.name, c, row.results[c])
 
 
+@SHARES_TABLE
 def test_each_checker_sees_what_its_algebra_says(table):
     """Symmetry cannot see a symmetric error (g'' dropped, a penalty on the bias, 1/m forgotten) and sees a
     half-dropped product rule; only the G = H property sees G V computed without C (it stays PSD)."""

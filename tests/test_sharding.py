@@ -33,6 +33,9 @@ import pytest
 import gradtrio
 from gradtrio.tolerances import ANALYTIC_SAFETY, ROUND_SAFETY
 
+#: Every test here reads the one pair of child runs: under ``--dist loadgroup`` (.ci/run) they share a worker.
+pytestmark = pytest.mark.xdist_group("test_sharding.runs")
+
 #: Simulated devices of the sharded run; two processes of half as many each in the multi-host run.
 DEVICES = 4
 #: A child that takes longer has hung (a multi-host run whose peer never came); a normal one takes 3-10 s.
