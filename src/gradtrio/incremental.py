@@ -48,7 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import sharding
+from . import _docs, sharding
 from .autodiff import x64
 from .model.activations import LEAKY_SLOPE
 from .model.problem import Problem
@@ -666,6 +666,7 @@ class IncrementalCost:
         return out
 
 
+@_docs.fill
 def incremental_cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, lam: float = 0.0, *,
                      activation: str | Sequence[str] = "sigmoid", output: str = "sigmoid",
                      progress: Callable[[int, int], None] | None = None) -> IncrementalCost:
@@ -673,13 +674,8 @@ def incremental_cost(thetas: Sequence[ArrayLike], X: ArrayLike, Y: ArrayLike, la
 
     Parameters
     ----------
-    thetas : sequence of array_like
-        ``thetas[l]`` of shape ``(s_{l+1}, s_l + 1)``, bias in column 0.
-    X : array_like of shape (m, s_1)
-    Y : array_like of shape (m, K)
-    lam : float
-    activation, output : str
-        As in :func:`gradtrio.backprop.cost_and_grad`.
+    {problem}
+    {units}
     progress : callable, optional
         ``progress(done, total)``.
     """
