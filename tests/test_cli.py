@@ -567,8 +567,45 @@ def test_import_gradtrio_loads_no_numpy():
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
 
 
+_JAX_IMPORT_SPY = """
+import json, signal, sys
+from gradtrio.cli import interrupts, main
+held = []
+class Spy:  # records, when JAX is first imported, whether Ctrl-C is held back then
+    def find_spec(self, name, path=None, target=None):
+        if name == "jax":
+            held.append(signal.getsignal(signal.SIGINT) is interrupts._hold_interrupt)
+        return None
+sys.meta_path.insert(0, Spy())
+code = main(sys.argv[1:])
+print(json.dumps([code, held]))
+"""
+
+
+@pytest.mark.parametrize("args, imports_jax", [
+    (["--sizes", "3", "5", "3", "--methods", "backprop", "central"], False),  # NumPy only: no JAX at all
+    (["--sizes", "60", "25", "10", "--examples", "200", "--methods", "backprop", "central"], True),  # the engine's
+    (["--sizes", "3", "5", "3"], True),  # the default methods: autodiff
+])
+def test_check_imports_jax_only_with_ctrl_c_held(args, imports_jax):
+    """A Ctrl-C inside JAX's import crashes the interpreter (SIGSEGV, SIGABRT: seen in CI when the
+    incremental engine's module was imported to decide whether to use it). JAX is imported only by a
+    method that runs it, and only while Ctrl-C is held back: the cases cover a check that stays on NumPy,
+    central differences on the incremental engine (its work above AUTO_WORK), and autodiff."""
+    r = subprocess.run([sys.executable, "-c", _JAX_IMPORT_SPY, "check", *args], capture_output=True, text=True,
+                       timeout=TIMEOUT_S, env=CI_ENV, stdin=subprocess.DEVNULL)
+    code, held = json.loads(r.stdout.strip().splitlines()[-1])
+    assert code == 0, r.stdout + r.stderr
+    assert held == ([True] if imports_jax else []), r.stderr
+
+
+#: A student's implementation from the corpus (tests/corpus/README.md), for ``gradtrio verify``.
+STUDENT_FN = f"{os.path.join(os.path.dirname(__file__), 'corpus', 'c08_vec_f_labels0k_flat.py')}:nnCostFunction"
+
+
 @pytest.mark.parametrize("command", [["check"], ["train", "--maxiter", "3"],
-                                     ["mutants", "--quick", "--seeds", "1", "--only", "output_delta_sign"]])
+                                     ["mutants", "--quick", "--seeds", "1", "--only", "output_delta_sign"],
+                                     ["verify", STUDENT_FN, "--no-timing", "--examples", "3"]])
 def test_ctrl_c_at_any_moment_gives_one_line_and_130(command, tmp_path):
     """SIGINT at seeded delays from the start, through the imports, the work and the exit: exit 130 (or 0,
     when the command had finished), never a traceback. Delays start at 0.3 s, past the interpreter's
@@ -603,3 +640,27 @@ def test_check_exit_codes_follow_the_verdict():
     assert any(row["verdict"] == "inconclusive" and row["resolution"] > 1e-5 for row in data["rows"])
     bad = one_line_error(gradtrio("check", "--bug-size", "2"))
     assert "--bug-size" in bad and "between 0 and 1" in bad
+
+
+def test_a_second_ctrl_c_ends_a_step_that_holds_the_first(tmp_path):
+    """Under ``gradtrio verify`` Ctrl-C is held back until the next progress step; a user's function
+    that never returns reaches none, so the first Ctrl-C waits and a second one exits at once: 130 and
+    the one line, no traceback."""
+    (tmp_path / "hangs.py").write_text("import time\n\n\ndef nnCostFunction(*args):\n    time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-m", "gradtrio", "verify", f"{tmp_path / 'hangs.py'}:nnCostFunction"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=CI_ENV,
+                            stdin=subprocess.DEVNULL)
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()  # said before the function is first called
+        assert "detecting conventions" in first, first
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(1.0)
+        assert proc.poll() is None, "the first Ctrl-C was not held back"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=TIMEOUT_S)
+    finally:
+        proc.kill()
+    assert proc.returncode == cli.EXIT_INTERRUPTED, (proc.returncode, err)
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "gradtrio: interrupted", err

@@ -114,7 +114,7 @@ class _Problem:
                  step_progress: Callable[[str, int, int], None] | None = None):
         self.problem, self.mats = problem, mats
         if incremental == "auto":
-            from .incremental import pays
+            from ._incremental_scope import pays  # not the engine: that imports JAX
 
             incremental = pays(problem)
         self.incremental, self.step_progress = bool(incremental), step_progress
@@ -132,17 +132,19 @@ class _Problem:
         return ANALYTIC_SAFETY * self.scales.grad_error()
 
     def _covers(self, method: str) -> bool:
-        from . import incremental
+        from ._incremental_scope import supports
 
-        return incremental.supports(self.problem, "complex" if method == "complex" else "central")
+        return supports(self.problem, "complex" if method == "complex" else "central")
 
     def _incremental(self, method: str) -> Any:
         """The incremental engine at this point (built once), reporting ``(method, done, total)``."""
-        from .incremental import IncrementalCost
-
-        if self._engine is None:
-            self._engine = IncrementalCost(self.problem, self.mats)
         hook = self.step_progress
+        if hook is not None:  # before the engine imports JAX, or compiles this method's kernels (see step_progress)
+            hook(method, 0, self.problem.arch.num_params)
+        if self._engine is None:
+            from .incremental import IncrementalCost
+
+            self._engine = IncrementalCost(self.problem, self.mats)
         self._engine.progress = None if hook is None else (lambda done, total: hook(method, done, total))
         return self._engine
 
@@ -526,7 +528,9 @@ def compare_gradients(
         :data:`gradtrio.incremental.AUTO_WORK` (its kernels' compilation would cost more than they save
         on smaller problems).
     step_progress : callable ``(method, done, total) -> None``, optional
-        Called as an incremental method works through the ``total`` entries.
+        Called as an incremental method works through the ``total`` entries, and once with ``done = 0``
+        before the method starts (the engine imports and runs JAX from then on: ``gradtrio check`` holds
+        Ctrl-C back from that call).
 
     Returns
     -------

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TextIO
 
-from .interrupts import pending_interrupt
+from .interrupts import raise_pending
 
 
 class Progress:
@@ -72,9 +72,7 @@ class Progress:
         """Move to step ``n`` (absolute), with ``postfix`` (e.g. the current cost) after the count.
 
         Raises KeyboardInterrupt here if a Ctrl-C was swallowed meanwhile (see :func:`gradtrio.cli.main`)."""
-        if pending_interrupt:
-            pending_interrupt.clear()
-            raise KeyboardInterrupt
+        raise_pending()
         if self.closed:
             return
         previous, self.n, self.postfix, self._updated = self.n, int(n), postfix, True

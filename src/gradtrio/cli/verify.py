@@ -24,6 +24,7 @@ from typing import Any
 
 from .argtypes import layer_sizes
 from .errors import EXIT_OF_VERDICT, EXIT_USAGE, fail
+from .interrupts import defer_interrupts, raise_pending, restore_interrupts
 
 __all__ = ["load_function", "add_verify", "cmd_verify"]
 
@@ -103,6 +104,13 @@ def add_verify(sub) -> None:
     v.add_argument("--no-timing", action="store_true", help="do not time the function against gradtrio's backprop")
 
 
+def _progress(msg: str) -> None:
+    """Say ``msg`` on stderr, raising a Ctrl-C held back since the previous step (Ctrl-C is held while the
+    verifier runs: see :func:`gradtrio.cli.interrupts.defer_interrupts`)."""
+    raise_pending()
+    print(f"gradtrio verify: {msg}", file=sys.stderr, flush=True)
+
+
 def cmd_verify(args) -> int:
     """``gradtrio verify``."""
     from ..testing import verify
@@ -113,19 +121,20 @@ def cmd_verify(args) -> int:
         if getattr(args, name) is not None:
             fail(f"--{name} applies to --hvp only (the cost-and-gradient check is of the course's sigmoid network); "
                  f"got --{name} {getattr(args, name)} without --hvp")
-    fn = load_function(args.function)
     sizes = tuple(layer_sizes(args.sizes)) if args.sizes is not None else None
     if args.png is not None:
         folder = os.path.dirname(os.path.abspath(args.png))
         if not os.path.isdir(folder):
             fail(f"--png: the folder {folder} does not exist")
-
-    def progress(msg: str) -> None:
-        print(f"gradtrio verify: {msg}", file=sys.stderr, flush=True)
-
-    report = verify(fn, signature=args.signature or "course", order=args.order, labels=args.labels,
-                    y_shape=args.y_shape, sizes=sizes, examples=args.examples, seed=args.seed,
-                    timing=not args.no_timing, progress=progress)
+    defer_interrupts(True)  # the user's module and gradtrio's references may import and run JAX
+    try:
+        fn = load_function(args.function)
+        report = verify(fn, signature=args.signature or "course", order=args.order, labels=args.labels,
+                        y_shape=args.y_shape, sizes=sizes, examples=args.examples, seed=args.seed,
+                        timing=not args.no_timing, progress=_progress)
+        defer_interrupts(False)
+    finally:
+        restore_interrupts()
     print(report.to_json(indent=2) if args.json else report)
     if args.png is not None:
         if report.counterexample is not None and report.counterexample.difference is not None:
@@ -155,18 +164,18 @@ def _cmd_verify_hvp(args) -> int:
         fail(f"--activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
     if output not in OUTPUTS:
         fail(f"--output must be one of {', '.join(OUTPUTS)}; got {output!r}")
-    fn = load_function(args.function)
-    sizes = tuple(layer_sizes(args.sizes)) if args.sizes is not None else None
-
-    def progress(msg: str) -> None:
-        print(f"gradtrio verify: {msg}", file=sys.stderr, flush=True)
-
+    defer_interrupts(True)  # the user's module and the JAX references may import and run JAX
     try:
+        fn = load_function(args.function)
+        sizes = tuple(layer_sizes(args.sizes)) if args.sizes is not None else None
         report = verify_hvp(fn, activation=activation, output=output, sizes=sizes, examples=args.examples,
-                            seed=args.seed, progress=progress)
+                            seed=args.seed, progress=_progress)
+        defer_interrupts(False)
     except HvpSignatureError as exc:
         fail(str(exc))
     except ValueError as exc:  # sizes the units cannot have (a softmax of one class, ...)
         fail(str(exc))
+    finally:
+        restore_interrupts()
     print(report.to_json(indent=2) if args.json else report)
     return EXIT_OF_VERDICT[report.verdict]
