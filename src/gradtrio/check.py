@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from . import _docs, backprop, oracles
+from ._incremental_scope import pays, supports  # not the engine: that imports JAX
 from .model import Architecture, Problem, closures, validate
 from .model import cost as model_cost
 from .network import debug_problem, one_hot, roll, unroll
@@ -114,8 +115,6 @@ class _Problem:
                  step_progress: Callable[[str, int, int], None] | None = None):
         self.problem, self.mats = problem, mats
         if incremental == "auto":
-            from ._incremental_scope import pays  # not the engine: that imports JAX
-
             incremental = pays(problem)
         self.incremental, self.step_progress = bool(incremental), step_progress
         self._engine: Any = None
@@ -132,8 +131,6 @@ class _Problem:
         return ANALYTIC_SAFETY * self.scales.grad_error()
 
     def _covers(self, method: str) -> bool:
-        from ._incremental_scope import supports
-
         return supports(self.problem, "complex" if method == "complex" else "central")
 
     def _incremental(self, method: str) -> Any:

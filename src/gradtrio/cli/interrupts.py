@@ -8,6 +8,8 @@ again at the next progress step (:meth:`gradtrio.cli.progress.Progress.update`) 
 
 from __future__ import annotations
 
+from .errors import EXIT_INTERRUPTED
+
 
 def interrupted(exc: BaseException | None) -> bool:
     """True when ``exc`` is a Ctrl-C, or was raised while handling one (an import that a
@@ -49,7 +51,7 @@ def _hold_interrupt(signum, frame) -> None:
         sys.stderr.write("\ngradtrio: interrupted\n")
         sys.stderr.flush()
     finally:
-        os._exit(130)  # EXIT_INTERRUPTED (errors imports nothing heavy, but this handler must not fail)
+        os._exit(EXIT_INTERRUPTED)
 
 
 def defer_interrupts(on: bool) -> None:
@@ -91,7 +93,6 @@ def restore_interrupts() -> None:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
-
 
 
 def raise_pending() -> None:
